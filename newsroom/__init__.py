@@ -1,0 +1,60 @@
+"""newsroom: build newsletters out of plugins.
+
+Plugin authors import everything they need from here::
+
+    from newsroom import Item, Source, SourceError, hookimpl
+"""
+
+from newsroom.__about__ import __version__
+from newsroom.components import (
+    Component,
+    Context,
+    FetchContext,
+    Filter,
+    FilterContext,
+    Options,
+    RenderContext,
+    Renderer,
+    SectionLayout,
+    Source,
+    secret_value,
+)
+from newsroom.errors import (
+    BuildError,
+    ConfigError,
+    NewsroomError,
+    PluginError,
+    SourceError,
+    StateError,
+)
+from newsroom.hookspecs import API_VERSION, hookimpl
+from newsroom.model import BuildWarning, Edition, Item, Newsletter, Section, SourceReport
+
+__all__ = [
+    "API_VERSION",
+    "BuildError",
+    "BuildWarning",
+    "Component",
+    "ConfigError",
+    "Context",
+    "Edition",
+    "FetchContext",
+    "Filter",
+    "FilterContext",
+    "Item",
+    "Newsletter",
+    "NewsroomError",
+    "Options",
+    "PluginError",
+    "RenderContext",
+    "Renderer",
+    "Section",
+    "SectionLayout",
+    "Source",
+    "SourceError",
+    "SourceReport",
+    "StateError",
+    "__version__",
+    "hookimpl",
+    "secret_value",
+]

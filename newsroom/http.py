@@ -1,0 +1,414 @@
+"""The one HTTP client every source shares.
+
+:class:`Fetcher` wraps an :class:`httpx.AsyncClient` with what fetching feeds on a schedule
+needs: timeouts (per read and per whole request), a cap on the decoded response size (so a
+50 MB page or a gzip bomb is refused, not loaded), retries with backoff on 429/5xx and dropped
+connections honouring ``Retry-After``, a per-host minimum interval (arXiv asks for 3 s), a
+User-Agent naming the project, and an on-disk conditional-GET cache (ETag/Last-Modified).
+
+Errors are raised as :class:`FetchError` with the URL and a one-line reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import json
+import random
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from newsroom.__about__ import __version__
+from newsroom.errors import SourceError
+
+USER_AGENT = f"newsroom/{__version__} (+https://github.com/newsroom-dev/newsroom)"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MB = 1024 * 1024
+
+
+class FetchError(SourceError):
+    """A request failed for good (after retries). ``url`` and ``status`` say which and how."""
+
+    def __init__(
+        self, message: str, *, url: str, status: int | None = None, retryable: bool = False
+    ) -> None:
+        self.status = status
+        self.retryable = retryable
+        """True for failures worth another try: timeouts and dropped connections."""
+        super().__init__(message, url=url)
+
+
+@dataclass
+class Response:
+    """A fetched response, fully read and decoded."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    from_cache: bool = False
+    """True when the server answered 304 and the body came from the cache."""
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def charset(self) -> str | None:
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = part.partition("=")
+            if key.strip().lower() == "charset" and value.strip():
+                return value.strip().strip("\"'")
+        return None
+
+    def text(self) -> str:
+        """The body as text, by the declared charset, else UTF-8 with replacement."""
+        try:
+            return self.content.decode(self.charset or "utf-8", errors="replace")
+        except LookupError:
+            return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+@dataclass
+class FetchSettings:
+    """Limits for every request. Configurable in ``[http]`` of newsroom.toml."""
+
+    timeout: float = 20.0
+    """Seconds to wait for a connection or for the next bytes."""
+    total_timeout: float = 60.0
+    """Seconds a whole request (with its body) may take, retries not counted."""
+    max_bytes: int = 10 * MB
+    """Largest response body accepted, after decompression."""
+    retries: int = 3
+    backoff: float = 1.0
+    """First retry waits this many seconds, then doubles (with jitter)."""
+    max_retry_after: float = 120.0
+    """A Retry-After longer than this gives up instead of waiting."""
+    max_connections: int = 32
+    user_agent: str = USER_AGENT
+
+
+@dataclass
+class _HostGate:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last: float = 0.0
+
+
+class HttpCache:
+    """Conditional-GET cache: response bodies with their ETag/Last-Modified, one file each."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _paths(self, url: str) -> tuple[Path, Path]:
+        key = hashlib.sha256(url.encode("utf-8")).hexdigest()
+        return self.directory / f"{key}.json", self.directory / f"{key}.body"
+
+    def validators(self, url: str) -> dict[str, str]:
+        """Headers for a conditional request, or ``{}`` when nothing usable is cached."""
+        meta_path, body_path = self._paths(url)
+        try:
+            meta = json.loads(meta_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not body_path.exists():
+            return {}
+        headers = {}
+        if meta.get("etag"):
+            headers["If-None-Match"] = meta["etag"]
+        if meta.get("last_modified"):
+            headers["If-Modified-Since"] = meta["last_modified"]
+        return headers
+
+    def load(self, url: str) -> Response | None:
+        meta_path, body_path = self._paths(url)
+        try:
+            meta = json.loads(meta_path.read_text("utf-8"))
+            content = body_path.read_bytes()
+        except (OSError, ValueError):
+            return None
+        return Response(meta["url"], 200, meta.get("headers", {}), content, from_cache=True)
+
+    def store(self, url: str, response: Response) -> None:
+        etag = response.headers.get("etag")
+        last_modified = response.headers.get("last-modified")
+        if not (etag or last_modified):
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        meta_path, body_path = self._paths(url)
+        keep = {k: v for k, v in response.headers.items() if k in ("content-type", "etag", "last-modified")}
+        meta = {"url": response.url, "etag": etag, "last_modified": last_modified, "headers": keep}
+        # Body first, then the metadata that points at it: a crash leaves no half entry.
+        tmp = body_path.with_suffix(".tmp")
+        tmp.write_bytes(response.content)
+        tmp.replace(body_path)
+        tmp = meta_path.with_suffix(".tmpj")
+        tmp.write_text(json.dumps(meta), "utf-8")
+        tmp.replace(meta_path)
+
+
+class _Decoder:
+    """Content-Encoding decoding with a hard cap on output, chunk by chunk."""
+
+    def __init__(self, encoding: str, limit: int, url: str) -> None:
+        self.limit = limit
+        self.url = url
+        self.size = 0
+        self.parts: list[bytes] = []
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self._z: Any = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._z = zlib.decompressobj(zlib.MAX_WBITS | 32)
+        else:
+            raise FetchError(f"unsupported Content-Encoding {encoding!r}", url=url)
+
+    def _append(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise FetchError(
+                f"response is larger than {self.limit // MB or self.limit} "
+                f"{'MB' if self.limit >= MB else 'bytes'} (after decompression); refused",
+                url=self.url,
+            )
+        self.parts.append(data)
+
+    def feed(self, chunk: bytes) -> None:
+        if self._z is None:
+            self._append(chunk)
+            return
+        data = chunk
+        try:
+            while data:
+                # Bounded output per call: a gzip bomb never expands past the limit in memory.
+                out = self._z.decompress(data, 64 * 1024)
+                self._append(out)
+                data = self._z.unconsumed_tail
+        except zlib.error as exc:
+            raise FetchError(f"corrupt compressed response: {exc}", url=self.url) from exc
+
+    def finish(self) -> bytes:
+        if self._z is not None:
+            try:
+                self._append(self._z.flush())
+            except zlib.error as exc:
+                raise FetchError(f"corrupt compressed response: {exc}", url=self.url) from exc
+        return b"".join(self.parts)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class Fetcher:
+    """Shared HTTP client for sources. Use as ``async with Fetcher(...) as http``."""
+
+    def __init__(
+        self,
+        settings: FetchSettings | None = None,
+        *,
+        cache_dir: Path | None = None,
+        mirror: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings or FetchSettings()
+        self.cache = HttpCache(cache_dir) if cache_dir else None
+        self.mirror = mirror.rstrip("/") if mirror else None
+        self._gates: dict[str, _HostGate] = {}
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(self.settings.timeout),
+            headers={
+                "User-Agent": self.settings.user_agent,
+                "Accept-Encoding": "gzip, deflate",
+            },
+            follow_redirects=True,
+            max_redirects=5,
+            limits=httpx.Limits(
+                max_connections=self.settings.max_connections,
+                max_keepalive_connections=self.settings.max_connections,
+            ),
+            transport=transport,
+        )
+        self.requests = 0
+        self.not_modified = 0
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _route(self, url: str) -> str:
+        """With a mirror, ``https://host/path?q`` is fetched as ``<mirror>/host/path?q``."""
+        if not self.mirror:
+            return url
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return url
+        m = urlsplit(self.mirror)
+        path = f"{m.path}/{parts.netloc}{parts.path or '/'}"
+        return urlunsplit((m.scheme, m.netloc, path, parts.query, ""))
+
+    async def _wait_for_host(self, url: str, min_interval: float) -> _HostGate | None:
+        if min_interval <= 0:
+            return None
+        host = urlsplit(url).netloc
+        gate = self._gates.setdefault(host, _HostGate())
+        await gate.lock.acquire()
+        wait = gate.last + min_interval - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return gate
+
+    async def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        min_interval: float = 0.0,
+        use_cache: bool = True,
+    ) -> Response:
+        """GET ``url``; on 304 the cached body is returned with ``from_cache=True``."""
+        full = str(httpx.URL(url, params=params)) if params else url
+        return await self.request("GET", full, headers=headers, min_interval=min_interval,
+                                  use_cache=use_cache)
+
+    async def post_json(
+        self,
+        url: str,
+        payload: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        min_interval: float = 0.0,
+    ) -> Response:
+        """POST a JSON body (GraphQL APIs); never cached."""
+        body = json.dumps(payload).encode("utf-8")
+        merged = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
+        return await self.request("POST", url, headers=merged, content=body,
+                                  min_interval=min_interval, use_cache=False)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        min_interval: float = 0.0,
+        use_cache: bool = True,
+    ) -> Response:
+        """Send a request with retries, size limit and (for GET) the conditional cache."""
+        s = self.settings
+        cache = self.cache if (use_cache and method == "GET") else None
+        attempt = 0
+        while True:
+            send_headers = dict(headers or {})
+            if cache:
+                send_headers.update(cache.validators(url))
+            gate = await self._wait_for_host(url, min_interval)
+            try:
+                response = await self._send_once(method, url, send_headers, content)
+            except FetchError as exc:
+                if not exc.retryable or attempt >= s.retries:
+                    raise
+                delay = s.backoff * (2**attempt)
+            else:
+                if response.status == 304 and cache:
+                    cached = cache.load(url)
+                    if cached is not None:
+                        self.not_modified += 1
+                        return cached
+                    raise FetchError("server answered 304 but the cache entry is gone", url=url)
+                if response.status in RETRY_STATUSES and attempt < s.retries:
+                    after = _retry_after(response.headers.get("retry-after"))
+                    if after is not None and after > s.max_retry_after:
+                        raise FetchError(
+                            f"HTTP {response.status}; server asks to retry after {after:.0f} s, "
+                            f"longer than the {s.max_retry_after:.0f} s allowed",
+                            url=url, status=response.status,
+                        )
+                    delay = after if after is not None else s.backoff * (2**attempt)
+                elif response.status >= 400:
+                    raise FetchError(
+                        f"HTTP {response.status} {httpx.codes.get_reason_phrase(response.status)}",
+                        url=url, status=response.status,
+                    )
+                else:
+                    if cache and response.status == 200:
+                        cache.store(url, response)
+                    return response
+            finally:
+                if gate is not None:
+                    gate.last = time.monotonic()
+                    gate.lock.release()
+            attempt += 1
+            await asyncio.sleep(delay * (0.75 + random.random() / 2))
+
+    async def _send_once(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None
+    ) -> Response:
+        s = self.settings
+        target = self._route(url)
+        self.requests += 1
+        try:
+            async with asyncio.timeout(s.total_timeout):
+                request = self._client.build_request(method, target, headers=headers, content=content)
+                response = await self._client.send(request, stream=True)
+                try:
+                    declared = response.headers.get("content-length")
+                    if declared and declared.isdigit() and \
+                            response.headers.get("content-encoding", "") in ("", "identity") and \
+                            int(declared) > s.max_bytes:
+                        raise FetchError(
+                            f"response is larger than {s.max_bytes // MB} MB "
+                            f"(Content-Length {int(declared) // MB} MB); refused",
+                            url=url,
+                        )
+                    decoder = _Decoder(response.headers.get("content-encoding", ""), s.max_bytes, url)
+                    async for chunk in response.aiter_raw():
+                        decoder.feed(chunk)
+                    body = decoder.finish()
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise FetchError(
+                f"timed out after {s.total_timeout:g} s", url=url, retryable=True
+            ) from None
+        except httpx.TimeoutException:
+            raise FetchError(
+                f"timed out (no answer within {s.timeout:g} s)", url=url, retryable=True
+            ) from None
+        except httpx.TooManyRedirects:
+            raise FetchError("too many redirects", url=url) from None
+        except httpx.UnsupportedProtocol as exc:
+            raise FetchError(f"unsupported URL: {exc}", url=url) from None
+        except httpx.TransportError as exc:
+            reason = str(exc) or type(exc).__name__
+            raise FetchError(f"cannot connect: {reason}", url=url, retryable=True) from None
+        return Response(str(response.url), response.status_code, response.headers, body)

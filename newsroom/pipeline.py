@@ -1,0 +1,323 @@
+"""Building an edition: sources → filters → sections → Edition → ``edition.json``.
+
+Each stage is a plain call on plain data. Sources run concurrently over one shared HTTP
+client and fail alone (a warning names the source and URL); a filter or section plugin that
+fails stops the build with its name. Untrusted content is sanitized once, when the edition is
+assembled, after every plugin has run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import inspect
+import logging
+import re
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from babel.dates import format_date
+
+from newsroom.components import Context, FetchContext, FilterContext, Source
+from newsroom.config import ComponentConfig, Config
+from newsroom.errors import BuildError, NewsroomError, SourceError
+from newsroom.http import Fetcher
+from newsroom.manager import Plugins
+from newsroom.model import BuildWarning, Edition, Item, Newsletter, Section, SourceReport
+from newsroom.sanitize import sanitize_edition
+from newsroom.state import State
+
+log = logging.getLogger("newsroom")
+
+EDITION_ID = re.compile(r"^[\w][\w.-]{0,79}$")
+
+
+class Progress(Protocol):
+    """What the build reports as it goes (the CLI draws it; tests may record it)."""
+
+    def source_started(self, name: str, plugin: str) -> None: ...
+    def source_update(self, name: str, message: str) -> None: ...
+    def source_finished(self, name: str, items: int, seconds: float, error: str | None) -> None: ...
+    def stage(self, message: str) -> None: ...
+
+
+class NoProgress:
+    """A :class:`Progress` that shows nothing."""
+
+    def source_started(self, name: str, plugin: str) -> None:
+        pass
+
+    def source_update(self, name: str, message: str) -> None:
+        pass
+
+    def source_finished(self, name: str, items: int, seconds: float, error: str | None) -> None:
+        pass
+
+    def stage(self, message: str) -> None:
+        pass
+
+
+@dataclass
+class SourceOutcome:
+    """What one source produced."""
+
+    config: ComponentConfig
+    items: list[Item] = field(default_factory=list)
+    warnings: list[BuildWarning] = field(default_factory=list)
+    seconds: float = 0.0
+    ok: bool = True
+
+
+@dataclass
+class BuildResult:
+    """The outcome of :func:`build`."""
+
+    edition: Edition
+    path: Path
+    """Where ``edition.json`` was written."""
+    fetched: dict[str, int]
+    """Items fetched per source, before filtering."""
+    kept: dict[str, int]
+    """Items kept per section."""
+
+    @property
+    def warnings(self) -> list[BuildWarning]:
+        return self.edition.warnings
+
+
+def edition_dir(config: Config, edition_id: str) -> Path:
+    """The folder of one edition's outputs: ``<output>/editions/<id>/``."""
+    return config.output_dir / "editions" / edition_id
+
+
+def base_context(config: Config, *, now: dt.datetime, state: State | None, edition_id: str) -> dict[str, Any]:
+    return {
+        "newsletter_title": config.newsletter.title,
+        "language": config.newsletter.language,
+        "timezone": config.timezone,
+        "now": now,
+        "state": state,
+        "root": config.root,
+        "edition_id": edition_id,
+    }
+
+
+async def _fetch_one(
+    cc: ComponentConfig, source: Source, ctx_args: dict[str, Any], http: Fetcher,
+    progress: Progress, since: dt.datetime | None, source_timeout: float,
+) -> SourceOutcome:
+    outcome = SourceOutcome(cc)
+    name = cc.name
+
+    def warn(message: str, url: str | None = None) -> None:
+        outcome.warnings.append(BuildWarning(source=name, message=message, url=url))
+
+    ctx = FetchContext(
+        **ctx_args, http=http, since=since, warn=warn,
+        progress=lambda message: progress.source_update(name, message),
+        log=logging.getLogger(f"newsroom.source.{name}"),
+    )
+    progress.source_started(name, cc.plugin)
+    start = time.perf_counter()
+    error: str | None = None
+    try:
+        async with asyncio.timeout(source_timeout):
+            items = await source.fetch(ctx)
+        outcome.items = _checked_items(items, name, cc.plugin)
+    except SourceError as exc:
+        error = exc.message
+        warn(exc.message, exc.url)
+    except TimeoutError:
+        error = f"gave no result within {source_timeout:g} s"
+        warn(error)
+    except NewsroomError as exc:
+        error = exc.message
+        warn(exc.message)
+    except Exception as exc:  # a plugin bug: isolate it to this source
+        error = f"plugin {cc.plugin!r} crashed: {type(exc).__name__}: {exc}"
+        log.debug("source %s failed:\n%s", name, traceback.format_exc())
+        warn(error)
+    outcome.seconds = time.perf_counter() - start
+    if error:
+        outcome.ok = False
+    elif not outcome.items:
+        warn("returned no items")
+    progress.source_finished(name, len(outcome.items), outcome.seconds, error)
+    return outcome
+
+
+def _checked_items(items: Any, source: str, plugin: str) -> list[Item]:
+    if not isinstance(items, list):
+        raise SourceError(f"plugin {plugin!r} returned {type(items).__name__}, not a list of Item")
+    out = []
+    for item in items:
+        if not isinstance(item, Item):
+            raise SourceError(
+                f"plugin {plugin!r} returned a {type(item).__name__} where an Item was expected"
+            )
+        if not item.source:
+            item.source = source
+        out.append(item)
+    return out
+
+
+async def fetch_all(
+    config: Config, plugins: Plugins, ctx_args: dict[str, Any], *,
+    since: dt.datetime | None, progress: Progress, mirror: str | None = None,
+) -> list[SourceOutcome]:
+    """Run every configured source concurrently over one shared client."""
+    cache_dir = config.cache_dir / "http" if config.http.cache else None
+    sources = [(cc, cc.create()) for cc in config.sources]
+    source_timeout = config.http.total_timeout * (config.http.retries + 1) + 30
+    async with Fetcher(config.http.settings(), cache_dir=cache_dir, mirror=mirror) as http:
+        return list(
+            await asyncio.gather(
+                *(
+                    _fetch_one(cc, src, ctx_args, http, progress, since, source_timeout)  # type: ignore[arg-type]
+                    for cc, src in sources
+                )
+            )
+        )
+
+
+def _call_plugin(cc: ComponentConfig, stage: str, fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except NewsroomError as exc:
+        raise BuildError(f"{stage} {cc.label}: {exc.message}") from exc
+    except Exception as exc:
+        raise BuildError(f"{stage} {cc.label} failed: {type(exc).__name__}: {exc}") from exc
+
+
+async def run_filters(
+    config: Config, items: list[Item], ctx: FilterContext, progress: Progress
+) -> list[Item]:
+    """Apply the ``[[filters]]`` chain in order."""
+    for cc in config.filters:
+        progress.stage(f"filter {cc.name}")
+        flt = cc.create()
+        result = _call_plugin(cc, "filter", flt.apply, items, ctx)  # type: ignore[attr-defined]
+        if inspect.isawaitable(result):
+            try:
+                result = await result
+            except NewsroomError as exc:
+                raise BuildError(f"filter {cc.label}: {exc.message}") from exc
+            except Exception as exc:
+                raise BuildError(f"filter {cc.label} failed: {type(exc).__name__}: {exc}") from exc
+        if result is None:
+            continue
+        if not isinstance(result, list) or not all(isinstance(i, Item) for i in result):
+            raise BuildError(f"filter {cc.label} returned something other than a list of Item")
+        items = result
+    return items
+
+
+def arrange_sections(config: Config, items: list[Item], ctx: Context) -> list[Section]:
+    """Give each ``[[sections]]`` layout the items no earlier section took."""
+    remaining = list(items)
+    sections: list[Section] = []
+    for cc in config.sections:
+        layout = cc.create()
+        made = _call_plugin(cc, "section", layout.arrange, remaining, ctx)  # type: ignore[attr-defined]
+        if not isinstance(made, list) or not all(isinstance(s, Section) for s in made):
+            raise BuildError(f"section {cc.label} returned something other than a list of Section")
+        taken: set[int] = set()
+        for section in made:
+            if not section.title:
+                section.title = cc.title
+            if cc.intro and not section.intro:
+                section.intro = cc.intro
+            taken.update(id(i) for i in section.items)
+        sections.extend(made)
+        remaining = [i for i in remaining if id(i) not in taken]
+    return sections
+
+
+def edition_title(config: Config, date: dt.date) -> str:
+    long_date = format_date(date, format="long", locale=config.newsletter.language.replace("-", "_"))
+    try:
+        return config.newsletter.edition_title.format(
+            title=config.newsletter.title, date=long_date, iso_date=date.isoformat()
+        )
+    except (KeyError, IndexError, ValueError) as exc:
+        raise BuildError(f"[newsletter] edition_title: cannot fill in {exc}") from None
+
+
+async def build(
+    config: Config,
+    plugins: Plugins,
+    *,
+    now: dt.datetime | None = None,
+    edition_id: str | None = None,
+    mirror: str | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Fetch, filter and arrange one edition, write its ``edition.json`` and record it."""
+    progress = progress or NoProgress()
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(config.timezone)
+    date = now.date()
+    edition_id = edition_id or date.isoformat()
+    if not EDITION_ID.match(edition_id):
+        raise BuildError(
+            f"edition id {edition_id!r} must be letters, digits, '.', '-' or '_' (no slashes)"
+        )
+    with State(config.state_path) as state:
+        ctx_args = base_context(config, now=now, state=state, edition_id=edition_id)
+        last = state.last_published(excluding=edition_id)
+        outcomes = await fetch_all(
+            config, plugins, ctx_args, since=last.built_at if last else None,
+            progress=progress, mirror=mirror,
+        )
+        warnings = [w for o in outcomes for w in o.warnings]
+        items = [i for o in outcomes for i in o.items]
+        if not items:
+            details = "; ".join(f"{w.source}: {w.message}" for w in warnings) or "no sources"
+            raise BuildError(f"no source returned any items ({details})")
+
+        filter_ctx = FilterContext(
+            **ctx_args,
+            sources={cc.name: cc.create() for cc in config.sources},  # type: ignore[misc]
+            last_published=last.built_at if last else None,
+            warn=lambda message: warnings.append(BuildWarning(source="filters", message=message)),
+        )
+        items = await run_filters(config, items, filter_ctx, progress)
+        progress.stage("sections")
+        sections = arrange_sections(config, items, Context(**ctx_args))
+        nl = config.newsletter
+        edition = Edition(
+            id=edition_id,
+            date=date,
+            title=edition_title(config, date),
+            newsletter=Newsletter(
+                title=nl.title, language=nl.language, timezone=nl.timezone,
+                base_url=nl.base_url, description=nl.description, author=nl.author,
+            ),
+            generated_at=now,
+            sections=sections,
+            categories=list(nl.categories),
+            tags=list(nl.tags),
+            warnings=warnings,
+            sources=[
+                SourceReport(name=o.config.name, plugin=o.config.plugin, items=len(o.items),
+                             seconds=round(o.seconds, 3), ok=o.ok)
+                for o in outcomes
+            ],
+        )
+        # The one place untrusted content enters the edition: after every plugin has run.
+        edition = sanitize_edition(edition)
+        plugins.pm.hook.edition_built(edition=edition, config=config)
+        folder = edition_dir(config, edition_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "edition.json"
+        edition.save(path)
+        state.record_edition(edition)
+    return BuildResult(
+        edition=edition,
+        path=path,
+        fetched={o.config.name: len(o.items) for o in outcomes},
+        kept={s.id: len(s.items) for s in edition.sections},
+    )

@@ -1,0 +1,107 @@
+"""Rendering an edition with the configured renderers and theme."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from newsroom.components import RenderContext, Renderer
+from newsroom.config import Config
+from newsroom.errors import BuildError, NewsroomError
+from newsroom.manager import Plugins
+from newsroom.model import Edition
+from newsroom.pipeline import base_context, edition_dir
+from newsroom.themes import Theme, load_theme
+
+#: Per-subscriber values are left as these placeholders when the email is rendered once per
+#: edition, and substituted for each subscriber when it is sent.
+PLACEHOLDERS = {
+    "name": "%%subscriber_name%%",
+    "email": "%%subscriber_email%%",
+    "unsubscribe_url": "%%unsubscribe_url%%",
+    "preferences_url": "%%preferences_url%%",
+}
+
+
+def theme_environment(theme: Theme, plugins: Plugins, language: str) -> jinja2.Environment:
+    """The theme's Jinja environment with plugins' ``prepare_jinja2_environment`` applied."""
+
+    def configure(env: jinja2.Environment) -> None:
+        plugins.pm.hook.prepare_jinja2_environment(env=env, theme=theme)
+
+    return theme.environment(language=language, configure=configure)
+
+
+def template_vars(
+    edition: Edition, fmt: str, ctx: RenderContext, plugins: Plugins | None = None
+) -> dict[str, Any]:
+    """The variables every theme template gets (documented in docs/themes.md)."""
+    base = ctx.base_url
+    values: dict[str, Any] = {
+        "edition": edition,
+        "sections": edition.sections,
+        "newsletter": edition.newsletter,
+        "settings": ctx.theme_settings,
+        "language": edition.language,
+        "format": fmt,
+        "subscriber": PLACEHOLDERS,
+        "urls": {
+            "base": base,
+            "edition": f"{base}editions/{edition.id}/" if base else "",
+            "feed": f"{base}feed.xml" if base else "",
+            "unsubscribe": PLACEHOLDERS["unsubscribe_url"],
+            "preferences": PLACEHOLDERS["preferences_url"],
+        },
+    }
+    if plugins is not None:
+        for extra in plugins.pm.hook.extra_template_vars(edition=edition, format=fmt):
+            if extra:
+                values.update(extra)
+    return values
+
+
+def render(
+    config: Config,
+    plugins: Plugins,
+    edition: Edition,
+    *,
+    theme: Theme | None = None,
+    now: dt.datetime | None = None,
+) -> list[Path]:
+    """Run every configured renderer over ``edition``; return the files written."""
+    theme = theme or load_theme(config.newsletter.theme, root=config.root)
+    settings = dict(theme.settings)
+    settings.update(config.theme)
+    out = edition_dir(config, edition.id)
+    out.mkdir(parents=True, exist_ok=True)
+    site = config.output_dir / "site"
+    ctx = RenderContext(
+        **base_context(
+            config, now=now or dt.datetime.now(dt.UTC), state=None, edition_id=edition.id
+        ),
+        theme=theme,
+        output_dir=out,
+        site_dir=site,
+        base_url=config.newsletter.base_url,
+        theme_settings=settings,
+        jinja=theme_environment(theme, plugins, edition.language),
+    )
+    ctx.variables = lambda ed, fmt: template_vars(ed, fmt, ctx, plugins)
+    written: list[Path] = []
+    for cc in config.renderers:
+        renderer: Renderer = cc.create()  # type: ignore[assignment]
+        try:
+            written.extend(renderer.render(edition, ctx))
+        except NewsroomError as exc:
+            raise BuildError(f"renderer {cc.label}: {exc.message}") from exc
+        except jinja2.TemplateError as exc:
+            where = f" ({exc.filename}:{exc.lineno})" if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+            raise BuildError(
+                f"renderer {cc.label}: template error in theme {theme.name!r}{where}: {exc}"
+            ) from exc
+        except Exception as exc:
+            raise BuildError(f"renderer {cc.label} failed: {type(exc).__name__}: {exc}") from exc
+    return written

@@ -1,0 +1,201 @@
+"""The newsletter's SQLite state file: editions, published items, and later features' tables.
+
+One file per newsletter, next to its config (``state.db`` by default). It carries a schema
+version (``PRAGMA user_version``) and migrates itself forward when opened; every feature adds
+its tables through a new entry in :data:`MIGRATIONS`, never by editing an old one. WAL mode
+and short transactions let a reader (the subscription service) and a writer (a build or a
+send) share it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsroom.errors import StateError
+from newsroom.model import Edition
+from newsroom.urls import canonical_url
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE editions (
+            id           TEXT PRIMARY KEY,
+            title        TEXT NOT NULL,
+            date         TEXT NOT NULL,
+            built_at     TEXT NOT NULL,
+            published_at TEXT
+        );
+        CREATE TABLE edition_items (
+            edition_id TEXT NOT NULL REFERENCES editions(id) ON DELETE CASCADE,
+            item_id    TEXT NOT NULL,
+            title      TEXT NOT NULL,
+            PRIMARY KEY (edition_id, item_id)
+        );
+        CREATE INDEX edition_items_item ON edition_items(item_id);
+        """
+    )
+
+
+def _v2(db: sqlite3.Connection) -> None:
+    # Items are also matched by canonical URL, so an item whose id scheme changed (a plugin
+    # update) is still recognised as already sent.
+    db.executescript(
+        """
+        ALTER TABLE edition_items ADD COLUMN url TEXT NOT NULL DEFAULT '';
+        CREATE INDEX edition_items_url ON edition_items(url);
+        """
+    )
+
+
+#: Schema migrations in order; ``MIGRATIONS[n]`` takes a file from version n to n + 1.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class EditionRecord:
+    id: str
+    title: str
+    date: str
+    built_at: dt.datetime
+    published_at: dt.datetime | None
+
+
+class State:
+    """An open state file. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"{path}: cannot open the state file: {exc}") from exc
+
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.version
+        if version > SCHEMA_VERSION:
+            raise StateError(
+                f"{self.path} was written by a newer newsroom (schema {version}, this one "
+                f"knows {SCHEMA_VERSION}); upgrade newsroom"
+            )
+        for target in range(version, SCHEMA_VERSION):
+            with self.transaction() as db:
+                MIGRATIONS[target](db)
+                db.execute(f"PRAGMA user_version = {target + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction, taken at once so concurrent writers queue instead of failing."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # -- editions -------------------------------------------------------------------------
+
+    def record_edition(self, edition: Edition) -> None:
+        """Remember a built edition and its items (replacing an earlier build of the same id)."""
+        now = dt.datetime.now(dt.UTC).isoformat()
+        with self.transaction() as db:
+            db.execute(
+                """INSERT INTO editions (id, title, date, built_at) VALUES (?, ?, ?, ?)
+                   ON CONFLICT(id) DO UPDATE SET title=excluded.title, date=excluded.date,
+                   built_at=excluded.built_at""",
+                (edition.id, edition.title, edition.date.isoformat(), now),
+            )
+            db.execute("DELETE FROM edition_items WHERE edition_id = ?", (edition.id,))
+            db.executemany(
+                "INSERT OR IGNORE INTO edition_items (edition_id, item_id, title, url) "
+                "VALUES (?, ?, ?, ?)",
+                [(edition.id, i.id, i.title, canonical_url(i.url)) for i in edition.items],
+            )
+
+    def mark_published(self, edition_id: str, when: dt.datetime | None = None) -> bool:
+        """Mark an edition as gone out; its items are then skipped by the ``history`` filter.
+
+        Returns False when the edition is unknown. Marking twice keeps the first time.
+        """
+        stamp = (when or dt.datetime.now(dt.UTC)).isoformat()
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE editions SET published_at = COALESCE(published_at, ?) WHERE id = ?",
+                (stamp, edition_id),
+            )
+            return cur.rowcount > 0
+
+    def editions(self) -> list[EditionRecord]:
+        rows = self.db.execute(
+            "SELECT id, title, date, built_at, published_at FROM editions ORDER BY date, id"
+        ).fetchall()
+        return [
+            EditionRecord(
+                r[0], r[1], r[2], dt.datetime.fromisoformat(r[3]),
+                dt.datetime.fromisoformat(r[4]) if r[4] else None,
+            )
+            for r in rows
+        ]
+
+    def last_published(self, *, excluding: str | None = None) -> EditionRecord | None:
+        """The most recently published edition other than ``excluding``."""
+        row = self.db.execute(
+            "SELECT id FROM editions WHERE published_at IS NOT NULL AND id IS NOT ? "
+            "ORDER BY published_at DESC LIMIT 1",
+            (excluding,),
+        ).fetchone()
+        if row is None:
+            return None
+        return next(e for e in self.editions() if e.id == row[0])
+
+    def published_keys(self, *, excluding: str | None = None) -> tuple[set[str], set[str]]:
+        """Item ids and canonical URLs of every published edition except ``excluding``."""
+        rows = self.db.execute(
+            """SELECT ei.item_id, ei.url FROM edition_items ei
+               JOIN editions e ON e.id = ei.edition_id
+               WHERE e.published_at IS NOT NULL AND e.id IS NOT ?""",
+            (excluding,),
+        ).fetchall()
+        return {r[0] for r in rows}, {r[1] for r in rows if r[1]}
+
+
+def open_state(path: Path) -> State:
+    """Open (creating and migrating as needed) the state file at ``path``."""
+    return State(path)
+
+
+def iter_chunks(values: Iterable[str], size: int = 500) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for v in values:
+        chunk.append(v)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,71 @@
+"""URL helpers: canonical form (for identity and dedupe) and scheme checks."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+#: Query parameters that only track the reader and never change the page.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid",
+        "ref", "ref_src", "ref_url", "source", "src", "cmpid", "ncid", "sr_share",
+        "_hsenc", "_hsmi", "mkt_tok", "spm", "si", "app_id",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "oly_", "vero_")
+
+SAFE_SCHEMES = frozenset({"http", "https"})
+
+
+def is_tracking_param(name: str) -> bool:
+    """True for query parameters that identify the reader, not the resource."""
+    lower = name.lower()
+    return lower in TRACKING_PARAMS or lower.startswith(TRACKING_PREFIXES)
+
+
+def canonical_url(url: str) -> str:
+    """Return ``url`` in a canonical form: lower-case scheme and host, no default port,
+    no fragment, no tracking parameters, remaining parameters sorted.
+
+    Two links to the same page from different feeds compare equal after this.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if host.startswith("www."):
+        host = host[4:]
+    port = parts.port
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    # http and https of one page are one page.
+    if scheme == "http":
+        scheme = "https"
+    path = parts.path or "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/")
+    query = sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)
+    )
+    return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+def url_id(url: str) -> str:
+    """A short stable id for the page at ``url`` (hash of its canonical form)."""
+    return hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:16]
+
+
+def is_safe_url(url: str | None) -> bool:
+    """True when ``url`` is an absolute http(s) URL (never ``javascript:``, ``data:`` ...)."""
+    if not url:
+        return False
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() in SAFE_SCHEMES and bool(parts.netloc)
+
+
+def absolute_url(url: str | None, base: str | None) -> str | None:
+    """Resolve ``url`` against ``base``; return it only when the result is a safe http(s) URL."""
+    if not url:
+        return None
+    resolved = urljoin(base, url.strip()) if base else url.strip()
+    return resolved if is_safe_url(resolved) else None

@@ -1,0 +1,1 @@
+"""The default newsroom theme (templates are data; this file makes the folder a package)."""
