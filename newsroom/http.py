@@ -38,11 +38,14 @@ class FetchError(SourceError):
     """A request failed for good (after retries). ``url`` and ``status`` say which and how."""
 
     def __init__(
-        self, message: str, *, url: str, status: int | None = None, retryable: bool = False
+        self, message: str, *, url: str, status: int | None = None, retryable: bool = False,
+        body: bytes = b"",
     ) -> None:
         self.status = status
         self.retryable = retryable
         """True for failures worth another try: timeouts and dropped connections."""
+        self.body = body
+        """The error response's body, if any: APIs explain their 4xx there (arXiv, GraphQL)."""
         super().__init__(message, url=url)
 
 
@@ -357,7 +360,7 @@ class Fetcher:
                 elif response.status >= 400:
                     raise FetchError(
                         f"HTTP {response.status} {httpx.codes.get_reason_phrase(response.status)}",
-                        url=url, status=response.status,
+                        url=url, status=response.status, body=response.content,
                     )
                 else:
                     if cache and response.status == 200:

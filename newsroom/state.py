@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +21,16 @@ from newsroom.model import Edition
 from newsroom.urls import canonical_url
 
 
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    """Run several statements inside the caller's transaction (``executescript`` would commit)."""
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 def _v1(db: sqlite3.Connection) -> None:
-    db.executescript(
+    _script(
+        db,
         """
         CREATE TABLE editions (
             id           TEXT PRIMARY KEY,
@@ -45,7 +53,8 @@ def _v1(db: sqlite3.Connection) -> None:
 def _v2(db: sqlite3.Connection) -> None:
     # Items are also matched by canonical URL, so an item whose id scheme changed (a plugin
     # update) is still recognised as already sent.
-    db.executescript(
+    _script(
+        db,
         """
         ALTER TABLE edition_items ADD COLUMN url TEXT NOT NULL DEFAULT '';
         CREATE INDEX edition_items_url ON edition_items(url);
@@ -188,14 +197,3 @@ class State:
 def open_state(path: Path) -> State:
     """Open (creating and migrating as needed) the state file at ``path``."""
     return State(path)
-
-
-def iter_chunks(values: Iterable[str], size: int = 500) -> Iterator[list[str]]:
-    chunk: list[str] = []
-    for v in values:
-        chunk.append(v)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -1,0 +1,345 @@
+"""The ``newsroom`` command line.
+
+Exit codes are in :mod:`newsroom.exitcodes` and ``docs/cli.md``. Errors print one line (or,
+for configuration, one line per problem); ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from newsroom import exitcodes
+from newsroom.__about__ import __version__
+from newsroom.errors import NewsroomError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from newsroom.app import Newsletter
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    """Options shared by every subcommand."""
+
+    def __init__(self, config: Path | None, debug: bool) -> None:
+        self.config = config
+        self.debug = debug
+
+    def open(self) -> Newsletter:
+        from newsroom.app import open_newsletter
+
+        return open_newsletter(self.config)
+
+
+def _console(stderr: bool = True) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn exceptions into one-line messages and exit codes; tracebacks only with --debug."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        debug = bool(ctx.find_object(State) and ctx.find_object(State).debug)  # type: ignore[union-attr]
+        try:
+            return fn(*args, **kwargs)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.UsageError):
+            raise
+        except NewsroomError as exc:
+            if debug:
+                traceback.print_exc()
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+        except Exception as exc:
+            if debug or os.environ.get("NEWSROOM_RAISE_ERRORS"):
+                raise
+            click.echo(
+                f"Error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
+                err=True,
+            )
+            ctx.exit(exitcodes.FAILURE)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="newsroom")
+@click.option(
+    "-c", "--config", type=click.Path(path_type=Path),
+    help="The newsletter's newsroom.toml (default: ./newsroom.toml).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks and plugin details.")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None, debug: bool) -> None:
+    """Build newsletters out of plugins: collect, curate, render and deliver."""
+    import logging
+
+    ctx.obj = State(config, debug)
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+# -- init -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path), default=".")
+@click.option("--title", default="My Briefing", show_default=True, help="The newsletter's title.")
+@click.option("--language", default="en", show_default=True, help="ko, en, ...")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Asia/Seoul.")
+@handle_errors
+def init(directory: Path, title: str, language: str, timezone: str) -> None:
+    """Create a newsletter (newsroom.toml) in DIRECTORY that builds as it is."""
+    from importlib.resources import files
+
+    target = directory / "newsroom.toml"
+    if target.exists():
+        raise click.ClickException(f"{target} already exists; not overwriting it")
+    directory.mkdir(parents=True, exist_ok=True)
+    template = files("newsroom").joinpath("scaffold/newsroom.toml").read_text("utf-8")
+    text = (
+        template.replace("@TITLE@", json.dumps(title, ensure_ascii=False))
+        .replace("@LANGUAGE@", json.dumps(language))
+        .replace("@TIMEZONE@", json.dumps(timezone))
+    )
+    target.write_text(text, "utf-8")
+    gitignore = directory / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("build/\n.cache/\nstate.db*\n", "utf-8")
+    click.echo(f"Created {target}. Next: cd {directory} && newsroom build")
+
+
+# -- build / render ---------------------------------------------------------------------------
+
+
+def _parse_now(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use ISO 8601, e.g. 2026-02-14T06:00:00+09:00") from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+@cli.command()
+@click.option("--edition", "edition_id", help="Edition id (default: today's date, e.g. 2026-02-14).")
+@click.option("--now", help="Build as of this time (ISO 8601); default: now.")
+@click.option("--strict", is_flag=True, help="Exit with code 4 when any source had a problem.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report on stdout.")
+@click.option("--no-render", is_flag=True, help="Only write edition.json.")
+@click.option(
+    "--mirror", metavar="URL",
+    help="Fetch every URL from a mirror laid out by host: https://h/p → URL/h/p (offline work).",
+)
+@click.pass_obj
+@handle_errors
+def build(
+    state: State, edition_id: str | None, now: str | None, strict: bool, as_json: bool,
+    no_render: bool, mirror: str | None,
+) -> None:
+    """Fetch every source, filter, arrange sections, write edition.json and render it."""
+    from newsroom.pipeline import build as run_build
+    from newsroom.rendering import render
+    from newsroom.report import LiveProgress, summary_tables
+
+    newsletter = state.open()
+    console = _console()
+    quiet = as_json or not console.is_terminal
+    when = _parse_now(now)
+
+    async def go() -> Any:
+        if quiet:
+            return await run_build(newsletter.config, newsletter.plugins, now=when,
+                                   edition_id=edition_id, mirror=mirror)
+        with LiveProgress(console) as progress:
+            return await run_build(newsletter.config, newsletter.plugins, now=when,
+                                   edition_id=edition_id, mirror=mirror, progress=progress)
+
+    result = asyncio.run(go())
+    outputs = [] if no_render else render(newsletter.config, newsletter.plugins, result.edition)
+    code = exitcodes.WARNINGS if (strict and result.warnings) else exitcodes.OK
+    if as_json:
+        report = {
+            "edition": result.edition.id,
+            "title": result.edition.title,
+            "edition_json": str(result.path),
+            "sources": [s.model_dump() for s in result.edition.sources],
+            "sections": result.kept,
+            "warnings": [w.model_dump() for w in result.warnings],
+            "outputs": [str(p) for p in outputs],
+            "exit_code": code,
+        }
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        out = _console(stderr=False)
+        for table in summary_tables(result.edition, result.fetched):
+            out.print(table)
+        out.print(f"Edition [bold]{result.edition.id}[/]: {result.path}")
+        for path in outputs:
+            out.print(f"  wrote {path}")
+        if strict and result.warnings:
+            click.echo(f"{len(result.warnings)} warning(s) and --strict: exit {code}", err=True)
+    sys.exit(code)
+
+
+def _edition_path(newsletter: Newsletter, edition_id: str | None) -> Path:
+    from newsroom.errors import BuildError
+
+    editions = newsletter.config.output_dir / "editions"
+    if edition_id:
+        path = editions / edition_id / "edition.json"
+        if not path.exists():
+            raise BuildError(f"no edition {edition_id!r} in {editions} (build it first)")
+        return path
+    found = sorted(editions.glob("*/edition.json"))
+    if not found:
+        raise BuildError(f"no editions in {editions}; run `newsroom build` first")
+    return max(found, key=lambda p: p.stat().st_mtime)
+
+
+@cli.command()
+@click.argument("edition_id", required=False)
+@click.pass_obj
+@handle_errors
+def render(state: State, edition_id: str | None) -> None:
+    """Render an existing edition.json again (default: the latest edition)."""
+    from newsroom.model import load_edition
+    from newsroom.rendering import render as run_render
+
+    newsletter = state.open()
+    path = _edition_path(newsletter, edition_id)
+    edition = load_edition(path)
+    for written in run_render(newsletter.config, newsletter.plugins, edition):
+        click.echo(str(written))
+
+
+@cli.command("mark-published")
+@click.argument("edition_id")
+@click.pass_obj
+@handle_errors
+def mark_published(state: State, edition_id: str) -> None:
+    """Record EDITION_ID as gone out: the history filter then skips its items."""
+    from newsroom.errors import BuildError
+    from newsroom.state import State as StateFile
+
+    newsletter = state.open()
+    with StateFile(newsletter.config.state_path) as db:
+        if not db.mark_published(edition_id):
+            raise BuildError(f"no edition {edition_id!r} in {newsletter.config.state_path}")
+    click.echo(f"Marked {edition_id} as published.")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@handle_errors
+def editions(state: State, as_json: bool) -> None:
+    """List built editions and whether they went out."""
+    from newsroom.state import State as StateFile
+
+    newsletter = state.open()
+    with StateFile(newsletter.config.state_path) as db:
+        records = db.editions()
+    if as_json:
+        click.echo(json.dumps([
+            {"id": r.id, "title": r.title, "date": r.date, "built_at": r.built_at.isoformat(),
+             "published_at": r.published_at.isoformat() if r.published_at else None}
+            for r in records
+        ], ensure_ascii=False, indent=2))
+        return
+    for r in records:
+        status = f"published {r.published_at:%Y-%m-%d %H:%M}" if r.published_at else "built"
+        click.echo(f"{r.id}\t{status}\t{r.title}")
+
+
+# -- plugins ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def plugins(as_json: bool) -> None:
+    """List installed plugins and themes: package, version, and what each registers."""
+    from newsroom.manager import load_plugins
+    from newsroom.themes import installed_themes
+
+    loaded = load_plugins()
+    rows: dict[str, dict[str, Any]] = {
+        name: {"name": name, "package": info.package, "version": info.version,
+               "module": info.module, "sources": [], "filters": [], "sections": [], "renderers": []}
+        for name, info in loaded.info.items()
+    }
+    for kind in ("source", "filter", "section", "renderer"):
+        for reg in loaded.registry(kind):
+            rows.setdefault(reg.plugin, {"name": reg.plugin, "package": reg.package})
+            rows[reg.plugin].setdefault(f"{kind}s", []).append(reg.name)
+    themes = [{"name": n, "package": pkg, "path": str(p)} for n, (p, pkg) in sorted(installed_themes().items())]
+    failures = [{"name": f.name, "package": f.package, "version": f.version, "error": f.error}
+                for f in loaded.failures]
+    if as_json:
+        click.echo(json.dumps({"plugins": list(rows.values()), "themes": themes,
+                               "failures": failures}, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title="Plugins", title_justify="left")
+    for col in ("plugin", "package", "version", "registers"):
+        table.add_column(col)
+    for row in rows.values():
+        parts = [f"{k}: {', '.join(row[k])}" for k in ("sources", "filters", "sections", "renderers")
+                 if row.get(k)]
+        table.add_row(row["name"], row["package"], row.get("version", "?"), "\n".join(parts))
+    out = _console(stderr=False)
+    out.print(table)
+    out.print("Themes: " + ", ".join(f"{t['name']} ({t['package']})" for t in themes))
+    for f in loaded.failures:
+        out.print(f"[red]{f.message()}[/]")
+
+
+# -- preview ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--port", default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.pass_obj
+@handle_errors
+def preview(state: State, port: int, host: str) -> None:
+    """Serve the web edition and the latest email on localhost."""
+    from newsroom.preview import serve
+
+    newsletter = state.open()
+    serve(newsletter.config, host=host, port=port)
+
+
+def main() -> None:
+    """Entry point of the ``newsroom`` command."""
+    from newsroom.manager import load_plugins
+
+    try:
+        load_plugins().pm.hook.register_commands(cli=cli)
+    except Exception as exc:  # a plugin's command must not break the whole CLI
+        click.echo(f"Warning: a plugin failed to add its commands: {exc}", err=True)
+    cli(prog_name="newsroom")

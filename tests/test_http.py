@@ -1,0 +1,135 @@
+"""The shared HTTP client against a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import time
+from pathlib import Path
+
+import pytest
+
+from newsroom.http import Fetcher, FetchError, FetchSettings
+from newsroom.testing import LocalServer
+
+FAST = FetchSettings(timeout=2, total_timeout=5, retries=2, backoff=0.05)
+
+
+def fetch(url: str, settings: FetchSettings = FAST, cache_dir: Path | None = None, **kw):  # type: ignore[no-untyped-def]
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(settings, cache_dir=cache_dir) as http:
+            return await http.get(url, **kw), http
+
+    return asyncio.run(go())
+
+
+def test_user_agent_names_the_project(local_server: LocalServer) -> None:
+    url = local_server.add("/feed", "<rss/>")
+    response, _ = fetch(url)
+    assert response.content == b"<rss/>"
+    assert local_server.requests[0].headers["User-Agent"].startswith("newsroom/")
+
+
+def test_retries_5xx_then_succeeds(local_server: LocalServer) -> None:
+    url = local_server.add("/flaky", "ok", sequence=[(503, {}), (500, {})])
+    response, _ = fetch(url)
+    assert response.content == b"ok"
+    assert local_server.hits("/flaky") == 3
+
+
+def test_honours_retry_after(local_server: LocalServer) -> None:
+    url = local_server.add("/busy", "ok", sequence=[(429, {"Retry-After": "1"})])
+    start = time.monotonic()
+    response, _ = fetch(url)
+    assert response.content == b"ok"
+    assert time.monotonic() - start >= 0.7  # waited about the second the server asked for
+
+
+def test_refuses_retry_after_beyond_limit(local_server: LocalServer) -> None:
+    url = local_server.add("/later", "ok", sequence=[(503, {"Retry-After": "3600"})])
+    with pytest.raises(FetchError, match="retry after 3600 s"):
+        fetch(url)
+    assert local_server.hits("/later") == 1
+
+
+def test_gives_up_after_retries_with_status(local_server: LocalServer) -> None:
+    url = local_server.add("/down", "no", status=500)
+    with pytest.raises(FetchError) as info:
+        fetch(url)
+    assert info.value.status == 500
+    assert "HTTP 500" in str(info.value.message)
+    assert local_server.hits("/down") == 3  # one try and two retries
+
+
+def test_404_is_not_retried(local_server: LocalServer) -> None:
+    with pytest.raises(FetchError, match="HTTP 404"):
+        fetch(local_server.url + "/missing")
+    assert local_server.hits("/missing") == 1
+
+
+def test_timeout_is_reported(local_server: LocalServer) -> None:
+    url = local_server.add("/slow", "late", delay=2)
+    settings = FetchSettings(timeout=0.3, total_timeout=0.5, retries=0)
+    with pytest.raises(FetchError, match="timed out"):
+        fetch(url, settings)
+
+
+def test_connection_refused_is_reported() -> None:
+    with pytest.raises(FetchError, match="cannot connect") as info:
+        fetch("http://127.0.0.1:9/feed", FetchSettings(retries=0))
+    assert info.value.url == "http://127.0.0.1:9/feed"
+
+
+def test_response_size_is_capped(local_server: LocalServer) -> None:
+    url = local_server.add("/huge", b"x" * (3 * 1024 * 1024))
+    with pytest.raises(FetchError, match="larger than"):
+        fetch(url, FetchSettings(max_bytes=1024 * 1024, retries=0))
+
+
+def test_gzip_bomb_is_refused_without_inflating_it(local_server: LocalServer) -> None:
+    bomb = gzip.compress(b"\0" * (200 * 1024 * 1024), compresslevel=9)
+    assert len(bomb) < 300 * 1024
+    url = local_server.add("/bomb", bomb, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(FetchError, match="after decompression"):
+        fetch(url, FetchSettings(max_bytes=5 * 1024 * 1024, retries=0))
+
+
+def test_gzip_is_decoded(local_server: LocalServer) -> None:
+    url = local_server.add("/gz", "안녕하세요 feed".encode(), gzip=True)
+    response, _ = fetch(url)
+    assert response.content.decode() == "안녕하세요 feed"
+
+
+def test_conditional_get_cache(local_server: LocalServer, tmp_path: Path) -> None:
+    url = local_server.add("/etag", "<feed>v1</feed>", etag=True)
+    first, _ = fetch(url, cache_dir=tmp_path)
+    second, http = fetch(url, cache_dir=tmp_path)
+    assert not first.from_cache
+    assert second.from_cache and second.content == b"<feed>v1</feed>"
+    assert local_server.requests[-1].headers.get("If-None-Match")
+    assert http.not_modified == 1
+
+
+def test_mirror_routes_by_host(tmp_path: Path) -> None:
+    (tmp_path / "example.org" / "feeds").mkdir(parents=True)
+    (tmp_path / "example.org" / "feeds" / "ai.xml").write_text("<rss>mirrored</rss>")
+    with LocalServer(tmp_path) as server:
+
+        async def go() -> bytes:
+            async with Fetcher(FAST, mirror=server.url) as http:
+                return (await http.get("https://example.org/feeds/ai.xml?x=1")).content
+
+        assert asyncio.run(go()) == b"<rss>mirrored</rss>"
+        assert server.requests[0].path == "/example.org/feeds/ai.xml?x=1"
+
+
+def test_min_interval_spaces_requests_to_one_host(local_server: LocalServer) -> None:
+    url = local_server.add("/api", "ok")
+
+    async def go() -> None:
+        async with Fetcher(FAST) as http:
+            await asyncio.gather(*(http.get(url, min_interval=0.3) for _ in range(3)))
+
+    start = time.monotonic()
+    asyncio.run(go())
+    assert time.monotonic() - start >= 0.55
