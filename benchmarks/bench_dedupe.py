@@ -1,6 +1,11 @@
 """How long ``dedupe`` takes on 10,000 items (mixed English/Korean, ~10% near-duplicates).
 
-    /work/venv/bin/python benchmarks/bench_dedupe.py [--items N] [--repeat R] [--verify]
+    /work/venv/bin/python benchmarks/bench_dedupe.py [--items N] [--repeat R]
+        [--vocabulary realistic|small] [--threshold T] [--verify]
+
+The realistic vocabulary draws English words with their real frequencies (from Python's
+documentation) and Korean words from common syllables, Zipf-distributed; ``small`` is a
+stress test where every title reuses the same ~45 words.
 
 ``--verify`` also runs a brute-force all-pairs comparison on the same titles and checks that
 the prefix-filtering join finds exactly the same groups (slow: quadratic).
@@ -9,8 +14,11 @@ the prefix-filtering join finds exactly the same groups (slow: quadratic).
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime as dt
+import itertools
 import random
+import re
 import statistics
 import time
 from zoneinfo import ZoneInfo
@@ -19,24 +27,68 @@ from newsroom import FilterContext, Item
 from newsroom_filters.dedupe import Dedupe
 from newsroom_filters.similarity import bigrams, jaccard, normalize_title, numbers, numbers_conflict
 
-ENGLISH = (
+# The small vocabularies make a stress test ("--vocabulary small"): every title is 4-9 of ~45
+# words, so unrelated titles share most of their bigrams and few candidates can be pruned.
+SMALL_ENGLISH = (
     "open source model release benchmark agent robot chip memory startup funding cloud "
     "security browser language vision data center energy battery quantum compiler kernel "
     "database framework python rust inference training dataset leak policy lawsuit court "
     "regulation market phone laptop camera satellite launch update preview beta paper"
 ).split()
-KOREAN = (
+SMALL_KOREAN = (
     "삼성 반도체 출하 개시 인공지능 모델 공개 스타트업 투자 유치 클라우드 보안 취약점 "
     "데이터 센터 전력 배터리 양자 컴퓨터 규제 법원 판결 시장 점유율 스마트폰 카메라 위성 "
     "발사 업데이트 논문 연구 개발 네이버 카카오 엘지 현대 정부 발표 계획 확대 협력"
 ).split()
+# Common Hangul syllables, combined into 2-3 syllable words for the realistic vocabulary.
+SYLLABLES = (
+    "가각간감강개거건검게격결경계고공과관광교구국군권규그근금기김나난남내네노논뉴능다단달담"
+    "당대더데도동두드등디라란람래량러레력련령로록론료루류르리마만말망매메면명모목무문물미민"
+    "바박반발방배백번범법변보복본부북분불비사산상새생서석선설성세소속손송수순스시식신실심아"
+    "안알애야약양어언업에여역연영예오온와완외요용우운원위유육은을음의이인일임입자작장재저전"
+    "점정제조종주준중지직진질차착참창채책처천체초총최추출충취치카커코크키타탄태터테토통투트"
+    "파판패페편평포표품프피하학한할함합항해행향허현협형호화확환활황회효후휴흥"
+)
 NAMES = ["OpenAI", "Samsung", "Google", "HBM4", "Nvidia", "Meta", "Apple", "LG", "Kakao"]
 SOURCES = [f"source-{n}" for n in range(12)]
 
 
-def make_title(rng: random.Random) -> str:
-    words = ENGLISH if rng.random() < 0.5 else KOREAN
-    parts = [rng.choice(NAMES)] + rng.sample(words, rng.randint(4, 9))
+class Vocabulary:
+    """Words with Zipf-like frequencies, as in real headlines."""
+
+    def __init__(self, words: list[str], weights: list[float]) -> None:
+        self.words = words
+        self.cumulative = list(itertools.accumulate(weights))
+
+    def sample(self, rng: random.Random, count: int) -> list[str]:
+        return rng.choices(self.words, cum_weights=self.cumulative, k=count)
+
+    @classmethod
+    def zipf(cls, words: list[str]) -> Vocabulary:
+        return cls(words, [1 / (rank + 1) for rank in range(len(words))])
+
+
+def english_vocabulary() -> Vocabulary:
+    """~3,000 English words with their real frequencies, from Python's own documentation."""
+    try:
+        from pydoc_data.topics import topics
+    except ImportError:  # a Python built without its docs
+        return Vocabulary.zipf(SMALL_ENGLISH)
+    counts = collections.Counter(
+        w.lower() for text in topics.values() for w in re.findall(r"[A-Za-z]{3,}", text)
+    )
+    words, weights = zip(*counts.most_common(), strict=True)
+    return Vocabulary(list(words), list(weights))
+
+
+def korean_vocabulary(rng: random.Random, size: int = 3000) -> Vocabulary:
+    words = {"".join(rng.choices(SYLLABLES, k=rng.choice((2, 2, 3)))) for _ in range(size)}
+    return Vocabulary.zipf(sorted(words))
+
+
+def make_title(rng: random.Random, english: Vocabulary, korean: Vocabulary) -> str:
+    vocabulary = english if rng.random() < 0.5 else korean
+    parts = [rng.choice(NAMES), *vocabulary.sample(rng, rng.randint(4, 9))]
     if rng.random() < 0.3:
         parts.insert(rng.randint(1, len(parts)), str(rng.randint(2, 2030)))
     return " ".join(parts)
@@ -60,15 +112,19 @@ def reword(title: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def make_items(count: int, seed: int = 7) -> list[Item]:
+def make_items(count: int, *, small: bool = False, seed: int = 7) -> list[Item]:
     rng = random.Random(seed)
+    if small:
+        english, korean = Vocabulary.zipf(SMALL_ENGLISH), Vocabulary.zipf(SMALL_KOREAN)
+    else:
+        english, korean = english_vocabulary(), korean_vocabulary(rng)
     items: list[Item] = []
     originals: list[str] = []
     for n in range(count):
         if originals and rng.random() < 0.1:
             title = reword(rng.choice(originals), rng)
         else:
-            title = make_title(rng)
+            title = make_title(rng, english, korean)
             originals.append(title)
         items.append(
             Item(url=f"https://example.com/{n}?utm_source=feed", title=title,
@@ -104,10 +160,11 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--threshold", type=float, default=0.8)
+    parser.add_argument("--vocabulary", choices=["realistic", "small"], default="realistic")
     parser.add_argument("--verify", action="store_true")
     args = parser.parse_args()
 
-    items = make_items(args.items)
+    items = make_items(args.items, small=args.vocabulary == "small")
     flt = Dedupe(Dedupe.Options(title_similarity=args.threshold))
     ctx = context()
     times = []
@@ -118,7 +175,7 @@ def main() -> None:
         times.append(time.perf_counter() - start)
     kept = len(result) if result is not None else len(items)
     print(
-        f"dedupe: {len(items)} items -> {kept} kept ({len(items) - kept} duplicates); "
+        f"dedupe ({args.vocabulary} vocabulary): {len(items)} items -> {kept} kept ({len(items) - kept} duplicates); "
         f"best {min(times) * 1000:.0f} ms, median {statistics.median(times) * 1000:.0f} ms "
         f"over {args.repeat} runs"
     )

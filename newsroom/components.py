@@ -44,7 +44,7 @@ class Options(BaseModel):
     asks for ``{ "$env" = "NAME" }`` instead, and the value never appears in logs or reprs.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Component:

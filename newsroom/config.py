@@ -36,7 +36,7 @@ CONFIG_NAME = "newsroom.toml"
 class NewsletterConfig(BaseModel):
     """The ``[newsletter]`` table."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     title: str
     language: str = "en"
@@ -88,7 +88,7 @@ class NewsletterConfig(BaseModel):
 class HttpConfig(BaseModel):
     """The ``[http]`` table: limits for every request sources make."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     timeout: float = Field(20.0, gt=0)
     total_timeout: float = Field(60.0, gt=0)
@@ -108,7 +108,7 @@ class HttpConfig(BaseModel):
 class PluginsConfig(BaseModel):
     """The ``[plugins]`` table."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     disabled: list[str] = Field(default_factory=list)
     """Plugin (entry-point) names not to load."""

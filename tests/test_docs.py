@@ -71,3 +71,13 @@ def test_hook_examples_run_and_register() -> None:
     group = click.Group()
     plugins.pm.hook.register_commands(cli=group)
     assert "hello" in group.commands
+
+
+def test_configuration_reference_is_up_to_date() -> None:
+    from newsroom.reference import BEGIN, END, options_reference
+
+    text = (ROOT / "docs" / "configuration.md").read_text("utf-8")
+    generated = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    assert generated == options_reference().strip(), (
+        "docs/configuration.md is stale: run `python -m newsroom.reference`"
+    )

@@ -20,13 +20,14 @@ from pydantic import Field, field_validator, model_validator
 from newsroom import FetchContext, Item, Options, Source, SourceError, hookimpl
 from newsroom.http import FetchError
 
-from newsroom_arxiv.atom import api_error, feed_items, parse_feed
+from .atom import api_error, feed_items, parse_feed
 
 if TYPE_CHECKING:
     from newsroom.registry import Register
 
-# arXiv's category names: "cs.AI", "math.AT", "hep-th", "q-bio.NC".
-_CATEGORY = re.compile(r"^[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?$")
+# arXiv's category names: "cs.AI", "math.AT", "hep-th", "q-bio.NC", and "cs.*" for a whole
+# archive. Checking the shape catches a query pasted into `categories` ("cs.AI OR cs.LG").
+_CATEGORY = re.compile(r"^[a-z][a-z-]*(\.([A-Za-z][A-Za-z-]*|\*))?$")
 
 
 def search_query(categories: list[str], query: str | None) -> str:
@@ -91,13 +92,13 @@ class ArxivSource(Source):
         except FetchError as exc:
             # arXiv explains a bad request (HTTP 400) in an Atom error feed: show its words.
             raise _explained(exc) from None
-        feed = parse_feed(response.content, url)
+        feed = parse_feed(response.content, response.url)
         message = api_error(feed)
         if message is not None:
-            raise SourceError(f"arXiv API error: {message}", url=url)
+            raise SourceError(f"arXiv API error: {message}", url=response.url)
         items, skipped = feed_items(feed)
         if skipped:
-            ctx.warn(f"skipped {skipped} arXiv entries without an id or title", url)
+            ctx.warn(f"skipped {skipped} arXiv entries without an id or title", response.url)
         return items
 
 

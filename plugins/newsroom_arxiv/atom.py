@@ -54,18 +54,23 @@ def parse_feed(content: bytes, url: str) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         raise SourceError(f"arXiv did not answer with an Atom feed ({exc.msg})", url=url) from None
     if root.tag != f"{ATOM}feed":
-        raise SourceError(
-            f"arXiv did not answer with an Atom feed (root element <{etree.QName(root).localname}>)",
-            url=url,
-        )
+        name = etree.QName(root).localname
+        raise SourceError(f"arXiv did not answer with an Atom feed (root element <{name}>)",
+                          url=url)
     return root
+
+
+def _text(entry: etree._Element, tag: str) -> str:
+    """An element's whole text, folded (``findtext`` would stop at a stray child element)."""
+    element = entry.find(tag)
+    return fold("".join(element.itertext())) if element is not None else ""
 
 
 def api_error(feed: etree._Element) -> str | None:
     """arXiv's message when ``feed`` is the API's error feed, else ``None``."""
     for entry in feed.iterfind(f"{ATOM}entry"):
         if _ERROR_ID.search(entry.findtext(f"{ATOM}id") or ""):
-            return fold(entry.findtext(f"{ATOM}summary")) or "unknown error"
+            return _text(entry, f"{ATOM}summary") or "unknown error"
     return None
 
 
@@ -108,7 +113,7 @@ def _categories(entry: etree._Element) -> tuple[str | None, list[str]]:
 def entry_to_item(entry: etree._Element) -> Item | None:
     """One paper, or ``None`` for an entry without an id or title."""
     entry_id = (entry.findtext(f"{ATOM}id") or "").strip()
-    title = fold(entry.findtext(f"{ATOM}title"))
+    title = _text(entry, f"{ATOM}title")
     if not entry_id or not title:
         return None
     paper_id = arxiv_id(entry_id)
@@ -116,7 +121,7 @@ def entry_to_item(entry: etree._Element) -> Item | None:
     # The versionless abstract page: the same paper keeps one URL (and id) across revisions.
     url = _VERSION.sub("", https(abs_url or entry_id))
     primary, tags = _categories(entry)
-    abstract = fold(entry.findtext(f"{ATOM}summary"))
+    abstract = _text(entry, f"{ATOM}summary")
     links = {"pdf": https(pdf)} if pdf else {}
     if doi:
         links["doi"] = https(doi)

@@ -10,7 +10,7 @@ from pydantic import Field
 from newsroom import Filter, FilterContext, Item, Options
 from newsroom.urls import canonical_url
 
-from .similarity import TitleIndex, bigrams, normalize_title, numbers, numbers_conflict
+from .similarity import Record, TitleIndex, bigrams, normalize_title, numbers, numbers_conflict
 
 
 @dataclass
@@ -29,17 +29,20 @@ class _Titles:
     def __init__(self, items: list[Item], threshold: float) -> None:
         self.normalized = [normalize_title(i.title) for i in items]
         self.numbers = [numbers(t) for t in self.normalized]
-        self.exact = threshold >= 1
         self.compact = [t.replace(" ", "") for t in self.normalized]
         self.by_compact: dict[str, list[int]] = {}
-        self.tokens = [] if self.exact else [bigrams(t) for t in self.normalized]
-        self.index = None if self.exact else TitleIndex.for_titles(self.tokens, threshold)
+        self.index: TitleIndex | None = None
+        self.records: list[Record] = []
+        if threshold < 1:
+            token_sets = [bigrams(t) for t in self.normalized]
+            self.index = TitleIndex(token_sets, threshold)
+            self.records = [self.index.prepare(tokens) for tokens in token_sets]
 
     def matches(self, n: int) -> list[int]:
         """Group keys whose survivor's title is similar to item ``n``'s, first first."""
         if self.index is None:
             return self.by_compact.get(self.compact[n], []) if self.compact[n] else []
-        return [key for key, _score in self.index.candidates(self.tokens[n])]
+        return [key for key, _score in self.index.candidates(self.records[n])]
 
     def add(self, n: int, key: int) -> None:
         """Make item ``n`` findable as the survivor of group ``key``."""
@@ -47,7 +50,7 @@ class _Titles:
             if self.compact[n]:
                 self.by_compact.setdefault(self.compact[n], []).append(key)
         else:
-            self.index.add(key, self.tokens[n])
+            self.index.add(key, self.records[n])
 
 
 class Dedupe(Filter):

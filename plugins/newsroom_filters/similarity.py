@@ -20,7 +20,8 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import combinations
 
 # Emoji sequences are glued by a zero-width joiner and variation selectors (categories Cf
 # and Mn); they carry no meaning for comparison. Other combining marks (Mn) are kept: they
@@ -73,64 +74,108 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return overlap / (len(a) + len(b) - overlap)
 
 
-def prefix_length(size: int, threshold: float) -> int:
-    """How many of a set's rarest tokens must be indexed for a Jaccard ``threshold``."""
-    return size - math.ceil(threshold * size - _EPSILON) + 1
+def prefix_length(size: int, threshold: float, shared: int = 1) -> int:
+    """How many of a set's rarest tokens to index so that any set with Jaccard ≥
+    ``threshold`` shares at least ``shared`` of them (when the overlap allows that many)."""
+    return min(size, size - math.ceil(threshold * size - _EPSILON) + shared)
 
 
-@dataclass
+@dataclass(frozen=True)
+class Record:
+    """A token set prepared for :class:`TitleIndex`: token ranks, rarest first."""
+
+    ranks: list[int]
+    tokens: frozenset[int]
+
+
 class TitleIndex:
-    """An incremental similarity join: :meth:`find` then :meth:`add`, title by title.
+    """An incremental similarity join: :meth:`candidates` then :meth:`add`, title by title.
 
-    ``frequencies`` holds how often each token occurs over all titles that will be seen;
-    it fixes the global token order (rarest first) that prefix filtering relies on.
+    Built from every token set that will be seen, which fixes the global token order
+    (rarest first) that prefix filtering relies on.
+
+    Character bigrams come from a small alphabet (English has a few hundred common ones), so
+    even a title's rarest bigrams are shared by many titles and single-token posting lists
+    stay long. The prefixes are therefore ``k - 1`` tokens longer, which guarantees that two
+    sets with overlap ≥ k share at least *k* prefix tokens (the k-th common token of x and y
+    sits at most at position ``|x| - overlap + k - 1``; Wang, Li and Feng, 2012), and the
+    index is keyed by k-subsets of prefix tokens, whose posting lists are nearly empty. Pairs
+    that may need an overlap below k are both small and go through a plain token index of
+    small sets.
     """
 
-    threshold: float
-    frequencies: Counter[str]
-    _postings: dict[str, list[int]] = field(default_factory=dict)
-    _sets: dict[int, frozenset[str]] = field(default_factory=dict)
-
-    @classmethod
-    def for_titles(cls, token_sets: Iterable[frozenset[str]], threshold: float) -> TitleIndex:
+    def __init__(
+        self, token_sets: Iterable[frozenset[str]], threshold: float, shared: int = 2
+    ) -> None:
+        if not 0 < threshold <= 1:
+            raise ValueError("threshold must be in (0, 1]")
+        self.threshold = threshold
+        self.shared = shared
         frequencies: Counter[str] = Counter()
         for tokens in token_sets:
             frequencies.update(tokens)
-        return cls(threshold, frequencies)
-
-    def _prefix(self, tokens: frozenset[str]) -> list[str]:
         # Ties broken by the token itself, so the order is total and runs are reproducible.
-        ordered = sorted(tokens, key=lambda tok: (self.frequencies[tok], tok))
-        return ordered[: prefix_length(len(tokens), self.threshold)]
+        order = sorted(frequencies, key=lambda tok: (frequencies[tok], tok))
+        self._rank = {tok: n for n, tok in enumerate(order)}
+        self._coef = threshold / (1 + threshold)
+        # Overlap below k is possible only when |x| + |y| ≤ (k - 1)(1 + t) / t.
+        self._small = (shared - 1) * (1 + threshold) / threshold - 1 + _EPSILON
+        self._subsets: dict[tuple[int, ...], list[int]] = {}  # k prefix tokens -> keys
+        self._by_token: dict[int, list[int]] = {}  # token -> keys, small sets only
+        self._records: dict[int, Record] = {}
 
-    def candidates(self, tokens: frozenset[str]) -> list[tuple[int, float]]:
-        """Indexed keys whose sets have Jaccard ≥ threshold with ``tokens``, by key order,
+    def prepare(self, tokens: frozenset[str]) -> Record:
+        rank = self._rank
+        for tok in tokens:
+            # A token not seen at construction sorts last, as if very frequent: correct, as
+            # the order only has to be the same for every set.
+            if tok not in rank:
+                rank[tok] = len(rank)
+        ranks = sorted([rank[tok] for tok in tokens])
+        return Record(ranks, frozenset(ranks))
+
+    def _prefix(self, ranks: list[int]) -> list[int]:
+        return ranks[: prefix_length(len(ranks), self.threshold, self.shared)]
+
+    def candidates(self, record: Record) -> list[tuple[int, float]]:
+        """Indexed keys whose sets have Jaccard ≥ threshold with ``record``, by key order,
         each with its similarity."""
-        if not tokens:
+        size = len(record.ranks)
+        if not size:
             return []
-        size = len(tokens)
-        # Size filter: J ≥ t implies t·|a| ≤ |b| ≤ |a| / t.
-        low, high = self.threshold * size - _EPSILON, size / self.threshold + _EPSILON
-        seen: set[int] = set()
-        found: list[tuple[int, float]] = []
-        for token in self._prefix(tokens):
-            for key in self._postings.get(token, ()):
-                if key in seen:
-                    continue
-                seen.add(key)
-                other = self._sets[key]
-                if not low <= len(other) <= high:
-                    continue
-                score = jaccard(tokens, other)
-                if score >= self.threshold - _EPSILON:
-                    found.append((key, score))
+        keys: set[int] = set()
+        subsets = self._subsets
+        for subset in combinations(self._prefix(record.ranks), self.shared):
+            found_keys = subsets.get(subset)
+            if found_keys:
+                keys.update(found_keys)
+        if size <= self._small:
+            for token in record.ranks:
+                keys.update(self._by_token.get(token, ()))
+        # Size filter: J ≥ t implies t·|x| ≤ |y| ≤ |x| / t.
+        smallest = self.threshold * size - _EPSILON
+        largest = size / self.threshold + _EPSILON
+        mine, records, coef = record.tokens, self._records, self._coef
+        found = []
+        for key in keys:
+            other = records[key].tokens
+            other_size = len(other)
+            if other_size < smallest or other_size > largest:
+                continue
+            overlap = len(mine & other)
+            if overlap >= coef * (size + other_size) - _EPSILON:
+                found.append((key, overlap / (size + other_size - overlap)))
         found.sort()
         return found
 
-    def add(self, key: int, tokens: frozenset[str]) -> None:
-        """Index ``tokens`` under ``key`` (an int; smaller keys are preferred by callers)."""
-        if not tokens:
+    def add(self, key: int, record: Record) -> None:
+        """Index ``record`` under ``key`` (an int; callers prefer smaller keys)."""
+        if not record.ranks:
             return
-        self._sets[key] = tokens
-        for token in self._prefix(tokens):
-            self._postings.setdefault(token, []).append(key)
+        self._records[key] = record
+        subsets = self._subsets
+        for subset in combinations(self._prefix(record.ranks), self.shared):
+            subsets.setdefault(subset, []).append(key)
+        if len(record.ranks) <= self._small:
+            for token in record.ranks:
+                self._by_token.setdefault(token, []).append(key)

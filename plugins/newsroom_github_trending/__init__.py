@@ -17,7 +17,7 @@ from urllib.parse import quote, urljoin
 
 from newsroom import FetchContext, Item, Options, Source, SourceError, hookimpl
 
-from newsroom_github_trending.page import Repository, parse_page
+from .page import Repository, parse_page
 
 if TYPE_CHECKING:
     from newsroom.registry import Register
@@ -54,7 +54,7 @@ class GitHubTrendingSource(Source):
         return f"{url}/{quote(language, safe='+')}" if language else url
 
     def params(self) -> dict[str, str]:
-        params = {"since": self.options.since}
+        params: dict[str, str] = {"since": self.options.since}
         if self.options.spoken_language:
             params["spoken_language_code"] = self.options.spoken_language
         return params

@@ -1,0 +1,152 @@
+"""Build an edition from 200 local news feeds × 50 items, 50 ms latency per response.
+
+    python benchmarks/bench_build.py [--feeds 200] [--items 50] [--latency 0.05]
+
+Prints, for the same server in the same run:
+  - a plain sequential loop (fetch one feed with httpx, parse it with feedparser, next);
+  - `newsroom build --no-render` with a cold cache;
+  - the same build again with a warm cache (every feed answers 304).
+Each measurement runs in its own process: wall time, CPU time, peak RSS.
+The server runs in this process, so the client under test has its own core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from newsroom.testing import LocalServer  # noqa: E402
+
+NOW = dt.datetime(2026, 2, 14, 6, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+WORDS = ("model agent chip memory training inference robot open source benchmark dataset "
+         "startup funding policy research 반도체 모델 에이전트 학습 추론 메모리 오픈소스").split()
+
+
+def make_feed(n: int, items: int) -> bytes:
+    """A realistic RSS 2.0 feed: titles, links with tracking params, HTML descriptions, dates."""
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>',
+        f"<title>Feed {n}</title><link>https://site{n}.example/</link><description>d</description>",
+    ]
+    for i in range(items):
+        words = " ".join(WORDS[(n * 7 + i * 3 + k) % len(WORDS)] for k in range(8))
+        when = NOW - dt.timedelta(minutes=17 * i + n)
+        desc = escape(f"<p>{words} <b>{i}</b> <a href=\"/p/{i}\">more</a></p>" * 3)
+        out.append(
+            f"<item><title>{escape(words.title())} #{n}-{i}</title>"
+            f"<link>https://site{n}.example/post/{i}?utm_source=rss</link>"
+            f"<guid>https://site{n}.example/post/{i}</guid>"
+            f"<pubDate>{format_datetime(when)}</pubDate><dc:creator>Writer {i % 5}</dc:creator>"
+            f"<description>{desc}</description></item>"
+        )
+    out.append("</channel></rss>")
+    return "\n".join(out).encode("utf-8")
+
+
+def write_config(folder: Path, urls: list[str]) -> Path:
+    groups = [urls[i::4] for i in range(4)]
+    sources = "\n".join(
+        f'[[sources]]\nname = "news{g}"\nplugin = "news"\nfeeds = {json.dumps(group)}\n'
+        for g, group in enumerate(groups)
+    )
+    sections = "\n".join(
+        f'[[sections]]\nid = "s{g}"\ntitle = "Section {g}"\nmatch = {{ source = "news{g}" }}\nlimit = 8\n'
+        for g in range(4)
+    )
+    text = f"""[newsletter]
+title = "Bench"
+language = "en"
+timezone = "Asia/Seoul"
+
+[http]
+max_retry_after = 5
+
+{sources}
+[[filters]]
+plugin = "window"
+hours = 72
+
+[[filters]]
+plugin = "dedupe"
+
+{sections}
+"""
+    path = folder / "newsroom.toml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def child_sequential(urls: list[str]) -> None:
+    import feedparser
+    import httpx
+
+    entries = 0
+    with httpx.Client() as client:
+        for url in urls:
+            entries += len(feedparser.parse(client.get(url).content).entries)
+    print(json.dumps({"entries": entries}))
+
+
+def run_child(args: list[str]) -> dict[str, float | str]:
+    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(args, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in (0, 4):
+        raise SystemExit(f"{args} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
+        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        "stdout": proc.stdout,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--feeds", type=int, default=200)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--child", nargs="*")
+    args = parser.parse_args()
+    if args.child is not None:
+        child_sequential(args.child)
+        return
+
+    with tempfile.TemporaryDirectory() as tmp, LocalServer(latency=args.latency) as server:
+        folder = Path(tmp)
+        urls = [server.add(f"/feeds/{n}.xml", make_feed(n, args.items), etag=True,
+                           content_type="application/rss+xml; charset=utf-8")
+                for n in range(args.feeds)]
+        config = write_config(folder, urls)
+        build = [sys.executable, "-m", "newsroom", "-c", str(config), "build", "--no-render",
+                 "--json", "--now", NOW.isoformat()]
+        print(f"{args.feeds} feeds × {args.items} items, {args.latency * 1000:.0f} ms latency")
+        seq = run_child([sys.executable, __file__, "--child", *urls])
+        cold = run_child(build)
+        warm = run_child(build)
+        report = json.loads(str(cold["stdout"]))
+        kept = sum(report["sections"].values())
+        for label, r in (("sequential loop (httpx + feedparser)", seq),
+                         ("newsroom build, cold cache", cold), ("newsroom build, warm (304s)", warm)):
+            print(f"{label:40s} wall {r['wall_s']:6.2f} s  cpu {r['cpu_s']:6.2f} s  "
+                  f"peak RSS {r['peak_rss_mb']:6.1f} MB")
+        print(f"speed-up, cold build vs sequential loop: {float(seq['wall_s']) / float(cold['wall_s']):.1f}×")
+        print(f"fetched {sum(s['items'] for s in report['sources'])} items, kept {kept} in sections, "
+              f"{len(report['warnings'])} warnings")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The offline demo: ``python3 examples/demo.py``.
+
+Builds the example newsletter in ``examples/ai-briefing/`` against sample responses (in the
+real formats of arXiv, GitHub trending, Product Hunt and RSS/Atom feeds) served on
+127.0.0.1, then prints where the email (HTML and text) and the web edition are. Needs only
+Python 3.11+: the first run creates ``.venv`` and installs newsroom into it.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+runpy.run_path(str(ROOT / "tests" / "bootstrap.py"))["reexec_in_venv"](Path(__file__))
+
+from newsroom.testing import LocalServer  # noqa: E402  (importable inside the virtualenv)
+
+EXAMPLE = HERE / "ai-briefing"
+WORK = EXAMPLE / "_demo"
+#: The sample data describes the morning of 14 February 2026 in Seoul.
+AS_OF = "2026-02-14T06:00:00+09:00"
+
+
+def newsroom(*args: str) -> None:
+    # The sample data has no Product Hunt API responses: use the public feed even when a
+    # token is set on this machine.
+    env = {k: v for k, v in os.environ.items() if k != "PRODUCTHUNT_TOKEN"}
+    subprocess.run([sys.executable, "-m", "newsroom", "-c", str(WORK / "newsroom.toml"), *args],
+                   check=True, env=env)
+
+
+def main() -> None:
+    # A fresh copy each run, so the demo never depends on what an earlier run recorded.
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    shutil.copy(EXAMPLE / "newsroom.toml", WORK / "newsroom.toml")
+    with LocalServer(EXAMPLE / "sample-data") as server:
+        print(f"Serving the sample responses at {server.url}/ (stand-ins for the live sites)")
+        newsroom("build", "--mirror", server.url, "--now", AS_OF)
+    edition = WORK / "build" / "editions" / AS_OF[:10]
+    site = WORK / "build" / "site"
+    print()
+    print("The demo edition is ready:")
+    print(f"  email (HTML):  {edition / 'email.html'}")
+    print(f"  email (text):  {edition / 'email.txt'}")
+    print(f"  web edition:   {site / 'index.html'}")
+    print(f"  edition.json:  {edition / 'edition.json'}")
+    print(f"Browse it with: {sys.executable} -m newsroom -c {WORK / 'newsroom.toml'} preview")
+
+
+if __name__ == "__main__":
+    main()

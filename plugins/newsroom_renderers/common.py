@@ -1,0 +1,175 @@
+"""What the renderers share: template variables, item helpers and writing files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import partial
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from newsroom import Edition, Item, RenderContext
+from newsroom.errors import BuildError
+from newsroom.sanitize import html_to_text
+
+from .filters import install_filters
+from .strings import Strings, load_strings
+
+#: Edition ids that are safe as one folder name (no separators, never "." or "..").
+SAFE_ID = re.compile(r"^\w[\w.-]*$")
+#: Characters XML 1.0 forbids and HTML treats as errors; feeds and files must not carry them.
+_INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def template_variables(
+    edition: Edition, fmt: str, ctx: RenderContext, **extra: Any
+) -> dict[str, Any]:
+    """The core's variables for ``fmt`` plus the helpers the default theme uses.
+
+    Variables a plugin returned from ``extra_template_vars`` win over these helpers (a
+    translation plugin may bring its own ``t``); ``extra`` (the renderer's own) wins over all.
+    """
+    values = ctx.variables(edition, fmt)
+    t = load_strings(ctx.theme, edition.language)
+    settings = values.get("settings", ctx.theme_settings)
+    helpers: dict[str, Any] = {
+        "t": t,
+        "subject": edition.title,
+        "preheader": preheader(edition),
+        "text_direction": text_direction(edition.language),
+        "insight_title": settings.get("insight_title") or t.insight,
+        "item_meta": partial(item_meta, t=t, edition=edition, settings=settings),
+        "item_links": partial(item_links, t=t),
+        "item_count": item_count_text(edition, t),
+    }
+    for key, value in helpers.items():
+        values.setdefault(key, value)
+    values.update(extra)
+    return values
+
+
+def environment(ctx: RenderContext) -> jinja2.Environment:
+    """``ctx.jinja`` with this plugin's filters (also added by its Jinja hook)."""
+    install_filters(ctx.jinja)
+    return ctx.jinja
+
+
+def text_direction(language: str) -> str:
+    """``ltr`` or ``rtl`` for ``language`` (for ``<html dir>``)."""
+    try:
+        order = Locale.parse(language.replace("-", "_")).character_order
+    except (UnknownLocaleError, ValueError):
+        return "ltr"
+    return "rtl" if order == "right-to-left" else "ltr"
+
+
+def preheader(edition: Edition, limit: int = 140) -> str:
+    """The inbox preview line: ``extra["preheader"]``, else the intro, else the first titles."""
+    custom = edition.extra.get("preheader")
+    if isinstance(custom, str) and custom.strip():
+        text = custom
+    elif edition.intro:
+        text = html_to_text(edition.intro)
+    else:
+        text = " · ".join(item.title for item in edition.items[:3])
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def item_count_text(edition: Edition, t: Strings) -> str:
+    n = len(edition.items)
+    return t.item_count_one if n == 1 else t("item_count", n=n)
+
+
+def item_meta(item: Item, *, t: Strings, edition: Edition, settings: dict[str, Any]) -> list[str]:
+    """The parts of an item's muted source line: publisher, authors, date, metrics.
+
+    Plain strings; each format joins and escapes them its own way.
+    """
+    locale = edition.language.replace("-", "_")
+    parts: list[str] = []
+    if item.publisher:
+        parts.append(item.publisher)
+    if item.authors:
+        names = ", ".join(item.authors[:2])
+        parts.append(f"{names} {t.et_al}" if len(item.authors) > 2 else names)
+    if item.published:
+        # The reader's calendar day, not the feed's.
+        day = item.published.astimezone(_zone(edition)).date()
+        parts.append(format_date(day, format=settings.get("item_date_format", "medium"), locale=locale))
+    parts.extend(_metrics(item.metrics, t, locale))
+    return parts
+
+
+def _metrics(metrics: dict[str, float], t: Strings, locale: str) -> list[str]:
+    def num(value: float) -> str:
+        return str(format_decimal(int(value) if float(value).is_integer() else value, locale=locale))
+
+    out: list[str] = []
+    if "stars" in metrics:
+        stars = f"★ {num(metrics['stars'])}"
+        if metrics.get("stars_period"):
+            stars += f" (+{num(metrics['stars_period'])})"
+        out.append(stars)
+    for key in ("votes", "points", "comments"):
+        if key in metrics:
+            out.append(t(key, n=num(metrics[key])))
+    return out
+
+
+def item_links(item: Item, *, t: Strings) -> list[tuple[str, str]]:
+    """The link row: ``(label, url)`` for the item itself, then its further links."""
+    links = [(t.get(f"open_{item.kind}", t.read_more), item.url)]
+    seen = {item.url}
+    for key, url in item.links.items():
+        if url not in seen:
+            seen.add(url)
+            links.append((t.get(f"link_{key.lower()}", key), url))
+    return links
+
+
+def _zone(edition: Edition) -> ZoneInfo:
+    try:
+        return ZoneInfo(edition.newsletter.timezone)
+    except (ValueError, KeyError):
+        return ZoneInfo("UTC")
+
+
+def local_time(edition: Edition) -> dt.datetime:
+    """When the edition was generated, in the newsletter's time zone, on the edition's date.
+
+    A rebuilt or back-dated edition keeps its own date (Jekyll derives the URL from it).
+    """
+    zone = _zone(edition)
+    when = edition.generated_at.astimezone(zone)
+    if when.date() != edition.date:
+        when = dt.datetime.combine(edition.date, dt.time(0, 0), tzinfo=zone)
+    return when
+
+
+def check_id(edition: Edition) -> str:
+    """The edition id, refused unless it is one safe path segment."""
+    if not SAFE_ID.match(edition.id):
+        raise BuildError(f"edition id {edition.id!r} cannot be used as a folder name")
+    return edition.id
+
+
+def clean_output(text: str) -> str:
+    """``text`` without characters that XML forbids (they come from sloppy feeds)."""
+    return _INVALID_CHARS.sub("", text)
+
+
+def write(path: Path, text: str) -> Path:
+    """Write UTF-8 ``text`` atomically, so a web server never serves half a page."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    # errors="replace": a lone surrogate from a broken feed must not abort the render.
+    tmp.write_text(clean_output(text), encoding="utf-8", errors="replace", newline="\n")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,92 @@
+"""The ``email`` renderer: ``email.html`` (MJML), ``email.txt`` and ``email.json``.
+
+The email is rendered once per edition. Per-subscriber values stay as placeholders
+(``%%unsubscribe_url%%``) that the sender substitutes, so MJML is compiled exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import css_inline
+import jinja2
+import mjml
+
+from newsroom import Edition, Options, RenderContext, Renderer
+from newsroom.errors import BuildError
+
+from .common import clean_output, environment, template_variables, write
+
+HTML_TEMPLATE = "email/edition.mjml.j2"
+TEXT_TEMPLATE = "text/edition.txt.j2"
+
+# mjml-python (MRML) does not inline <mj-style inline="inline">: it leaves the rules in a
+# <style> block, which Gmail and others may strip. So those blocks are taken out of the MJML
+# before compiling and inlined with css-inline afterwards; every other <style> (resets,
+# @media, dark mode) stays in the <head> untouched.
+_INLINE_STYLE = re.compile(
+    r"<mj-style\b[^>]*\binline\s*=\s*[\"']inline[\"'][^>]*>(.*?)</mj-style>", re.S | re.I
+)
+
+
+class EmailRenderer(Renderer):
+    """Render the email: HTML from the theme's MJML, a plain-text part, subject and preheader."""
+
+    name = "email"
+    description = "email.html (MJML + inlined CSS), email.txt and email.json"
+
+    class Options(Options):
+        inline_css: bool = True
+        """Inline the rules of ``<mj-style inline="inline">`` into ``style`` attributes."""
+
+    def render(self, edition: Edition, ctx: RenderContext) -> list[Path]:
+        env = environment(ctx)
+        html = self.render_html(edition, ctx, env)
+        text = render_text(edition, ctx, env)
+        variables = template_variables(edition, "email", ctx)
+        meta = {"subject": variables["subject"], "preheader": variables["preheader"]}
+        out = ctx.output_dir
+        return [
+            write(out / "email.html", html),
+            write(out / "email.txt", text),
+            write(out / "email.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n"),
+        ]
+
+    def render_html(self, edition: Edition, ctx: RenderContext, env: jinja2.Environment) -> str:
+        source = env.get_template(HTML_TEMPLATE).render(template_variables(edition, "email", ctx))
+        return compile_mjml(clean_output(source), inline=self.options.inline_css)
+
+
+def compile_mjml(source: str, *, inline: bool = True) -> str:
+    """Compile MJML to HTML once, then inline the ``inline="inline"`` styles."""
+    css = "\n".join(m.group(1) for m in _INLINE_STYLE.finditer(source))
+    if inline:
+        source = _INLINE_STYLE.sub("", source)
+    try:
+        html = mjml.mjml2html(source)
+    except Exception as exc:  # mjml-python raises plain exceptions with MRML's message
+        raise BuildError(f"the theme's MJML does not compile: {exc}") from exc
+    if not (inline and css.strip()):
+        return str(html)
+    return str(
+        css_inline.inline(
+            html,
+            inline_style_tags=False,  # leave the head's <style> blocks (and @media) alone
+            keep_style_tags=True,
+            load_remote_stylesheets=False,  # never fetch anything while rendering
+            extra_css=css,
+        )
+    )
+
+
+def render_text(edition: Edition, ctx: RenderContext, env: jinja2.Environment) -> str:
+    """The plain-text alternative (``text/edition.txt.j2``), rendered without HTML escaping."""
+    # Text is not HTML: autoescape would turn "&" in URLs into "&amp;". A separate cache keeps
+    # templates compiled with autoescape out of this environment and the other way round.
+    text_env = env.overlay(autoescape=False, cache_size=100)
+    text = text_env.get_template(TEXT_TEMPLATE).render(template_variables(edition, "text", ctx))
+    # Templates may leave runs of blank lines around optional parts; one blank line is enough.
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
