@@ -17,6 +17,8 @@ import statistics
 import tempfile
 import time
 import types
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from newsroom import Edition, Item, Newsletter, Section, Source, hookimpl
@@ -24,6 +26,7 @@ from newsroom.config import load_config
 from newsroom.manager import Plugins, load_plugins
 from newsroom.rendering import render
 from newsroom.sanitize import sanitize_edition
+from newsroom.themes import load_theme
 
 SECTIONS = [
     ("papers", "📄 논문 동향", "paper", "arXiv"),
@@ -54,7 +57,8 @@ def edition(n_items: int, day: dt.date, generated: dt.datetime) -> Edition:
                 publisher=publisher,
                 published=generated - dt.timedelta(hours=i),
                 authors=["김하늘", "이바다", "박산"],
-                metrics={"stars": 1234 * (i + 1), "stars_period": 56} if kind == "repository" else {},
+                metrics={"stars": 1234.0 * (i + 1), "stars_period": 56.0}
+                if kind == "repository" else {},
                 links={"pdf": f"https://example.org/{sid}/{i}.pdf"} if kind == "paper" else {},
             )
             for i in range(s, n_items, len(SECTIONS))
@@ -65,7 +69,8 @@ def edition(n_items: int, day: dt.date, generated: dt.datetime) -> Edition:
             id=day.isoformat(), date=day, title=f"AI 브리핑 · {day.isoformat()}",
             newsletter=Newsletter(title="AI 브리핑", language="ko", timezone="Asia/Seoul"),
             generated_at=generated, intro="<p>오늘의 AI 소식을 모았습니다.</p>",
-            sections=sections, insight="<p><strong>에이전트 경쟁</strong>이 본격화되고 있습니다.</p>",
+            sections=sections,
+            insight="<p><strong>에이전트 경쟁</strong>이 본격화되고 있습니다.</p>",
             categories=["briefing", "ai"], tags=["ai", "research"],
         )
     )
@@ -83,19 +88,41 @@ def _register_sources(register):  # type: ignore[no-untyped-def]
     register(_NoItems)
 
 
-def setup(root: Path) -> tuple[Plugins, Path]:
+def setup(root: Path) -> Plugins:
     plugins = load_plugins()
     module = types.ModuleType("bench_render_plugin")
     module.register_sources = _register_sources  # type: ignore[attr-defined]
     plugins.add(module, "bench-render")
+    return plugins
+
+
+def write_config(root: Path, renderers: tuple[str, ...] = ()) -> Path:
+    """newsroom.toml with the given renderers (none listed: the default three)."""
     path = root / "newsroom.toml"
+    tables = "".join(f'\n[[renderers]]\nplugin = "{name}"\n' for name in renderers)
     path.write_text(
         '[newsletter]\ntitle = "AI 브리핑"\nlanguage = "ko"\ntimezone = "Asia/Seoul"\n'
         'base_url = "https://example.org/briefing/"\n\n'
-        '[[sources]]\nname = "all"\nplugin = "bench-render-source"\n',
+        '[[sources]]\nname = "all"\nplugin = "bench-render-source"\n' + tables,
         "utf-8",
     )
-    return plugins, path
+    return path
+
+
+def timed(repeat: int, fn: Callable[[], object]) -> list[float]:
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return runs
+
+
+def ms(runs: list[float]) -> str:
+    return (
+        f"median {statistics.median(runs) * 1000:.1f} ms, "
+        f"min {min(runs) * 1000:.1f} ms, max {max(runs) * 1000:.1f} ms"
+    )
 
 
 def main() -> None:
@@ -107,8 +134,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        plugins, path = setup(root)
-        config = load_config(path, plugins)
+        plugins = setup(root)
+        config = load_config(write_config(root), plugins)
         generated = dt.datetime(2026, 2, 13, 21, 0, tzinfo=dt.UTC)
         current = edition(args.items, dt.date(2026, 2, 14), generated)
         for back in range(1, args.archive + 1):
@@ -121,20 +148,21 @@ def main() -> None:
         start = time.perf_counter()
         files = render(config, plugins, current)
         first = time.perf_counter() - start
-        runs = []
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            render(config, plugins, current)
-            runs.append(time.perf_counter() - start)
+        runs = timed(args.repeat, lambda: render(config, plugins, current))
+        # The same with the theme looked up once (render() scans the entry points each call).
+        theme = load_theme(config.newsletter.theme, root=config.root)
+        preloaded = timed(args.repeat, lambda: render(config, plugins, current, theme=theme))
 
         sizes = {p.name: p.stat().st_size for p in files if p.parent.name != "static"}
         print(f"{args.items} items, {args.archive} archived editions, {len(files)} files written")
-        print(f"first render (cold): {first * 1000:.1f} ms")
-        print(
-            f"render, {args.repeat} runs: median {statistics.median(runs) * 1000:.1f} ms, "
-            f"min {min(runs) * 1000:.1f} ms, max {max(runs) * 1000:.1f} ms"
-        )
-        print("sizes: " + ", ".join(f"{name} {size / 1024:.1f} KiB" for name, size in sizes.items()))
+        print(f"first render (cold, compiles the templates): {first * 1000:.1f} ms")
+        print(f"render(), email + text + web + markdown, {args.repeat} runs: {ms(runs)}")
+        print(f"  the same, theme preloaded: {ms(preloaded)}")
+        for name in ("email", "web", "markdown"):
+            one = load_config(write_config(root, (name,)), plugins)
+            alone = timed(args.repeat, partial(render, one, plugins, current, theme=theme))
+            print(f"  {name} alone: {ms(alone)}")
+        print("sizes: " + ", ".join(f"{n} {size / 1024:.1f} KiB" for n, size in sizes.items()))
 
 
 if __name__ == "__main__":

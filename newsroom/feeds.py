@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import email.utils
+import functools
 import html
 import html.entities
 import io
@@ -35,9 +36,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urljoin
 
-import feedparser
-from feedparser.datetimes import _parse_date as _feedparser_date
-from lxml import etree
+import feedparser  # type: ignore[import-untyped]
+from feedparser.datetimes import _parse_date as _feedparser_date  # type: ignore[import-untyped]
+from lxml import etree  # type: ignore[import-untyped]
 
 from newsroom.sanitize import clean_text
 
@@ -115,13 +116,20 @@ def parse_feed(
         raise ValueError(f"parser must be 'auto', 'fast' or 'feedparser', not {parser!r}")
     if _sniff(content, url) == "json":
         return _parse_json_feed(content, url)
-    if parser != "feedparser":
+    if parser == "fast":
         try:
             return _FastParser(url, content_type).parse(content)
         except _Decline as exc:
-            if parser == "fast":
-                raise FastPathDeclined(str(exc)) from None
+            raise FastPathDeclined(str(exc)) from None
+    if parser == "auto":
+        try:
+            return _FastParser(url, content_type).parse(content)
+        except _Decline as exc:
             log.debug("fast feed parser declined %s: %s", url, exc)
+        except FeedError:
+            raise
+        except Exception:  # a bug in the fast path must not cost the feed: fall back
+            log.warning("fast feed parser failed on %s; using feedparser", url, exc_info=True)
     return _parse_with_feedparser(content, url, content_type)
 
 
@@ -177,18 +185,25 @@ _CP1252 = {
     for c in range(0x80, 0xA0)
     if c not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
 }
-_C1 = re.compile("[\x80-\x9f]")
+# Every byte but the C1 controls, for ``bytes.translate(None, delete)``: what survives is C1.
+_NOT_C1 = bytes(b for b in range(256) if not 0x80 <= b <= 0x9F)
 
 
 def _fix_text(value: str) -> str:
-    """feedparser's repairs: UTF-8 read as Latin-1, and windows-1252 punctuation."""
+    """feedparser's repairs: UTF-8 read as Latin-1, and windows-1252 punctuation.
+
+    Byte-level checks (C speed) rather than regular expressions: summaries can be long.
+    """
     if value.isascii():
         return value
-    try:
-        value = value.encode("iso-8859-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        pass
-    if _C1.search(value):
+    latin = value.encode("iso-8859-1", "ignore")
+    if len(latin) == len(value):  # all Latin-1: perhaps UTF-8 bytes read as Latin-1
+        try:
+            value = latin.decode("utf-8")
+            latin = value.encode("iso-8859-1", "ignore")
+        except UnicodeDecodeError:
+            pass
+    if latin.translate(None, _NOT_C1):  # stray C1 controls: windows-1252 was meant
         value = value.translate(_CP1252)
     return value
 
@@ -206,17 +221,22 @@ def _plain(value: str, content_type: str) -> str:
 
 
 def _unique(values: list[str]) -> list[str]:
+    if len(values) < 2:
+        return [v for v in values if v]
     return list(dict.fromkeys(v for v in values if v))
+
+
+_SHORT_TYPES = {"text": "text/plain", "plain": "text/plain", "html": "text/html",
+                "xhtml": "application/xhtml+xml"}
 
 
 def _map_content_type(value: str) -> str:
     value = value.lower()
-    return {"text": "text/plain", "plain": "text/plain", "html": "text/html",
-            "xhtml": "application/xhtml+xml"}.get(value, value)
+    return _SHORT_TYPES.get(value, value)
 
 
 try:  # feedparser's own list, so "looks like HTML" means the same on both paths.
-    from feedparser.sanitizer import _HTMLSanitizer
+    from feedparser.sanitizer import _HTMLSanitizer  # type: ignore[import-untyped]
 
     _HTML_ELEMENTS = frozenset(_HTMLSanitizer.acceptable_elements)
 except ImportError:  # pragma: no cover - a future feedparser moved it
@@ -246,7 +266,10 @@ _EMAIL = re.compile(
 
 
 def _author_name(text: str) -> str:
-    """The name in an RSS ``<author>``: ``jo@example.com (Jo Kim)`` -> ``Jo Kim`` (feedparser's rule)."""
+    """The name in an RSS ``<author>``: ``jo@example.com (Jo Kim)`` -> ``Jo Kim``.
+
+    feedparser's rule, so both paths name the same people.
+    """
     match = _EMAIL.search(text)
     if not match:
         return text
@@ -278,14 +301,36 @@ def _plainly_absolute(uri: str) -> bool:
         and "/." not in rest
         and "?#" not in rest
         and ";" not in rest
+        and "[" not in rest  # IPv6 hosts: urljoin validates them
         and uri.isprintable()
     )
+
+
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+\Z")
+
+
+@functools.lru_cache(maxsize=64)
+def _folder(base: str) -> str:
+    """What ``urljoin`` puts before a bare name: ``https://h/a/feed?q`` -> ``https://h/a/``."""
+    try:
+        joined = urljoin(base, "x")
+    except ValueError:
+        return ""
+    return joined[:-1] if joined.endswith("/x") else ""
 
 
 def _urljoin(base: str, uri: str) -> str:
     """Resolve ``uri`` against ``base`` exactly as feedparser does."""
     if _plainly_absolute(uri):
         return uri  # the common case: urljoin would hand it back unchanged
+    scheme, colon, rest = uri.partition(":")
+    if colon and rest[:2] != "//" and scheme.isalpha() and not base.startswith(scheme + ":"):
+        return uri  # "tag:...", "urn:...", "mailto:...": urljoin leaves other schemes alone
+    if not colon and _PATH_SEGMENT.match(uri) and uri not in (".", ".."):
+        # A bare name ("t3_1up9x38", Reddit's entry ids): the base's folder plus the name.
+        folder = _folder(base)
+        if folder:
+            return folder + uri
     uri = _URI_FIXER.sub(r"\1\3", uri)
     try:
         return urljoin(base, uri)
@@ -303,110 +348,23 @@ def _safe_urljoin(base: str, uri: str) -> str:
     return joined if joined.strip().split(":", 1)[0] in _SAFE_SCHEMES else ""
 
 
-# Attributes feedparser resolves inside HTML content (any tag: a close enough superset).
-_URL_ATTRS = "href|src|cite|poster|background|action|longdesc|usemap|codebase|profile|classid|data"
-# An attribute value without a scheme, then (looking back) whether a URL attribute holds it:
-# scanning for "=" first is far cheaper than matching every tag.
-_VALUE_WITHOUT_SCHEME = re.compile(
-    r"""=\s*(?:["'](?![A-Za-z][A-Za-z0-9+.-]*:)|(?!["'\s>])(?![A-Za-z][A-Za-z0-9+.-]*:))"""
-)
-_URL_ATTR_NAME = re.compile(rf"""[\s"'](?:{_URL_ATTRS})\s*$""", re.I)
-_TAG = re.compile(r"</(\w+)>")
-_ENTITY = re.compile(r"&#?\w+;")
-_TAG_NAMES = re.compile(r"</?(\w+)")
-_ENTITY_NAMES = re.compile(r"&(\w+);")
-
-
-def _looks_like_html(value: str) -> bool:
-    """feedparser's guess for RSS text that may be HTML (a close tag or an entity, all known)."""
-    if not (_CLOSE_TAG.search(value) or _ENTITY.search(value)):
-        return False
-    if any(t.lower() not in _HTML_ELEMENTS for t in _TAG_NAMES.findall(value)):
-        return False
-    return all(e in html.entities.entitydefs for e in _ENTITY_NAMES.findall(value))
-
-
-_EMAIL = re.compile(
-    r"""(([a-zA-Z0-9\_\-\.\+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))"""
-    r"""([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?"""
-)
-
-
-def _author_name(text: str) -> str:
-    """The name in an RSS ``<author>``: ``jo@example.com (Jo Kim)`` -> ``Jo Kim`` (feedparser's rule)."""
-    match = _EMAIL.search(text)
-    if not match:
-        return text
-    name = text.replace(match.group(0), "").replace("()", "").replace("<>", "")
-    name = name.replace("&lt;&gt;", "").strip()
-    if name.startswith("("):
-        name = name[1:]
-    if name.endswith(")"):
-        name = name[:-1]
-    return name.strip()
-
-
-_URI_FIXER = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*://)(/*)(.*?)")
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_SAFE_SCHEMES = frozenset(feedparser.urls.ACCEPTABLE_URI_SCHEMES)
-
-
-def _plainly_absolute(uri: str) -> bool:
-    """True for an http(s) URL that ``urljoin`` returns as it is (nothing it would normalise)."""
-    if uri.startswith("https://"):
-        rest = uri[8:]
-    elif uri.startswith("http://"):
-        rest = uri[7:]
-    else:
-        return False
-    return (
-        rest[:1] not in ("", "/")
-        and uri[-1] not in "#?; "
-        and "/." not in rest
-        and "?#" not in rest
-        and ";" not in rest
-        and uri.isprintable()
-    )
-
-
-def _urljoin(base: str, uri: str) -> str:
-    """Resolve ``uri`` against ``base`` exactly as feedparser does."""
-    if _plainly_absolute(uri):
-        return uri  # the common case: urljoin would hand it back unchanged
-    uri = _URI_FIXER.sub(r"\1\3", uri)
-    try:
-        return urljoin(base, uri)
-    except ValueError:
-        return ""
-
-
-def _safe_urljoin(base: str, uri: str) -> str:
-    """feedparser's ``make_safe_absolute_uri``: unknown schemes (``javascript:``) become ``""``."""
-    if not base:
-        return uri
-    if not uri:
-        return base
-    joined = _urljoin(base, uri)
-    return joined if joined.strip().split(":", 1)[0] in _SAFE_SCHEMES else ""
-
-
-# Attributes feedparser resolves inside HTML content (any tag: a close enough superset).
-_URL_ATTRS = "href|src|cite|poster|background|action|longdesc|usemap|codebase|profile|classid|data"
-# A URL attribute whose value has no scheme (the quote, if any, consumed first).
-_RELATIVE_URL_ATTR = re.compile(
-    rf"""<[A-Za-z][^<>]*?\s(?:{_URL_ATTRS})\s*=\s*"""
-    r"""(?:["'](?![A-Za-z][A-Za-z0-9+.-]*:)|(?!["'\s])(?![A-Za-z][A-Za-z0-9+.-]*:))""",
-    re.I,
-)
+# Relative URLs in HTML content are resolved in links and images (feedparser also does it in
+# exotic attributes such as longdesc or codebase, which sanitizing drops anyway).
+_SCHEME_AHEAD = r"(?![A-Za-z][A-Za-z0-9+.-]*:)"
+_NO_SCHEME = rf"""\s*=\s*(?:["']{_SCHEME_AHEAD}|(?!["'\s>]){_SCHEME_AHEAD})"""
+# Literal prefixes let the regex engine skip ahead quickly; other spellings are rare.
+_RELATIVE_HREF = re.compile("href" + _NO_SCHEME)
+_RELATIVE_SRC = re.compile("src" + _NO_SCHEME)
+_RELATIVE_ANY_CASE = re.compile("(?:href|src)" + _NO_SCHEME, re.I)
 _TAG = re.compile(r"<[A-Za-z][^<>]*>")
-_ATTR = re.compile(rf"""(\s(?:{_URL_ATTRS})\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I)
+_ATTR = re.compile(r"""(\s(?:href|src)\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I)
 
 
 def _has_relative_url(value: str) -> bool:
-    for match in _VALUE_WITHOUT_SCHEME.finditer(value):
-        start = match.start()
-        if _URL_ATTR_NAME.search(value, max(0, start - 16), start):
-            return True
+    if _RELATIVE_HREF.search(value) or _RELATIVE_SRC.search(value):
+        return True
+    if "HREF" in value or "SRC" in value:
+        return _RELATIVE_ANY_CASE.search(value) is not None
     return False
 
 
@@ -460,6 +418,8 @@ def parse_date(value: str | None) -> dt.datetime | None:
         return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=dt.UTC)
+    if parsed.tzinfo is dt.UTC:
+        return parsed
     try:
         return parsed.astimezone(dt.UTC)
     except (OverflowError, ValueError):
@@ -473,30 +433,73 @@ def _iso_date(value: str) -> dt.datetime | None:
         return None
 
 
+_OFFSETS: dict[str, dt.tzinfo | None] = {}
+
+
+def _zone(sign: str | None, hours: str, minutes: str, name: str | None) -> dt.tzinfo | None:
+    """The tzinfo for ``+0900`` or ``KST`` (cached: feeds repeat the same few zones)."""
+    key = f"{sign}{hours}{minutes}" if sign else (name or "").lower()
+    if key in _OFFSETS:
+        return _OFFSETS[key]
+    offset: dt.timedelta | None
+    if sign:
+        offset = dt.timedelta(hours=int(hours), minutes=int(minutes)) * (-1 if sign == "-" else 1)
+    elif name:
+        known = _ZONES.get(key)
+        offset = None if known is None else dt.timedelta(hours=known)
+    else:
+        offset = dt.timedelta(0)  # no zone at all: UTC
+    zone = None if offset is None else (dt.UTC if not offset else dt.timezone(offset))
+    if len(_OFFSETS) < 1000:
+        _OFFSETS[key] = zone
+    return zone
+
+
 def _rfc822_date(value: str) -> dt.datetime | None:
+    parsed = _canonical_rfc822_date(value)
+    if parsed is not None:
+        return parsed
     match = _RFC822.match(value)
     if not match:
         return None
-    day, month, year, hour, minute, second, sign, tzh, tzm, zone = match.groups()
+    day, month, year, hour, minute, second, sign, tzh, tzm, name = match.groups()
     month_no = _MONTHS.get(month.lower())
-    if month_no is None:
-        return None
+    zone = _zone(sign, tzh, tzm, name)
+    if month_no is None or zone is None:
+        return None  # a month or zone name we do not know: leave it to feedparser
     year_no = int(year)
     if len(year) == 2:  # RFC 2822's rule for two-digit years
         year_no += 2000 if year_no < 50 else 1900
-    if sign:
-        offset = dt.timedelta(hours=int(tzh), minutes=int(tzm)) * (-1 if sign == "-" else 1)
-    elif zone:
-        hours = _ZONES.get(zone.lower())
-        if hours is None:
-            return None  # an unknown zone name: leave it to feedparser
-        offset = dt.timedelta(hours=hours)
-    else:
-        offset = dt.timedelta(0)
     try:
         return dt.datetime(year_no, month_no, int(day), int(hour), int(minute),
-                           int(second or 0), tzinfo=dt.timezone(offset))
+                           int(second or 0), tzinfo=zone)
     except ValueError:
+        return None
+
+
+def _canonical_rfc822_date(value: str) -> dt.datetime | None:
+    """``Tue, 20 Apr 2021 02:43:26 +0000`` (or ``GMT``), as nearly every RSS feed writes it,
+    without the cost of a regular expression."""
+    parts = value.split()
+    if len(parts) != 6:
+        return None
+    _, day, month, year, clock, zone_text = parts
+    month_no = _MONTHS.get(month[:3].lower())
+    hms = clock.split(":")
+    if month_no is None or len(hms) != 3 or len(year) != 4:
+        return None
+    try:
+        if len(zone_text) == 5 and zone_text[0] in "+-":
+            zone = _zone(zone_text[0], zone_text[1:3], zone_text[3:], None)
+        elif zone_text.isalpha():
+            zone = _zone(None, "", "", zone_text)
+        else:
+            return None
+        if zone is None:
+            return None
+        return dt.datetime(int(year), month_no, int(day), int(hms[0]), int(hms[1]), int(hms[2]),
+                           tzinfo=zone)
+    except ValueError:  # not numbers, or no such day
         return None
 
 
@@ -510,8 +513,9 @@ def _fallback_date(value: str) -> dt.datetime | None:
     struct = _feedparser_date(value)
     if struct is None:
         return None
+    year, month, day, hour, minute, second = struct[:6]
     try:
-        return dt.datetime(*struct[:6], tzinfo=dt.UTC)
+        return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
     except (ValueError, OverflowError):
         return None
 
@@ -547,6 +551,7 @@ _PREFIXES = {
     _RDF: "rdf",
 }
 _KEYS: dict[str, str | None] = {}
+_UNSEEN: Any = object()
 
 
 def _key(tag: Any) -> str | None:
@@ -596,6 +601,41 @@ def _declared_encoding(content: bytes) -> str:
         raise _Decline("UTF-16 document")
     match = _XML_DECLARED_ENCODING.match(content)
     return match.group(1).decode("ascii") if match else "utf-8"
+
+
+_LEADING_SPACE = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*")
+_SPACE = re.compile(rb"[ \t\r\n]*")
+
+
+def _prolog_has_doctype(content: bytes) -> bool:
+    """True when a DOCTYPE comes before the root element (the only place it may be).
+
+    Reads the prolog only (declaration, comments, processing instructions), not the body.
+    """
+    at = _LEADING_SPACE.match(content).end()  # type: ignore[union-attr]
+    while True:
+        if content.startswith(b"<?", at):
+            close = b"?>"
+        elif content.startswith(b"<!--", at):
+            close = b"-->"
+        else:
+            break
+        end = content.find(close, at + 2)
+        if end == -1:
+            return False  # unterminated: lxml rejects the document before reading any DTD
+        at = _SPACE.match(content, end + len(close)).end()  # type: ignore[union-attr]
+    return content.startswith(b"<!", at)
+
+
+_STARTS_WITH_MARKUP = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*<[?!A-Za-z_]")
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    """True when markup is plain ASCII bytes in ``encoding`` (UTF-8, EUC-KR, Latin-1 ...)."""
+    try:
+        return "<!DOCTYPE ENTITY>".encode(encoding) == b"<!DOCTYPE ENTITY>"
+    except (LookupError, UnicodeError):
+        return False
 
 
 def _charset(content_type: str | None) -> str | None:
@@ -654,11 +694,14 @@ class _FastParser:
         self.url = url
         self.content_type = content_type
         self.guess_html = True  # RSS titles may be HTML; Atom says what its text is
-        self.per_element_base = False
+        self.content = b""
+        self.uses_xml_base: bool | None = None  # found out on the first relative URL
 
     # -- document ------------------------------------------------------------------------
 
     def parse(self, content: bytes) -> ParsedFeed:
+        self.content = content
+        self._check_safe(content)
         self._check_encoding(content)
         try:
             root = etree.fromstring(content, _xml_parser(), base_url=self.url or None)
@@ -666,20 +709,30 @@ class _FastParser:
             raise _Decline(f"not well-formed XML: {exc}") from None
         if isinstance(root.tag, str) and root.tag.rpartition("}")[2].lower() == "html":
             raise FeedError(_html_page_message(content, self.url))
-        if root.getroottree().docinfo.doctype:
-            raise _Decline("document has a DOCTYPE (entities are feedparser's job)")
-        # Only documents that use xml:base pay for looking it up element by element.
-        self.per_element_base = _XML_BASE in content
+        if root.getroottree().docinfo.doctype:  # _check_safe should have caught it
+            raise _Decline("document has a DOCTYPE")
         channel, items = self._layout(root)
         title, link = self._feed_info(channel)
         entries = [self._entry(item) for item in items]
         return ParsedFeed(title=title, link=link, entries=entries, parser="fast")
 
+    def _check_safe(self, content: bytes) -> None:
+        """Decline what lxml must never see.
+
+        libxml2 reads external parameter entities even with DTD loading off (a DOCTYPE
+        naming ``file:///dev/zero`` hangs it), so any DOCTYPE goes to feedparser, whose
+        parser drops them. The check is on bytes, so the document must be ASCII-compatible.
+        """
+        if not _STARTS_WITH_MARKUP.match(content):
+            raise _Decline("does not start with '<' (UTF-16/32, EBCDIC or not XML)")
+        if _prolog_has_doctype(content):
+            raise _Decline("document has a DOCTYPE (entities are feedparser's job)")
+
     def _check_encoding(self, content: bytes) -> None:
         """Decline when feedparser would decode the bytes differently than lxml."""
-        if b"\x00" in content[:4]:
-            raise _Decline("UTF-16/32 document")
         declared = _declared_encoding(content)
+        if not _ascii_compatible(declared):
+            raise _Decline(f"{declared} is not an ASCII-compatible encoding")
         http = _charset(self.content_type)
         if http and not _same_encoding(http, declared):
             if not (_same_encoding(http, "ascii") and content.isascii()):
@@ -704,7 +757,11 @@ class _FastParser:
         raise _Decline(f"unusual root element <{tag}>")
 
     def _base(self, element: etree._Element) -> str:
-        if self.per_element_base:
+        """The base URL of ``element``. Only documents that use xml:base pay for looking it
+        up element by element, and only once a relative URL needs it."""
+        if self.uses_xml_base is None:
+            self.uses_xml_base = _XML_BASE in self.content
+        if self.uses_xml_base:
             return element.base or self.url
         return self.url
 
@@ -748,13 +805,11 @@ class _FastParser:
 
     def _walk(self, parent: etree._Element, entry: _Entry, depth: int) -> None:
         for child in parent:
-            key = _key(child.tag)
-            handler = _HANDLERS.get(key)  # type: ignore[arg-type]
+            handler = _TAG_HANDLERS.get(child.tag, _UNSEEN)
+            if handler is _UNSEEN:
+                handler = _tag_handler(child.tag)
             if handler is not None:
                 handler(self, entry, child, depth)
-            elif key and ":" not in key and key not in _OPAQUE and len(child):
-                # feedparser would look inside (an <image> with its own <id> ...).
-                raise _Decline(f"unexpected <{key}> element inside an entry")
 
     def _text(self, element: etree._Element) -> str:
         if len(element):
@@ -764,21 +819,27 @@ class _FastParser:
 
     def _construct(self, element: etree._Element, default_type: str) -> tuple[str, str]:
         """A text construct's value and type (text/plain or text/html); decline others."""
+        content_type = default_type
         attrib = element.attrib
-        if "mode" in attrib or "src" in attrib:
-            raise _Decline(f"<{_key(element.tag)}> with mode or src")
-        content_type = _map_content_type(attrib.get("type", default_type))
+        if attrib:  # most text elements have none
+            if "mode" in attrib or "src" in attrib:
+                raise _Decline(f"<{_key(element.tag)}> with mode or src")
+            declared = attrib.get("type")
+            if declared is not None:
+                content_type = _map_content_type(declared)
         if content_type not in ("text/plain", "text/html"):
             raise _Decline(f"{content_type} content in <{_key(element.tag)}>")
         value = self._text(element)
         if self.guess_html and content_type == "text/plain" and _looks_like_html(value):
             content_type = "text/html"
-        if content_type == "text/html" and value:
+        if content_type == "text/html" and value and _has_relative_url(value):
             value = _resolve_html(value, self._base(element))
         return _fix_text(value), content_type
 
     def _resolve(self, element: etree._Element, uri: str) -> str:
-        return _urljoin(self._base(element), uri) if uri else uri
+        if not uri or _plainly_absolute(uri):
+            return uri  # no base needed
+        return _urljoin(self._base(element), uri)
 
     # -- element handlers (feedparser's semantics, see its namespaces/_base.py) ----------
 
@@ -830,11 +891,14 @@ class _FastParser:
 
     def _link(self, entry: _Entry, element: etree._Element, depth: int) -> None:
         attrib = element.attrib
-        href = attrib.get("url", attrib.get("uri", attrib.get("href")))
-        if not href and "href" in attrib:
-            href = attrib["href"]
+        href = attrib.get("href")
+        if "url" in attrib or "uri" in attrib:  # feedparser prefers these spellings
+            href = attrib.get("url", attrib.get("uri", href)) or href
         if href is None:
-            # RSS: the URL is the element's text.
+            # RSS: the URL is the element's text. (feedparser 6.0 also took the text of a
+            # <link rel="enclosure">; later versions do not, and neither do we.)
+            if attrib.get("rel", "alternate").lower() != "alternate":
+                return
             link = _fix_text(self._resolve(element, self._text(element)))
             if "&" in link:
                 link = re.sub(r"&([A-Za-z0-9_]+);", r"&\g<1>", link.replace("&amp;", "&"))
@@ -843,22 +907,25 @@ class _FastParser:
         if len(element):  # feedparser also reads what a link holds (media:content ...)
             self._walk(element, entry, depth + 1)
         rel = attrib.get("rel", "alternate").lower()
-        content_type = attrib.get(
-            "type", "application/atom+xml" if rel == "self" else "text/html").lower()
-        url = self._resolve(element, href)
-        is_html = _map_content_type(content_type) in HTML_TYPES
-        if rel == "alternate" and is_html:
-            entry.link = url
-        elif rel == "replies" and is_html and entry.replies is None:
-            entry.replies = url
-        elif rel == "enclosure" and content_type.startswith("image/"):
-            entry.enclosure_image = entry.enclosure_image or url
+        declared = attrib.get("type")
+        # Without a type a link is HTML (a rel="self" one is not, but it is never used).
+        is_html = declared is None or _map_content_type(declared) in HTML_TYPES
+        if rel == "alternate":
+            if is_html:  # href="" is the base URL itself
+                entry.link = href if _plainly_absolute(href) else \
+                    _urljoin(self._base(element), href)
+        elif rel == "replies":
+            if is_html and entry.replies is None:
+                entry.replies = self._resolve(element, href)
+        elif rel == "enclosure" and declared and declared.lower().startswith("image/"):
+            entry.enclosure_image = entry.enclosure_image or self._resolve(element, href)
 
     def _guid(self, entry: _Entry, element: etree._Element, depth: int) -> None:
         permalink = "true"
-        for name, value in element.attrib.items():
-            if name.lower() == "ispermalink":
-                permalink = value
+        if element.attrib:
+            for name, value in element.attrib.items():
+                if name.lower() == "ispermalink":
+                    permalink = value
         is_link = permalink == "true"
         value = self._text(element)
         if is_link:
@@ -870,11 +937,11 @@ class _FastParser:
             entry.link = value
 
     def _published(self, entry: _Entry, element: etree._Element, depth: int) -> None:
-        if not _deeper(entry.published_depth, depth):
+        if entry.published_depth is None or depth <= entry.published_depth:
             entry.published, entry.published_depth = self._text(element), depth
 
     def _updated(self, entry: _Entry, element: etree._Element, depth: int) -> None:
-        if not _deeper(entry.updated_depth, depth):
+        if entry.updated_depth is None or depth <= entry.updated_depth:
             entry.updated, entry.updated_depth = self._text(element), depth
 
     def _author(self, entry: _Entry, element: etree._Element, depth: int) -> None:
@@ -883,7 +950,8 @@ class _FastParser:
                 raise _Decline("text mixed with elements in <author>")
             name = ""
             for child in element:
-                if _key(child.tag) == "name":
+                tag = child.tag
+                if (_KEYS.get(tag) or _key(tag)) == "name":
                     name = self._text(child)
             entry.authors.append(name)
         else:
@@ -921,6 +989,12 @@ class _FastParser:
 
     def _xhtml_body(self, entry: _Entry, element: etree._Element, depth: int) -> None:
         raise _Decline("inline XHTML body")
+
+    def _other(self, entry: _Entry, element: etree._Element, depth: int) -> None:
+        """A core element we do not read: fine, unless feedparser would look inside it
+        (an ``<image>`` in an entry, with its own ``<id>`` ...)."""
+        if len(element):
+            raise _Decline(f"unexpected <{_key(element.tag)}> element inside an entry")
 
 
 # Core elements whose children feedparser keeps apart from the entry's own fields.
@@ -966,6 +1040,21 @@ _HANDLERS = {
     "enclosure": _FastParser._enclosure,
 }
 
+# Raw lxml tags ("{ns}local") straight to their handlers, learnt as documents are read.
+_TAG_HANDLERS: dict[str, Any] = {}
+
+
+def _tag_handler(tag: Any) -> Any:
+    """The handler for an element's tag: None to skip it, ``_other`` for core elements with
+    no handler of their own (their insides must be checked)."""
+    key = _key(tag)
+    handler = _HANDLERS.get(key) if key else None
+    if handler is None and key and ":" not in key and key not in _OPAQUE:
+        handler = _FastParser._other
+    if isinstance(tag, str) and len(_TAG_HANDLERS) < 10_000:
+        _TAG_HANDLERS[tag] = handler
+    return handler
+
 
 # -- feedparser path -----------------------------------------------------------------------
 
@@ -974,10 +1063,15 @@ def _parse_with_feedparser(content: bytes, url: str, content_type: str | None) -
     # Without a Content-Type feedparser would assume ISO-8859-1 for a document without an
     # XML declaration; application/xml makes it follow the document (UTF-8 by default).
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
-    result = feedparser.parse(
-        io.BytesIO(content), response_headers=headers,
-        sanitize_html=False, resolve_relative_uris=True,
-    )
+    try:
+        result = feedparser.parse(
+            io.BytesIO(content), response_headers=headers,
+            sanitize_html=False, resolve_relative_uris=True,
+        )
+    except Exception as exc:  # noqa: BLE001 - feedparser trips over some garbage (bad bytes
+        # in the XML declaration ...): that is a body that is not a feed, not a crash.
+        raise FeedError(_one_line(f"not a feed: feedparser failed on it "
+                                  f"({type(exc).__name__}: {exc})")) from None
     problems = []
     if result.get("bozo"):
         exc = result.get("bozo_exception")
@@ -986,7 +1080,10 @@ def _parse_with_feedparser(content: bytes, url: str, content_type: str | None) -
         if _looks_like_html_page(content) or (content_type or "").startswith("text/html"):
             raise FeedError(_html_page_message(content, url))
         if problems:
-            raise FeedError(f"not a feed: not XML, and feedparser found no feed ({problems[0]})")
+            raise FeedError(
+                f"not a feed: not well-formed XML, and feedparser found no feed in it "
+                f"({problems[0]})"
+            )
         raise FeedError("not a feed: no RSS or Atom elements in the document")
     feed = result.feed
     title_type = feed.get("title_detail", {}).get("type", "text/plain")
@@ -1012,7 +1109,7 @@ def _entry_from_feedparser(e: dict[str, Any]) -> FeedEntry:
     summary = _as_html(summary, summary_type)
     if not summary.strip():
         summary = next((_as_html(v, t) for v, t in contents if v.strip()), "")
-    link = get(e, "link") or None
+    link = _feedparser_link(e)
     published = parse_date(get(e, "published"))
     updated = parse_date(get(e, "updated"))
     return FeedEntry(
@@ -1027,6 +1124,18 @@ def _entry_from_feedparser(e: dict[str, Any]) -> FeedEntry:
         image=_feedparser_image(e),
         comments=get(e, "comments") or _feedparser_replies(e),
     )
+
+
+def _feedparser_link(e: dict[str, Any]) -> str | None:
+    """The entry's link, except that of a text ``<link rel="enclosure">`` (feedparser 6.0)."""
+    link = dict.get(e, "link") or None
+    links = dict.get(e, "links", [])
+    rel = next((x.get("rel") for x in links if x.get("href") == link), "alternate")
+    if link is None or rel == "alternate":
+        return link
+    alternates = [x["href"] for x in links if x.get("rel") == "alternate" and x.get("href")
+                  and _map_content_type(x.get("type", "text/html")) in HTML_TYPES]
+    return alternates[-1] if alternates else None
 
 
 def _feedparser_image(e: dict[str, Any]) -> str | None:

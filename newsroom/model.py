@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,10 @@ class Newsletter(_Model):
     author: str = ""
 
 
+#: Edition ids become folder names and URL segments: no slashes, no leading dot.
+EDITION_ID = re.compile(r"^[\w][\w.-]{0,79}$")
+
+
 class Edition(_Model):
     """One issue of the newsletter."""
 
@@ -135,6 +140,15 @@ class Edition(_Model):
     warnings: list[BuildWarning] = Field(default_factory=list)
     sources: list[SourceReport] = Field(default_factory=list)
     extra: JSON = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str) -> str:
+        if not EDITION_ID.match(value) or ".." in value:
+            raise ValueError(
+                f"edition id {value!r} must be letters, digits, '.', '-' or '_' (no slashes)"
+            )
+        return value
 
     @property
     def language(self) -> str:

@@ -12,7 +12,6 @@ import asyncio
 import datetime as dt
 import inspect
 import logging
-import re
 import time
 import traceback
 from collections.abc import Callable
@@ -27,13 +26,12 @@ from newsroom.config import ComponentConfig, Config
 from newsroom.errors import BuildError, NewsroomError, SourceError
 from newsroom.http import Fetcher
 from newsroom.manager import Plugins
-from newsroom.model import BuildWarning, Edition, Item, Newsletter, Section, SourceReport
+from newsroom.model import EDITION_ID, BuildWarning, Edition, Item, Newsletter, Section, SourceReport
 from newsroom.sanitize import sanitize_edition
 from newsroom.state import State
 
 log = logging.getLogger("newsroom")
 
-EDITION_ID = re.compile(r"^[\w][\w.-]{0,79}$")
 
 
 class Progress(Protocol):
@@ -261,7 +259,7 @@ async def build(
     now = (now or dt.datetime.now(dt.UTC)).astimezone(config.timezone)
     date = now.date()
     edition_id = edition_id or date.isoformat()
-    if not EDITION_ID.match(edition_id):
+    if not EDITION_ID.match(edition_id) or ".." in edition_id:
         raise BuildError(
             f"edition id {edition_id!r} must be letters, digits, '.', '-' or '_' (no slashes)"
         )

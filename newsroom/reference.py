@@ -45,10 +45,8 @@ def model_table(model: type[BaseModel]) -> str:
     rows = ["| option | type | default | |", "| --- | --- | --- | --- |"]
     for name, field in model.model_fields.items():
         doc = " ".join((field.description or "").split()).replace("|", "\\|")
-        rows.append(
-            f"| `{field.alias or name}` | {_type_name(field.annotation).replace('|', '\\|')} "
-            f"| {_default(field)} | {doc} |"
-        )
+        type_name = _type_name(field.annotation).replace("|", "\\|")
+        rows.append(f"| `{field.alias or name}` | {type_name} | {_default(field)} | {doc} |")
     return "\n".join(rows)
 
 

@@ -20,6 +20,7 @@ through here (:class:`SafeHTML`); a plain ``str`` is escaped instead.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -38,6 +39,16 @@ ALLOWED_TAGS = frozenset(
 )
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+# C0/C1 control characters (but tab, newline, carriage return) and lone surrogates: sloppy
+# feeds carry them, XML cannot hold them, and a lone surrogate cannot even be encoded.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def strip_bad_chars(value: str) -> str:
+    """``value`` without control characters and lone surrogates."""
+    return _BAD_CHARS.sub("", value)
 
 
 class SafeHTML(Markup):
@@ -59,7 +70,7 @@ def clean_html(value: str | None, *, base_url: str | None = None) -> SafeHTML:
     if not value:
         return SafeHTML("")
     cleaned = nh3.clean(
-        str(value),
+        strip_bad_chars(str(value)),
         tags=set(ALLOWED_TAGS),
         attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
         url_schemes=set(URL_SCHEMES),
@@ -74,7 +85,7 @@ def clean_text(value: str | None) -> str:
     """Return ``value`` as plain text: markup removed, entities decoded, whitespace folded."""
     if not value:
         return ""
-    text = str(value)
+    text = strip_bad_chars(str(value))
     if "<" in text or "&" in text:
         text = html.unescape(nh3.clean(text, tags=set(), strip_comments=True))
     return " ".join(text.split())

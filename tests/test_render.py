@@ -8,15 +8,24 @@ import types
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import markdown_it  # comes with rich
 import pytest
+import yaml
 from lxml import etree
 from lxml import html as lxml_html
+from newsroom_renderers.common import clean_output
+from newsroom_renderers.mdtext import escape_markdown, html_to_markdown, slugify
+from newsroom_renderers.plaintext import display_width, wrap
+from newsroom_renderers.render_email import compile_mjml
+from newsroom_renderers.strings import load_strings
 
 from newsroom import BuildError, Edition, Item, Source, hookimpl
 from newsroom.config import Config, load_config
 from newsroom.manager import Plugins, load_plugins
+from newsroom.model import load_edition
 from newsroom.rendering import PLACEHOLDERS, render
-from newsroom.sanitize import html_to_text, sanitize_edition
+from newsroom.sanitize import clean_html, html_to_text, sanitize_edition
+from newsroom.themes import load_theme
 
 DATA = Path(__file__).parent / "data" / "editions"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -85,18 +94,26 @@ HOSTILE_SUMMARY = (
 def hostile_item() -> Item:
     return Item(
         url="https://example.com/q-and-a?a=1&b=2",
-        title='Q&A *별표* [괄호](x) # {{ site.title }} <b>태그</b>',
-        summary=HOSTILE_SUMMARY,
+        title='Q&A *별표* [괄호](x) # {{ site.title }} <b>태그</b>\x07',
+        summary=HOSTILE_SUMMARY + "<p>제어 문자\x1b[31m 끝</p>",
+        # A lone surrogate (from a broken "\\ud800" escape in JSON) cannot be encoded.
+        authors=["김\ud800하늘"],
         publisher="Evil & Co",
         kind="article",
     )
 
 
-def korean_edition(**changes: object) -> Edition:
+def korean_edition(*, hostile: bool = True, **changes: object) -> Edition:
     """The sample edition, plus an item whose fields try to break every format."""
     data = json.loads((DATA / "ko-2026-02-14.json").read_text("utf-8"))
-    data["sections"][-1]["items"].append(hostile_item().model_dump(mode="json"))
+    if hostile:
+        data["sections"][-1]["items"].append(hostile_item().model_dump(mode="json"))
     return sanitize_edition(Edition.model_validate({**data, **changes}))
+
+
+def shown(text: str) -> str:
+    """``text`` as the outputs carry it: without control characters and lone surrogates."""
+    return clean_output(text)
 
 
 def english_edition() -> Edition:
@@ -104,14 +121,25 @@ def english_edition() -> Edition:
 
 
 def run(config: Config, plugins: Plugins, edition: Edition) -> dict[str, Path]:
-    files = render(config, plugins, edition)
-    return {p.name if p.parent.name != "static" else f"static/{p.name}": p for p in files} | {
-        "edition_page": config.output_dir / "site" / "editions" / edition.id / "index.html",
+    """Render ``edition`` with the configured renderers; the files written, by short names."""
+    written = set(render(config, plugins, edition))
+    folder = config.output_dir / "editions" / edition.id
+    site = config.output_dir / "site"
+    names = {
+        "email.html": folder / "email.html",
+        "email.txt": folder / "email.txt",
+        "email.json": folder / "email.json",
+        "edition_page": site / "editions" / edition.id / "index.html",
+        "index.html": site / "index.html",
+        "feed.xml": site / "feed.xml",
     }
+    return {name: path for name, path in names.items() if path in written}
 
 
 @pytest.fixture(scope="module")
-def korean(plugins: Plugins, tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, Edition, dict[str, Path]]:
+def korean(
+    plugins: Plugins, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Config, Edition, dict[str, Path]]:
     config = write_config(tmp_path_factory.mktemp("ko"), plugins)
     edition = korean_edition()
     return config, edition, run(config, plugins, edition)
@@ -136,7 +164,7 @@ def test_email_html_is_a_complete_document_with_every_section_and_link(korean) -
         assert section.title in body_text
         for item in section.items:
             assert item.url in hrefs
-            assert item.title in body_text
+            assert shown(item.title) in body_text
     # Korean arrives as Korean: no mojibake (UTF-8 read as Latin-1 looks like "ë…¼ë¬¸").
     assert "논문 동향" in body_text and "에디터 인사이트" in body_text
     assert not re.search("[ÃÂìëê][\u0080-\u00ff]", body_text)
@@ -167,7 +195,6 @@ def test_email_keeps_placeholders_for_the_sender(korean) -> None:
 
 
 def test_mjml_and_css_inlining_leave_every_placeholder_alone() -> None:
-    from newsroom_renderers.render_email import compile_mjml
 
     links = "".join(f'<a href="{p}">{p}</a> ' for p in PLACEHOLDERS.values())
     html = compile_mjml(
@@ -202,7 +229,6 @@ def test_email_json_has_subject_and_preheader(korean) -> None:
 
 
 def test_text_part_lists_every_item_and_wraps_korean_between_words(korean) -> None:
-    from newsroom_renderers.plaintext import display_width
 
     _, edition, files = korean
     text = files["email.txt"].read_text("utf-8")
@@ -211,10 +237,10 @@ def test_text_part_lists_every_item_and_wraps_korean_between_words(korean) -> No
         assert section.title in text
         for item in section.items:
             assert item.url in text.splitlines() or f"   {item.url}" in text.splitlines()
-            assert item.title in flat
+            assert shown(item.title) in flat
             # Every word of the summary survives whole: wrapping happens between words only.
             words = set(text.split())
-            assert set(html_to_text(item.summary).split()) <= words
+            assert set(shown(html_to_text(item.summary)).split()) <= words
     assert "1. DeepGen 1.0: 경량 5B 통합 멀티모달 모델" in text
     assert "출처: arXiv" in text
     assert "https://example.com/q-and-a?a=1&b=2" in text  # not "&amp;": text is not HTML
@@ -329,8 +355,9 @@ def test_feed_and_canonical_links_are_absolute_under_a_base_url_with_a_path(
 
 def test_archive_collects_earlier_editions_newest_first(plugins: Plugins, tmp_path: Path) -> None:
     config = write_config(tmp_path, plugins)
+    # (Without the hostile item: Edition.save cannot write its lone surrogate.)
     older = korean_edition(id="2026-02-13", date="2026-02-13", title="AI 브리핑 · 2월 13일",
-                           generated_at="2026-02-12T21:00:00+00:00")
+                           generated_at="2026-02-12T21:00:00+00:00", hostile=False)
     folder = config.output_dir / "editions" / older.id
     folder.mkdir(parents=True)
     older.save(folder / "edition.json")
@@ -338,7 +365,7 @@ def test_archive_collects_earlier_editions_newest_first(plugins: Plugins, tmp_pa
     broken.mkdir()
     (broken / "edition.json").write_text("{not json", "utf-8")
 
-    current = korean_edition()
+    current = korean_edition(hostile=False)
     # `newsroom build` writes edition.json before rendering; do the same.
     (config.output_dir / "editions" / current.id).mkdir()
     current.save(config.output_dir / "editions" / current.id / "edition.json")
@@ -352,21 +379,26 @@ def test_archive_collects_earlier_editions_newest_first(plugins: Plugins, tmp_pa
     ]
     # Re-rendering the older edition does not make it the front page.
     run(config, plugins, older)
-    index = lxml_html.document_fromstring((config.output_dir / "site" / "index.html").read_text("utf-8"))
-    assert index.xpath("//h2")[0].text_content().strip() == current.title
+    index_html = (config.output_dir / "site" / "index.html").read_text("utf-8")
+    index = lxml_html.document_fromstring(index_html)
+    assert index.xpath("//h1")[0].text_content().strip() == current.title
 
 
-def test_an_edition_id_with_a_path_in_it_is_refused(plugins: Plugins, tmp_path: Path) -> None:
-    config = write_config(tmp_path, plugins, extra='[[renderers]]\nplugin = "web"\n')
-    with pytest.raises(BuildError, match="folder name"):
-        render(config, plugins, korean_edition(id="../escape"))
+def test_an_edition_id_with_a_path_in_it_is_refused(tmp_path: Path) -> None:
+    # A hand-edited edition.json cannot steer output outside editions/: the model refuses it
+    # before any renderer creates a folder.
+    data = json.loads((DATA / "ko-2026-02-14.json").read_text("utf-8"))
+    path = tmp_path / "edition.json"
+    path.write_text(json.dumps({**data, "id": "../escape"}), "utf-8")
+    with pytest.raises(ValueError, match="no slashes"):
+        load_edition(path)
+    assert not (tmp_path.parent / "escape").exists()
 
 
 # -- markdown ----------------------------------------------------------------------------------
 
 
 def _front_matter(text: str) -> tuple[dict[str, object], str]:
-    yaml = pytest.importorskip("yaml")
     assert text.startswith("---\n")
     head, body = text[4:].split("\n---\n", 1)
     return yaml.safe_load(head), body
@@ -387,7 +419,9 @@ def test_markdown_post_has_front_matter_and_the_seeds_layout(korean) -> None:
     assert "\n## 📄 논문 동향\n" in body
     assert "\n### 1. DeepGen 1.0: 경량 5B 통합 멀티모달 모델\n" in body
     assert "\n- **출처:** arXiv · DeepGen Team · 2026. 2. 13.\n" in body
-    assert "- 🔗 [논문](https://arxiv.org/abs/2602.12205) · [PDF](https://arxiv.org/pdf/2602.12205)" in body
+    assert (
+        "- 🔗 [논문](https://arxiv.org/abs/2602.12205) · [PDF](https://arxiv.org/pdf/2602.12205)"
+    ) in body
     assert "**5B 파라미터**" in body
     assert "\n## 💡 에디터 인사이트\n" in body
     assert "{{" not in body and "{%" not in body  # Liquid never sees template syntax
@@ -395,9 +429,9 @@ def test_markdown_post_has_front_matter_and_the_seeds_layout(korean) -> None:
 
 
 def test_markdown_escapes_titles_so_they_render_as_written(korean) -> None:
-    markdown_it = pytest.importorskip("markdown_it")
     config, _, _ = korean
-    _, body = _front_matter((config.output_dir / "_posts" / "2026-02-14-ai-브리핑.md").read_text("utf-8"))
+    post = config.output_dir / "_posts" / "2026-02-14-ai-브리핑.md"
+    _, body = _front_matter(post.read_text("utf-8"))
     doc = lxml_html.fragment_fromstring(markdown_it.MarkdownIt().render(body), create_parent="div")
     headings = [h.text_content() for h in doc.iter("h3")]
     assert "2. Q&A *별표* [괄호](x) # {{ site.title }} 태그" in headings
@@ -413,6 +447,19 @@ def test_front_matter_values_are_quoted_safely(plugins: Plugins, tmp_path: Path)
     meta, _ = _front_matter(post.read_text("utf-8"))
     assert meta["title"] == edition.title
     assert meta["tags"] == ["a: b", "- c"]
+
+
+def test_an_edition_without_sections_intro_or_insight_still_renders(
+    plugins: Plugins, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, plugins)
+    edition = korean_edition(hostile=False, sections=[], intro="", insight="", categories=[])
+    files = run(config, plugins, edition)
+    assert len(files) == 6
+    etree.parse(str(files["feed.xml"]))
+    meta, _ = _front_matter(next((config.output_dir / "_posts").glob("*.md")).read_text("utf-8"))
+    assert meta["categories"] == []
+    assert "0개 항목" in files["email.txt"].read_text("utf-8")
 
 
 # -- languages and themes ----------------------------------------------------------------------
@@ -461,10 +508,17 @@ def test_a_child_theme_overrides_one_block_and_one_string(plugins: Plugins, tmp_
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def test_wrap_counts_korean_as_two_columns_and_never_splits_a_word() -> None:
-    from newsroom_renderers.plaintext import display_width, wrap
+def test_ui_strings_fall_back_to_the_base_language_then_english() -> None:
+    theme = load_theme("default")
+    assert load_strings(theme, "ko-KR").unsubscribe == "수신 거부"
+    assert load_strings(theme, "ja").unsubscribe == "Unsubscribe"
+    assert load_strings(theme, "ko")("item_count", n=3) == "3개 항목"
+    assert load_strings(theme, "ko").no_such_key == "no_such_key"
 
-    text = "확산 언어 모델이 토큰을 병렬로 만든다는 점을 이용해 불확실한 토큰만 다시 생성합니다 " * 3
+
+def test_wrap_counts_korean_as_two_columns_and_never_splits_a_word() -> None:
+
+    text = "확산 언어 모델이 토큰을 병렬로 만든다는 점을 이용해 불확실한 토큰만 다시 생성 " * 3
     wrapped = wrap(text, 40, "  ")
     assert all(display_width(line) <= 40 for line in wrapped.splitlines())
     assert wrapped.split() == text.split()
@@ -484,32 +538,28 @@ def test_wrap_counts_korean_as_two_columns_and_never_splits_a_word() -> None:
     ],
 )
 def test_markdown_escaping(text: str, expected: str) -> None:
-    from newsroom_renderers.mdtext import escape_markdown
 
     assert escape_markdown(text) == expected
 
 
 def test_markdown_escaping_at_the_start_of_a_line() -> None:
-    from newsroom_renderers.mdtext import escape_markdown
 
     assert escape_markdown("- a\n1. b\n+ c", line_start=True) == "\\- a\n1\\. b\n\\+ c"
 
 
 def test_sanitized_html_becomes_markdown() -> None:
-    from newsroom.sanitize import clean_html
-    from newsroom_renderers.mdtext import html_to_markdown
 
     html = clean_html(
         '<p>첫 <strong>굵게</strong> <em>기울임</em> <a href="https://e.com/a b">링크</a></p>'
         "<ul><li>하나</li><li>둘</li></ul><ol><li>첫째</li></ol><p>- 목록 아님</p>"
     )
     assert html_to_markdown(html) == (
-        "첫 **굵게** *기울임* [링크](https://e.com/a%20b)\n\n- 하나\n- 둘\n\n1. 첫째\n\n\\- 목록 아님"
+        "첫 **굵게** *기울임* [링크](https://e.com/a%20b)\n\n"
+        "- 하나\n- 둘\n\n1. 첫째\n\n\\- 목록 아님"
     )
 
 
 def test_slugs_keep_korean() -> None:
-    from newsroom_renderers.mdtext import slugify
 
     assert slugify("AI 브리핑") == "ai-브리핑"
     assert slugify("  Ｈｅｌｌｏ__World -- 2026! ") == "hello-world-2026"

@@ -3,54 +3,109 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from newsroom import Filter, FilterContext, Item, Options
 from newsroom.urls import canonical_url
 
-from .similarity import Record, TitleIndex, bigrams, normalize_title, numbers, numbers_conflict
+from .similarity import bigrams, normalize_title, numbers, numbers_conflict, similar_pairs
 
 
 @dataclass
 class _Group:
     """A surviving item and the duplicates folded into it, in input order."""
 
-    position: int
-    """The survivor's index in the input."""
     survivor: Item
     duplicates: list[Item] = field(default_factory=list)
 
 
+class _Survivor(NamedTuple):
+    key: int
+    """Its group (groups are numbered in input order)."""
+    source: str
+
+
 class _Titles:
-    """Title lookup over the survivors so far: similarity join, or exact match when t = 1."""
+    """Finds, for an item, the first earlier survivor with a similar title.
 
-    def __init__(self, items: list[Item], threshold: float) -> None:
-        self.normalized = [normalize_title(i.title) for i in items]
-        self.numbers = [numbers(t) for t in self.normalized]
-        self.compact = [t.replace(" ", "") for t in self.normalized]
-        self.by_compact: dict[str, list[int]] = {}
-        self.index: TitleIndex | None = None
-        self.records: list[Record] = []
-        if threshold < 1:
-            token_sets = [bigrams(t) for t in self.normalized]
-            self.index = TitleIndex(token_sets, threshold)
-            self.records = [self.index.prepare(tokens) for tokens in token_sets]
+    Items whose titles are equal after normalisation form one *title class*; the similarity
+    join runs over the distinct classes, so a thousand "Untitled" posts cost one comparison.
+    """
 
-    def matches(self, n: int) -> list[int]:
-        """Group keys whose survivor's title is similar to item ``n``'s, first first."""
-        if self.index is None:
-            return self.by_compact.get(self.compact[n], []) if self.compact[n] else []
-        return [key for key, _score in self.index.candidates(self.records[n])]
-
-    def add(self, n: int, key: int) -> None:
-        """Make item ``n`` findable as the survivor of group ``key``."""
-        if self.index is None:
-            if self.compact[n]:
-                self.by_compact.setdefault(self.compact[n], []).append(key)
+    def __init__(self, items: list[Item], threshold: float, distinct_numbers: bool) -> None:
+        classes: dict[str, int] = {}
+        # -1: nothing left of the title to compare ("🔥🔥🔥").
+        self.class_of = [
+            classes.setdefault(title, len(classes)) if title else -1
+            for title in map(normalize_title, (i.title for i in items))
+        ]
+        self.titles = list(classes)
+        if threshold >= 1:
+            self.similar = _same_without_spaces(self.titles)
         else:
-            self.index.add(key, self.records[n])
+            self.similar = similar_pairs([bigrams(t) for t in self.titles], threshold)
+        self.distinct_numbers = distinct_numbers
+        self._numbers: dict[int, frozenset[str]] = {}
+        # Per class, the first survivor and the first from another source than that one:
+        # whatever an item's source, the earliest survivor it may join is one of these two.
+        # (All items of a class have the same numbers, so they are all compatible or not.)
+        self._survivors: dict[int, list[_Survivor]] = {}
+
+    def match(self, n: int, source: str) -> int | None:
+        """The group of the earliest survivor from another source whose title is like item
+        ``n``'s (and has no conflicting numbers)."""
+        own = self.class_of[n]
+        if own < 0:
+            return None
+        best: int | None = None
+        for cls in (own, *self.similar.get(own, ())):
+            survivors = self._survivors.get(cls)
+            if not survivors or not self._compatible(own, cls):
+                continue
+            for survivor in survivors:
+                if best is not None and survivor.key >= best:
+                    break
+                # One source listing two similar titles means two things (papers, repos).
+                if survivor.source != source:
+                    best = survivor.key
+                    break
+        return best
+
+    def add(self, n: int, key: int, source: str) -> None:
+        """Record item ``n``, from ``source``, as the survivor of group ``key``."""
+        cls = self.class_of[n]
+        if cls < 0:
+            return
+        known = self._survivors.setdefault(cls, [])
+        if not known or (len(known) == 1 and known[0].source != source):
+            known.append(_Survivor(key, source))
+
+    def _compatible(self, a: int, b: int) -> bool:
+        return not (
+            self.distinct_numbers and numbers_conflict(self._numbers_of(a), self._numbers_of(b))
+        )
+
+    def _numbers_of(self, cls: int) -> frozenset[str]:
+        found = self._numbers.get(cls)
+        if found is None:
+            found = self._numbers[cls] = numbers(self.titles[cls])
+        return found
+
+
+def _same_without_spaces(titles: list[str]) -> dict[int, list[int]]:
+    """Titles equal but for spaces, for ``title_similarity = 1``. (Equal bigram sets are not
+    enough: "abab" and "ababab" have the same.)"""
+    groups: dict[str, list[int]] = {}
+    for n, title in enumerate(titles):
+        groups.setdefault(title.replace(" ", ""), []).append(n)
+    return {
+        n: [other for other in group if other != n]
+        for group in groups.values()
+        if len(group) > 1
+        for n in group
+    }
 
 
 class Dedupe(Filter):
@@ -58,7 +113,9 @@ class Dedupe(Filter):
 
     The first item of each group (in input order, i.e. the sources' config order) survives;
     it gains the duplicates' tags and the highest value of each metric, and lists them in
-    ``extra["duplicates"]`` as ``{"source", "url"}``.
+    ``extra["duplicates"]`` as ``{"source", "url"}``. Each item is compared with the
+    survivors only, not with other duplicates, so similarity never drifts down a chain of
+    rewordings (A ≈ B ≈ C with A ≉ C keeps C apart from A).
     """
 
     name = "dedupe"
@@ -67,14 +124,27 @@ class Dedupe(Filter):
     class Options(Options):
         title_similarity: float = Field(0.8, ge=0.0, le=1.0)
         """Jaccard similarity of the titles' character bigrams (after normalisation) from
-        which two items of different sources are one story. ``0`` turns title matching off
-        (only links are compared); ``1`` merges only titles equal after normalisation
-        (case, punctuation, emoji and spacing ignored). Lower values catch more rewordings
-        but risk merging different stories with formulaic titles."""
+        which two items of different sources are one story: ``0`` turns title matching off
+        (only links are compared), otherwise 0.5 to 1. ``1`` merges only titles equal after
+        normalisation (case, punctuation, emoji and spacing ignored). Lower values catch
+        more rewordings, but merge different stories told with the same formula ("OpenAI
+        releases a new open-weight reasoning model" and "Google releases …" are 0.795) and
+        take longer (more candidate pairs to verify)."""
         distinct_numbers: bool = True
         """Never merge titles where each has a number the other lacks ("GPT-5 released" vs
         "GPT-4 released", "iPhone 16" vs "iPhone 15"): a version or a count is often the
         whole news, and one differing digit barely moves the similarity of a long title."""
+
+        @field_validator("title_similarity")
+        @classmethod
+        def _off_or_meaningful(cls, value: float) -> float:
+            # Below 0.5 unrelated headlines sharing a few words already match
+            # ("카카오, 새 AI 모델 공개" and "네이버, 새 AI 모델 공개" are 0.5).
+            if 0 < value < 0.5:
+                raise ValueError("use 0 to turn title matching off, or a value from 0.5 to 1")
+            return value
+
+    options: Options  # the validated options of this instance, typed for readers and mypy
 
     def apply(self, items: list[Item], ctx: FilterContext) -> list[Item] | None:
         groups = self._group(items)
@@ -83,15 +153,18 @@ class Dedupe(Filter):
         return [_merged(g) for g in groups]
 
     def _group(self, items: list[Item]) -> list[_Group]:
-        # title_similarity = 0 turns title matching off (it would otherwise merge everything).
-        titles = _Titles(items, self.options.title_similarity) if self.options.title_similarity else None
+        threshold = self.options.title_similarity
+        # 0 turns title matching off (as a similarity it would merge everything).
+        titles = (
+            _Titles(items, threshold, self.options.distinct_numbers) if threshold > 0 else None
+        )
         groups: list[_Group] = []
         by_url: dict[str, int] = {}  # canonical URL -> group, for every item seen
         for n, item in enumerate(items):
             url = canonical_url(item.url)
             found = by_url.get(url)
             if found is None and titles is not None:
-                found = self._similar(n, item, groups, titles)
+                found = titles.match(n, item.source)
             if found is not None:
                 groups[found].duplicates.append(item)
                 # A duplicate's link leads to its group too, so a third copy of it is caught
@@ -99,26 +172,10 @@ class Dedupe(Filter):
                 by_url.setdefault(url, found)
                 continue
             by_url[url] = len(groups)
-            # Only survivors are indexed by title: each new item is compared with the story
-            # it would join, not with other copies, so similarity never drifts down a chain.
             if titles is not None:
-                titles.add(n, len(groups))
-            groups.append(_Group(n, item))
+                titles.add(n, len(groups), item.source)
+            groups.append(_Group(item))
         return groups
-
-    def _similar(self, n: int, item: Item, groups: list[_Group], titles: _Titles) -> int | None:
-        """The first group whose survivor's title matches item ``n``'s, if any."""
-        for key in titles.matches(n):
-            group = groups[key]
-            # One source listing two similar titles means two things (papers, repositories).
-            if group.survivor.source == item.source:
-                continue
-            if self.options.distinct_numbers and numbers_conflict(
-                titles.numbers[n], titles.numbers[group.position]
-            ):
-                continue
-            return key
-        return None
 
 
 def _merged(group: _Group) -> Item:
@@ -142,5 +199,9 @@ def _merged(group: _Group) -> Item:
         recorded.extend(dup.extra.get("duplicates", []))
     # A copy, so the caller's items are left as they were.
     return survivor.model_copy(
-        update={"tags": tags, "metrics": metrics, "extra": {**survivor.extra, "duplicates": recorded}}
+        update={
+            "tags": tags,
+            "metrics": metrics,
+            "extra": {**survivor.extra, "duplicates": recorded},
+        }
     )

@@ -13,6 +13,7 @@ from newsroom import Filter, FilterContext, Item, Options
 from newsroom.sanitize import clean_text
 
 SearchField = Literal["title", "summary", "tags", "authors", "publisher", "source", "url"]
+DEFAULT_FIELDS: tuple[SearchField, ...] = ("title", "summary", "tags")
 
 # Scripts written without spaces between words, or with particles glued to words (Korean
 # "삼성전자는", "AI가"). A letter of these next to a keyword is no word boundary violation.
@@ -39,9 +40,14 @@ class Keywords(Filter):
 
     class Options(Options):
         include: list[str] = Field(default_factory=list)
+        """Keep only items that mention one of these (every item, when empty)."""
         exclude: list[str] = Field(default_factory=list)
-        fields: list[SearchField] = Field(default_factory=lambda: ["title", "summary", "tags"])
+        """Drop items that mention one of these, even when they match ``include``."""
+        fields: list[SearchField] = Field(default_factory=lambda: list(DEFAULT_FIELDS))
+        """Where to look; the summary is searched as plain text, without its markup."""
         case_sensitive: bool = False
+        """Match upper and lower case exactly. Full-width letters ("ＡＩ") always match
+        their usual forms."""
         whole_words: bool = False
         """Match "AI" but not "OpenAI" or "mail". Applies only against letters of scripts
         written with spaces: Korean and Chinese keywords still match inside words
@@ -68,6 +74,8 @@ class Keywords(Filter):
             if not value:
                 raise ValueError("name at least one field to search")
             return value
+
+    options: Options  # the validated options of this instance, typed for readers and mypy
 
     def apply(self, items: list[Item], ctx: FilterContext) -> list[Item] | None:
         opts = self.options

@@ -29,6 +29,8 @@ class Window(Filter):
         """Length of the window; with ``since = "last-edition"``, used until an edition has
         been published."""
         since: Literal["last-edition", "today"] | None = None
+        """``"last-edition"``: since the last published edition was built; ``"today"``:
+        since midnight in the newsletter's time zone; unset: the last ``hours``."""
         undated: Literal["keep", "drop"] = "keep"
         """Items without a date: many feeds omit them, so they are kept by default."""
 
@@ -37,6 +39,8 @@ class Window(Filter):
             if self.since == "today" and "hours" in self.model_fields_set:
                 raise ValueError('`hours` has no effect with since = "today"; remove one')
             return self
+
+    options: Options  # the validated options of this instance, typed for readers and mypy
 
     def start(self, ctx: FilterContext) -> dt.datetime:
         """The earliest publication time kept in this build."""

@@ -1,1 +1,182 @@
-"""newsroom plugin: news."""
+"""newsroom plugin: news — articles and threads from RSS, Atom and JSON feeds.
+
+::
+
+    [[sources]]
+    name = "tech"
+    plugin = "news"
+    feeds = [
+        "https://hnrss.org/frontpage",
+        { url = "https://www.reddit.com/r/LocalLLaMA/top.rss?t=day", name = "r/LocalLLaMA",
+          kind = "discussion" },
+    ]
+    max_items_per_feed = 20
+
+Feeds are fetched concurrently and parsed by :func:`newsroom.feeds.parse_feed`. A feed that
+fails (HTTP error, an HTML page instead of a feed, a body too large ...) is reported as a
+warning and the others go on; only when every feed fails does the source fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+
+from newsroom import FetchContext, Item, Options, Source, SourceError, hookimpl
+from newsroom.feeds import FeedEntry, ParsedFeed, parse_feed
+from newsroom.urls import is_safe_url
+
+
+class FeedSpec(Options):
+    """One feed: its URL, and optionally a display name and an item kind of its own."""
+
+    url: str
+    name: str | None = None
+    """Shown as the items' publisher instead of the feed's own title."""
+    kind: str | None = None
+    """The kind of this feed's items, instead of the source's ``kind``."""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        if not is_safe_url(value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+
+@dataclass
+class _FeedResult:
+    """What became of one feed: its items, or why it failed."""
+
+    spec: FeedSpec
+    items: list[Item] = field(default_factory=list)
+    error: str | None = None
+
+
+class NewsSource(Source):
+    """Items from a list of RSS/Atom/JSON feeds."""
+
+    name = "news"
+    kind = "article"
+    description = "Articles or discussions from RSS, Atom and JSON feeds."
+
+    class Options(Options):
+        feeds: list[FeedSpec] = Field(min_length=1)
+        """Feed URLs, or tables ``{ url, name?, kind? }``."""
+        kind: str = "article"
+        """Kind of the items: "article", or "discussion" for Reddit and Hacker News."""
+        max_items_per_feed: int = Field(50, ge=1, le=1000)
+        publisher: str | None = None
+        """Publisher shown for every item, instead of each feed's name or title."""
+
+        @field_validator("feeds", mode="before")
+        @classmethod
+        def _urls_as_specs(cls, value: Any) -> Any:
+            if isinstance(value, list):
+                return [{"url": v} if isinstance(v, str) else v for v in value]
+            return value
+
+    options: Options
+
+    async def fetch(self, ctx: FetchContext) -> list[Item]:
+        specs = self.options.feeds
+        ctx.progress(f"reading {len(specs)} feed{'s' if len(specs) != 1 else ''}")
+        results = await asyncio.gather(*(self._fetch_feed(spec, ctx) for spec in specs))
+        failed = [r for r in results if r.error is not None]
+        if len(failed) == len(results):
+            raise SourceError(_all_failed(failed), url=specs[0].url if len(specs) == 1 else None)
+        for result in failed:
+            ctx.warn(f"feed {_label(result.spec)}: {result.error}", result.spec.url)
+        return [item for result in results for item in result.items]
+
+    async def _fetch_feed(self, spec: FeedSpec, ctx: FetchContext) -> _FeedResult:
+        """Fetch and parse one feed; never raises, so one bad feed cannot sink the others."""
+        try:
+            response = await ctx.http.get(spec.url)
+            # Relative links resolve against where the feed ended up after redirects, but
+            # not against a mirror's address (the offline mirror serves every host).
+            base = spec.url if getattr(ctx.http, "mirror", None) else (response.url or spec.url)
+            # Parsing is CPU work (feedparser can take a while): keep the event loop free.
+            feed = await asyncio.to_thread(
+                parse_feed, response.content, url=base,
+                content_type=response.headers.get("content-type"),
+            )
+            items, skipped = self._items(feed, spec)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a one-line warning
+            if not isinstance(exc, (SourceError, ValueError)):  # a bug: keep its traceback
+                ctx.log.debug("feed %s failed", spec.url, exc_info=True)
+            return _FeedResult(spec, error=_reason(exc))
+        if skipped:
+            ctx.warn(f"feed {_label(spec)}: skipped {skipped} "
+                     f"entr{'ies' if skipped != 1 else 'y'} without a link or title", spec.url)
+        return _FeedResult(spec, items=items)
+
+    def _items(self, feed: ParsedFeed, spec: FeedSpec) -> tuple[list[Item], int]:
+        """The feed's first ``max_items_per_feed`` usable entries as items, and how many
+        entries were skipped for lacking a link or a title."""
+        publisher = self.options.publisher or spec.name or feed.title or _host(spec.url)
+        kind = spec.kind or self.options.kind
+        items: list[Item] = []
+        skipped = 0
+        for entry in feed.entries:
+            if len(items) >= self.options.max_items_per_feed:
+                break
+            if not entry.link or not entry.title:
+                skipped += 1
+                continue
+            items.append(_item(entry, kind=kind, publisher=publisher, feed_url=spec.url))
+        return items, skipped
+
+
+def _item(entry: FeedEntry, *, kind: str, publisher: str, feed_url: str) -> Item:
+    assert entry.link is not None
+    return Item(
+        url=entry.link,
+        title=entry.title,
+        summary=entry.summary,
+        kind=kind,
+        publisher=publisher,
+        published=entry.published,
+        authors=entry.authors,
+        tags=entry.tags,
+        image=entry.image,
+        links={"comments": entry.comments} if entry.comments else {},
+        extra={"feed": feed_url},
+    )
+
+
+def _label(spec: FeedSpec) -> str:
+    return f"{spec.name!r} ({spec.url})" if spec.name else spec.url
+
+
+def _host(url: str) -> str:
+    host = urlsplit(url).hostname or url
+    return host.removeprefix("www.")
+
+
+def _reason(exc: BaseException) -> str:
+    """One line saying what went wrong, never a traceback."""
+    if isinstance(exc, (SourceError, ValueError)):
+        text = str(exc.message if isinstance(exc, SourceError) else exc)
+    else:  # a bug or an unexpected library error: name it, briefly
+        text = f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def _all_failed(failed: list[_FeedResult]) -> str:
+    if len(failed) == 1:
+        return f"the feed failed: {failed[0].error}"
+    shown = "; ".join(f"{_label(r.spec)}: {r.error}" for r in failed[:3])
+    more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
+    return f"all {len(failed)} feeds failed: {shown}{more}"
+
+
+@hookimpl
+def register_sources(register):  # type: ignore[no-untyped-def]
+    register(NewsSource)

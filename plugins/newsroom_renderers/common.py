@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,12 +19,14 @@ from newsroom.errors import BuildError
 from newsroom.sanitize import html_to_text
 
 from .filters import install_filters
+from .jinja_cache import use_shared_cache
 from .strings import Strings, load_strings
 
 #: Edition ids that are safe as one folder name (no separators, never "." or "..").
 SAFE_ID = re.compile(r"^\w[\w.-]*$")
-#: Characters XML 1.0 forbids and HTML treats as errors; feeds and files must not carry them.
-_INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: Characters XML 1.0 forbids and HTML treats as errors, and lone surrogates (not encodable,
+#: so MJML and css-inline would refuse the text): feeds and files must not carry them.
+_INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def template_variables(
@@ -55,8 +57,10 @@ def template_variables(
 
 
 def environment(ctx: RenderContext) -> jinja2.Environment:
-    """``ctx.jinja`` with this plugin's filters (also added by its Jinja hook)."""
+    """``ctx.jinja`` with this plugin's filters (also added by its Jinja hook) and the
+    process-wide cache of compiled templates."""
     install_filters(ctx.jinja)
+    use_shared_cache(ctx.jinja)
     return ctx.jinja
 
 
@@ -102,14 +106,26 @@ def item_meta(item: Item, *, t: Strings, edition: Edition, settings: dict[str, A
     if item.published:
         # The reader's calendar day, not the feed's.
         day = item.published.astimezone(_zone(edition)).date()
-        parts.append(format_date(day, format=settings.get("item_date_format", "medium"), locale=locale))
+        parts.append(_format_day(day, settings.get("item_date_format", "medium"), locale))
     parts.extend(_metrics(item.metrics, t, locale))
     return parts
 
 
+# Babel parses the locale's patterns on every call; an edition repeats few dates and numbers,
+# and every format (email, text, web, feed, markdown) prints them again.
+@lru_cache(maxsize=2048)
+def _format_day(day: dt.date, fmt: str, locale: str) -> str:
+    return str(format_date(day, format=fmt, locale=locale))
+
+
+@lru_cache(maxsize=2048)
+def _format_number(value: float, locale: str) -> str:
+    return str(format_decimal(int(value) if float(value).is_integer() else value, locale=locale))
+
+
 def _metrics(metrics: dict[str, float], t: Strings, locale: str) -> list[str]:
     def num(value: float) -> str:
-        return str(format_decimal(int(value) if float(value).is_integer() else value, locale=locale))
+        return _format_number(value, locale)
 
     out: list[str] = []
     if "stars" in metrics:
@@ -147,7 +163,10 @@ def local_time(edition: Edition) -> dt.datetime:
     A rebuilt or back-dated edition keeps its own date (Jekyll derives the URL from it).
     """
     zone = _zone(edition)
-    when = edition.generated_at.astimezone(zone)
+    when = edition.generated_at
+    if when.tzinfo is None:  # a hand-written edition.json: take it as UTC, like Item.published
+        when = when.replace(tzinfo=dt.UTC)
+    when = when.astimezone(zone)
     if when.date() != edition.date:
         when = dt.datetime.combine(edition.date, dt.time(0, 0), tzinfo=zone)
     return when
@@ -161,7 +180,7 @@ def check_id(edition: Edition) -> str:
 
 
 def clean_output(text: str) -> str:
-    """``text`` without characters that XML forbids (they come from sloppy feeds)."""
+    """``text`` without characters XML forbids and lone surrogates (from sloppy feeds)."""
     return _INVALID_CHARS.sub("", text)
 
 
@@ -169,7 +188,6 @@ def write(path: Path, text: str) -> Path:
     """Write UTF-8 ``text`` atomically, so a web server never serves half a page."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    # errors="replace": a lone surrogate from a broken feed must not abort the render.
-    tmp.write_text(clean_output(text), encoding="utf-8", errors="replace", newline="\n")
+    tmp.write_text(clean_output(text), encoding="utf-8", newline="\n")
     tmp.replace(path)
     return path

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote
 
+import lxml.html
 from markupsafe import Markup, escape
 
 from newsroom.sanitize import SafeHTML
@@ -43,6 +43,20 @@ def _escape_text(text: str) -> str:
     return _escape_html(_INLINE_SPECIAL.sub(r"\\\1", text))
 
 
+def _escape_line_starts(text: str, *, first: bool) -> str:
+    """Escape list, rule and definition markers at line starts (``first``: the very start too)."""
+
+    def block_syntax(m: re.Match[str]) -> str:
+        if not (m.group(1) or first):
+            return m.group(0)
+        mark = m.group(3)
+        # "1." starts a list, "1\." does not; "-", "+", "=", ":" are escaped themselves.
+        escaped = mark + "\\" if mark[0].isdigit() else "\\" + mark
+        return m.group(1) + m.group(2) + escaped
+
+    return _LINE_START.sub(block_syntax, text)
+
+
 def escape_markdown(value: Any, *, line_start: bool = False) -> Markup:
     """``value`` as literal Markdown text (HTML fields are converted instead).
 
@@ -52,16 +66,7 @@ def escape_markdown(value: Any, *, line_start: bool = False) -> Markup:
     if isinstance(value, SafeHTML):
         return html_to_markdown(value)
     text = _escape_text("" if value is None else str(value))
-
-    def block_syntax(m: re.Match[str]) -> str:
-        if not (m.group(1) or line_start):  # the very beginning, placed mid-line
-            return m.group(0)
-        mark = m.group(3)
-        # "1." starts a list, "1\." does not; "-", "+", "=", ":" are escaped themselves.
-        escaped = mark + "\\" if mark[0].isdigit() else "\\" + mark
-        return m.group(1) + m.group(2) + escaped
-
-    return Markup(_LINE_START.sub(block_syntax, text))
+    return Markup(_escape_line_starts(text, first=line_start))
 
 
 # Characters that may stay as they are in a link destination; the rest are percent-encoded,
@@ -98,147 +103,107 @@ def slugify(text: str, *, max_length: int = 60) -> str:
 
 
 # -- sanitized HTML → Markdown ------------------------------------------------------------
+# The sanitizer leaves a small set of tags (newsroom.sanitize.ALLOWED_TAGS); each maps to
+# Markdown syntax or, where Markdown has none, stays as span-level HTML (kramdown allows it).
 
 _MARKS = {"strong": "**", "b": "**", "em": "*", "i": "*", "del": "~~", "s": "~~"}
-# Inline tags Markdown has no syntax for: kept as HTML (kramdown allows span-level HTML).
 _KEEP_INLINE = {"code", "kbd", "sub", "sup", "mark", "abbr", "u", "small", "q"}
-_BLOCKS = {"p", "ul", "ol", "blockquote", "pre"}
-
-
-class _Buffer:
-    """Output of one open element that needs its content wrapped when it closes."""
-
-    def __init__(self, tag: str, attrs: dict[str, str | None]) -> None:
-        self.tag = tag
-        self.attrs = attrs
-        self.parts: list[str] = []
-
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
-class _MarkdownWriter(HTMLParser):
-    """Converts the sanitizer's small tag set; text nodes are escaped with :func:`escape_markdown`."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[_Buffer] = [_Buffer("", {})]
-        self.lists: list[list[Any]] = []  # [tag, next number]
-        self.pre = 0
-
-    # The innermost buffer receives output.
-    def emit(self, text: str) -> None:
-        self.stack[-1].parts.append(text)
-
-    def block_break(self) -> None:
-        current = self.stack[-1].text()
-        if current and not current.endswith("\n\n"):
-            self.emit("\n\n" if not current.endswith("\n") else "\n")
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.pre:
-            self.emit(f"<{tag}>" if tag == "code" else "")
-            return
-        if tag == "br":
-            self.emit("<br>\n")
-        elif tag in ("p", "ul", "ol"):
-            if tag != "p":
-                self.lists.append([tag, 1])
-            if not (tag != "p" and self.stack[-1].tag == "li"):
-                self.block_break()
-            else:
-                self.emit("\n")
-        elif tag in ("li", "a", "blockquote", "pre") or tag in _MARKS:
-            if tag in ("blockquote", "pre"):
-                self.block_break()
-            if tag == "pre":
-                self.pre += 1
-            self.stack.append(_Buffer(tag, dict(attrs)))
-        elif tag in _KEEP_INLINE:
-            title = dict(attrs).get("title") if tag == "abbr" else None
-            attr = f' title="{_escape_html(str(escape(title)))}"' if title else ""
-            self.emit(f"<{tag}{attr}>")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.pre and tag != "pre":
-            self.emit("</code>" if tag == "code" else "")
-            return
-        if tag in ("ul", "ol"):
-            if self.lists:
-                self.lists.pop()
-            if self.stack[-1].tag != "li":
-                self.block_break()
-        elif tag == "p":
-            self.block_break()
-        elif tag in _KEEP_INLINE:
-            self.emit(f"</{tag}>")
-        elif tag == self.stack[-1].tag and len(self.stack) > 1:
-            self._close(self.stack.pop())
-
-    def _close(self, buf: _Buffer) -> None:
-        content = buf.text()
-        if buf.tag in _MARKS:
-            core = content.strip()
-            if core:
-                lead = content[: len(content) - len(content.lstrip())]
-                trail = content[len(content.rstrip()):]
-                mark = _MARKS[buf.tag]
-                content = f"{lead}{mark}{core}{mark}{trail}"
-            self.emit(content)
-        elif buf.tag == "a":
-            href = buf.attrs.get("href")
-            label = content.strip() or (escape_markdown(href) if href else "")
-            self.emit(f"[{label}]({markdown_url(href)})" if href else content)
-        elif buf.tag == "li":
-            kind = self.lists[-1] if self.lists else ["ul", 1]
-            marker = f"{kind[1]}. " if kind[0] == "ol" else "- "
-            kind[1] += 1
-            lines = content.strip("\n").split("\n")
-            pad = " " * len(marker)
-            body = "\n".join([marker + lines[0].strip()] + [pad + ln if ln.strip() else "" for ln in lines[1:]])
-            current = self.stack[-1].text()
-            if current and not current.endswith("\n"):
-                self.emit("\n")
-            self.emit(body + "\n")
-        elif buf.tag == "blockquote":
-            lines = content.strip("\n").split("\n")
-            self.emit("\n".join("> " + ln if ln.strip() else ">" for ln in lines))
-            self.block_break()
-        elif buf.tag == "pre":
-            self.pre -= 1
-            # A block-level HTML element: kramdown leaves its content alone (no Markdown).
-            self.emit(f"<pre>{content}</pre>")
-            self.block_break()
-
-    def handle_data(self, data: str) -> None:
-        if self.pre:
-            self.emit(_escape_html(data))
-            return
-        text = re.sub(r"\s+", " ", data)
-        current = self.stack[-1].text()
-        at_start = not current or current.endswith("\n")
-        if at_start:
-            text = text.lstrip()
-        if text:
-            # An <li>'s text follows its "- " marker, so it cannot start a block there.
-            self.emit(escape_markdown(text, line_start=at_start and self.stack[-1].tag != "li"))
-
-    def result(self) -> str:
-        while len(self.stack) > 1:  # unclosed tags in odd input: close them in order
-            self._close(self.stack.pop())
-        text = self.stack[0].text()
-        lines = [line.rstrip() for line in text.split("\n")]
-        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def html_to_markdown(value: Any) -> Markup:
     """Sanitized HTML (a :class:`SafeHTML` field) as Markdown; any other value is escaped."""
     if not isinstance(value, SafeHTML):
         return escape_markdown(value)
-    writer = _MarkdownWriter()
-    writer.feed(str(value))
-    writer.close()
-    return Markup(writer.result())
+    if not value.strip():
+        return Markup("")
+    root = lxml.html.fragment_fromstring(str(value), create_parent="div")
+    text = "\n".join(line.rstrip() for line in _blocks(root).split("\n"))
+    return Markup(re.sub(r"\n{3,}", "\n\n", text).strip())
+
+
+def _braces(text: str) -> str:
+    return text.replace("{", "&#123;").replace("}", "&#125;")
+
+
+def _text(value: str | None) -> str:
+    # HTML collapses whitespace; Markdown must not see newlines the HTML did not mean.
+    return _escape_text(re.sub(r"\s+", " ", value)) if value else ""
+
+
+def _blocks(parent: lxml.html.HtmlElement, sep: str = "\n\n") -> str:
+    """The children of ``parent`` as Markdown blocks: paragraphs, lists, quotes, code."""
+    blocks: list[str] = []
+    run: list[str] = [_text(parent.text)]  # inline content between block elements
+
+    def paragraph(parts: list[str]) -> None:
+        joined = re.sub(r" {2,}", " ", "".join(parts))  # the spaces around inline tags
+        text = "\n".join(line.strip() for line in joined.split("\n")).strip()
+        if text:
+            blocks.append(_escape_line_starts(text, first=True))
+
+    for child in parent:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag in ("p", "ul", "ol", "blockquote", "pre"):
+            paragraph(run)
+            run = []
+            if tag == "p":
+                paragraph([_inline(child)])
+            elif tag in ("ul", "ol"):
+                blocks.append(_list(child, ordered=tag == "ol"))
+            elif tag == "blockquote":
+                quoted = _blocks(child).split("\n")
+                blocks.append("\n".join(f"> {ln}" if ln else ">" for ln in quoted))
+            else:
+                # Block-level HTML: kramdown leaves its content alone, so no Markdown escapes.
+                blocks.append(f"<pre>{_escape_html(child.text_content())}</pre>")
+        elif tag:
+            run.append(_inline_element(child))
+        run.append(_text(child.tail))
+    paragraph(run)
+    return sep.join(b for b in blocks if b)
+
+
+def _list(element: lxml.html.HtmlElement, *, ordered: bool) -> str:
+    lines: list[str] = []
+    for number, item in enumerate((c for c in element if isinstance(c.tag, str)), 1):
+        marker = f"{number}. " if ordered else "- "
+        body = _blocks(item, sep="\n").split("\n") or [""]
+        pad = " " * len(marker)
+        lines.append(marker + body[0])
+        lines.extend(pad + ln if ln else "" for ln in body[1:])
+    return "\n".join(lines)
+
+
+def _inline(element: lxml.html.HtmlElement) -> str:
+    parts = [_text(element.text)]
+    for child in element:
+        if isinstance(child.tag, str):
+            parts.append(_inline_element(child))
+        parts.append(_text(child.tail))
+    return "".join(parts)
+
+
+def _inline_element(element: lxml.html.HtmlElement) -> str:
+    tag = element.tag
+    if tag == "br":
+        return "<br>\n"
+    inner = _inline(element)
+    if tag in _MARKS:
+        core = inner.strip()
+        if not core:
+            return inner
+        # "** bold **" is not bold: keep the spaces outside the markers.
+        lead = inner[: len(inner) - len(inner.lstrip())]
+        trail = inner[len(inner.rstrip()):]
+        return f"{lead}{_MARKS[tag]}{core}{_MARKS[tag]}{trail}"
+    if tag == "a":
+        href = element.get("href")
+        if not href:
+            return inner
+        label = inner.strip() or _escape_text(href)
+        return f"[{label}]({markdown_url(href)})"
+    if tag in _KEEP_INLINE:
+        title = element.get("title") if tag == "abbr" else None
+        attr = f' title="{_braces(str(escape(title)))}"' if title else ""
+        return f"<{tag}{attr}>{inner}</{tag}>"
+    return inner

@@ -7,9 +7,12 @@ client, so widths are counted in columns, not code points. Lines break only at s
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from functools import lru_cache
 
 
+@lru_cache(maxsize=8192)
 def char_width(char: str) -> int:
     """Columns ``char`` takes in a monospace font: 2 for wide (Hangul, CJK, emoji), 0 for
     combining marks, else 1."""
@@ -20,17 +23,16 @@ def char_width(char: str) -> int:
 
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a monospace font."""
-    width = 0
-    previous = 0
-    for char in text:
-        if char == "\ufe0f" and previous == 1:
-            # Emoji presentation (🗣️ = U+1F5E3 U+FE0F) turns a narrow symbol wide.
-            width += 1
-            previous = 2
-            continue
-        previous = char_width(char)
-        width += previous
+    if text.isascii():
+        return len(text)
+    width = sum(map(char_width, text))
+    if "\ufe0f" in text:
+        # Emoji presentation (🗣️ = U+1F5E3 U+FE0F) turns a narrow symbol wide.
+        width += sum(1 for m in _EMOJI_PRESENTATION.finditer(text) if char_width(m[1]) == 1)
     return width
+
+
+_EMOJI_PRESENTATION = re.compile("(.)\ufe0f")
 
 
 def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None) -> str:

@@ -14,7 +14,8 @@ import css_inline
 import jinja2
 import mjml
 
-from newsroom import Edition, Options, RenderContext, Renderer
+from newsroom import Edition, RenderContext, Renderer
+from newsroom import Options as BaseOptions
 from newsroom.errors import BuildError
 
 from .common import clean_output, environment, template_variables, write
@@ -37,9 +38,11 @@ class EmailRenderer(Renderer):
     name = "email"
     description = "email.html (MJML + inlined CSS), email.txt and email.json"
 
-    class Options(Options):
+    class Options(BaseOptions):
         inline_css: bool = True
         """Inline the rules of ``<mj-style inline="inline">`` into ``style`` attributes."""
+
+    options: Options
 
     def render(self, edition: Edition, ctx: RenderContext) -> list[Path]:
         env = environment(ctx)
@@ -70,15 +73,18 @@ def compile_mjml(source: str, *, inline: bool = True) -> str:
         raise BuildError(f"the theme's MJML does not compile: {exc}") from exc
     if not (inline and css.strip()):
         return str(html)
-    return str(
-        css_inline.inline(
-            html,
-            inline_style_tags=False,  # leave the head's <style> blocks (and @media) alone
-            keep_style_tags=True,
-            load_remote_stylesheets=False,  # never fetch anything while rendering
-            extra_css=css,
+    try:
+        return str(
+            css_inline.inline(
+                html,
+                inline_style_tags=False,  # leave the head's <style> blocks (and @media) alone
+                keep_style_tags=True,
+                load_remote_stylesheets=False,  # never fetch anything while rendering
+                extra_css=css,
+            )
         )
-    )
+    except Exception as exc:  # css_inline.InlineError, or a CSS syntax error
+        raise BuildError(f"the theme's inline CSS cannot be applied: {exc}") from exc
 
 
 def render_text(edition: Edition, ctx: RenderContext, env: jinja2.Environment) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsroom import BuildError, Edition, Options, RenderContext, Renderer
+from newsroom import BuildError, Edition, RenderContext, Renderer
+from newsroom import Options as BaseOptions
 
 from .common import check_id, environment, local_time, template_variables, write
 from .mdtext import slugify
@@ -18,11 +19,13 @@ class MarkdownRenderer(Renderer):
     name = "markdown"
     description = "Jekyll post with front matter (_posts/<date>-<slug>.md)"
 
-    class Options(Options):
+    class Options(BaseOptions):
         layout: str = "post"
         """The Jekyll layout named in the front matter."""
         folder: str = "_posts"
         """Folder next to ``site/`` (inside the output folder) the post goes into."""
+
+    options: Options
 
     def render(self, edition: Edition, ctx: RenderContext) -> list[Path]:
         check_id(edition)

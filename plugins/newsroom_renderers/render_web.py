@@ -7,6 +7,7 @@
     site/feed.xml                   Atom feed of the latest editions
     site/static/                    the theme's static files (parents first)
 
+The archive is every ``<output>/editions/*/edition.json`` (see :mod:`.archive`).
 Links between pages are relative and name ``index.html``, so the folder works opened
 from disk (``file://``) and published under any path; the feed's links are absolute when
 ``base_url`` is set (feed readers need them), relative otherwise.
@@ -20,12 +21,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import Field, ValidationError
+from markupsafe import Markup
+from pydantic import Field
 
-from newsroom import Edition, Options, RenderContext, Renderer
-from newsroom.model import load_edition
+from newsroom import Edition, RenderContext, Renderer
+from newsroom import Options as BaseOptions
 
-from .common import SAFE_ID, check_id, environment, template_variables, write
+from .archive import ArchivedEdition, load_archive
+from .common import check_id, environment, template_variables, write
+
+BODY = "web/_edition_body.html.j2"
+FEED = "web/feed.xml.j2"
 
 
 class WebRenderer(Renderer):
@@ -34,44 +40,53 @@ class WebRenderer(Renderer):
     name = "web"
     description = "Web edition: a page per edition, index with archive, Atom feed"
 
-    class Options(Options):
-        feed_limit: int = Field(20, ge=1, le=500)
-        """How many of the latest editions the feed carries."""
+    class Options(BaseOptions):
+        feed_limit: int = Field(10, ge=1, le=500)
+        """How many of the latest editions the feed carries (with their full content)."""
+
+    options: Options
 
     def render(self, edition: Edition, ctx: RenderContext) -> list[Path]:
         check_id(edition)
         env = environment(ctx)
         site = ctx.site_dir
         archive = load_archive(ctx.site_dir.parent / "editions", edition, ctx)
-        written = copy_static(ctx, site / "static")
+        latest = archive[0].edition()
+        entries = [entry.edition() for entry in archive[: self.options.feed_limit]]
+        # Each edition's content is rendered once and shown on its page, on the index and
+        # in the feed.
+        bodies: dict[str, Markup] = {}
+        for ed in (edition, latest, *entries):
+            if ed.id not in bodies:
+                html = env.get_template(BODY).render(template_variables(ed, "web", ctx))
+                bodies[ed.id] = Markup(html)
 
         def page(ed: Edition, template: str, root: str, **extra: Any) -> str:
             values = template_variables(
-                ed, "web", ctx, root=root, archive=archive, page_url=page_url,
-                canonical=_absolute(ctx, ed) if template.endswith("edition.html.j2") else "",
-                **extra,
+                ed, "web", ctx, root=root, body=bodies[ed.id], archive=archive,
+                page_url=page_url, **extra,
             )
             return env.get_template(template).render(values)
 
+        written = copy_static(ctx, site / "static")
         written.append(write(
             site / "editions" / edition.id / "index.html",
-            page(edition, "web/edition.html.j2", "../../", level=1),
+            page(edition, "web/edition.html.j2", "../../", canonical=_absolute(ctx, edition),
+                 link_title=False),
         ))
-        latest = archive[0]
         written.append(write(
             site / "index.html",
-            page(latest, "web/index.html.j2", "", level=2, canonical_home=ctx.base_url),
+            page(latest, "web/index.html.j2", "", canonical=ctx.base_url, link_title=True),
         ))
-        feed_vars = template_variables(
-            latest, "feed", ctx, entries=archive[: self.options.feed_limit],
-            page_url=page_url, entry_link=lambda ed: _absolute(ctx, ed) or page_url(ed, ""),
-            entry_id=entry_id, feed_id=feed_id(latest), level=1, root="",
+        feed = template_variables(
+            latest, "feed", ctx, entries=entries, bodies=bodies, feed_id=feed_id(latest),
+            entry_id=entry_id, entry_link=lambda ed: _absolute(ctx, ed) or page_url(ed),
         )
-        written.append(write(site / "feed.xml", env.get_template("web/feed.xml.j2").render(feed_vars)))
+        written.append(write(site / "feed.xml", env.get_template(FEED).render(feed)))
         return written
 
 
-def page_url(edition: Edition, root: str = "") -> str:
+def page_url(edition: Edition | ArchivedEdition, root: str = "") -> str:
     """Relative link to an edition's page from a page ``root`` levels below the site."""
     return f"{root}editions/{quote(edition.id)}/index.html"
 
@@ -87,24 +102,6 @@ def feed_id(edition: Edition) -> str:
 
 def entry_id(edition: Edition) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"newsroom:{edition.newsletter.title}/{edition.id}").urn
-
-
-def load_archive(folder: Path, current: Edition, ctx: RenderContext) -> list[Edition]:
-    """Every edition under ``folder/*/edition.json`` plus ``current``, newest first.
-
-    Files are read with :func:`load_edition` (sanitized again: disk is untrusted); one that
-    cannot be read is skipped with a warning rather than failing the current edition.
-    """
-    editions = {current.id: current}
-    for path in sorted(folder.glob("*/edition.json")) if folder.is_dir() else []:
-        try:
-            ed = load_edition(path)
-        except (OSError, ValueError, ValidationError) as exc:
-            ctx.log.warning("web: skipping %s: %s", path, exc)
-            continue
-        if ed.id != current.id and SAFE_ID.match(ed.id):
-            editions[ed.id] = ed
-    return sorted(editions.values(), key=lambda e: (e.date, e.generated_at, e.id), reverse=True)
 
 
 def copy_static(ctx: RenderContext, target: Path) -> list[Path]:
