@@ -597,3 +597,17 @@ def test_filters_chain_like_a_build(state: State) -> None:
     for flt in chain:
         items = apply(flt, items, ctx)
     assert titles(items) == ["삼성, HBM4 샘플 출하 개시"]
+
+
+def test_dedupe_two_feeds_of_one_source_are_independent_origins() -> None:
+    """A `news` source reading two Korean sites: the same story from both is one item, while
+    one feed listing two near-identical titles keeps both."""
+    a = item("삼성전자, HBM4 샘플 출하 개시…AI 메모리 경쟁", "https://a.example/1",
+             extra={"feed": "https://a.example/rss"})
+    b = item("삼성전자, HBM4 샘플 출하 개시...AI 메모리 경쟁", "https://b.example/9",
+             extra={"feed": "https://b.example/rss"})
+    c = item("삼성전자, HBM4 샘플 출하 개시…AI 메모리 경쟁!", "https://a.example/2",
+             extra={"feed": "https://a.example/rss"})
+    kept = apply(Dedupe(), [a, b, c])
+    assert [i.url for i in kept] == ["https://a.example/1", "https://a.example/2"]
+    assert kept[0].extra["duplicates"] == [{"source": "news", "url": "https://b.example/9"}]

@@ -108,6 +108,13 @@ def _same_without_spaces(titles: list[str]) -> dict[int, list[int]]:
     }
 
 
+def _origin(item: Item) -> str:
+    """Where an item came from: its source and, for multi-feed sources, its feed. Two feeds
+    of one ``news`` source are as independent as two sources."""
+    feed = item.extra.get("feed")
+    return f"{item.source}\n{feed}" if isinstance(feed, str) else item.source
+
+
 class Dedupe(Filter):
     """Drop duplicates: same canonical URL, or near-identical titles from different sources.
 
@@ -119,7 +126,7 @@ class Dedupe(Filter):
     """
 
     name = "dedupe"
-    description = "Drop items that repeat a link or a near-identical title from another source."
+    description = "Drop items that repeat a link or a near-identical title from another source or feed."
 
     class Options(Options):
         title_similarity: float = Field(0.8, ge=0.0, le=1.0)
@@ -162,9 +169,10 @@ class Dedupe(Filter):
         by_url: dict[str, int] = {}  # canonical URL -> group, for every item seen
         for n, item in enumerate(items):
             url = canonical_url(item.url)
+            origin = _origin(item)
             found = by_url.get(url)
             if found is None and titles is not None:
-                found = titles.match(n, item.source)
+                found = titles.match(n, origin)
             if found is not None:
                 groups[found].duplicates.append(item)
                 # A duplicate's link leads to its group too, so a third copy of it is caught
@@ -173,7 +181,7 @@ class Dedupe(Filter):
                 continue
             by_url[url] = len(groups)
             if titles is not None:
-                titles.add(n, len(groups), item.source)
+                titles.add(n, len(groups), origin)
             groups.append(_Group(item))
         return groups
 
