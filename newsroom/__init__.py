@@ -22,6 +22,7 @@ from newsroom.components import (
 from newsroom.errors import (
     BuildError,
     ConfigError,
+    FetchError,
     NewsroomError,
     PluginError,
     SourceError,
@@ -39,6 +40,7 @@ __all__ = [
     "Context",
     "Edition",
     "FetchContext",
+    "FetchError",
     "Filter",
     "FilterContext",
     "Item",

@@ -196,9 +196,10 @@ def build(
         out = _console(stderr=False)
         for table in summary_tables(result.edition, result.fetched):
             out.print(table)
-        out.print(f"Edition [bold]{result.edition.id}[/]: {result.path}")
+        # Paths are printed plainly: rich would wrap them at the console width.
+        click.echo(f"Edition {result.edition.id}: {result.path}")
         for path in outputs:
-            out.print(f"  wrote {path}")
+            click.echo(f"  wrote {path}")
         if strict and result.warnings:
             click.echo(f"{len(result.warnings)} warning(s) and --strict: exit {code}", err=True)
     sys.exit(code)

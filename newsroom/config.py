@@ -18,7 +18,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
@@ -26,9 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from newsroom.components import Component, Options
 from newsroom.errors import ConfigError
-from newsroom.http import FetchSettings
 from newsroom.manager import Plugins
 from newsroom.registry import Registration
+
+if TYPE_CHECKING:
+    from newsroom.http import FetchSettings
 
 CONFIG_NAME = "newsroom.toml"
 
@@ -99,6 +101,8 @@ class HttpConfig(BaseModel):
     cache: bool = True
 
     def settings(self) -> FetchSettings:
+        from newsroom.http import FetchSettings  # httpx is only needed when fetching
+
         return FetchSettings(
             timeout=self.timeout, total_timeout=self.total_timeout, max_bytes=self.max_bytes,
             retries=self.retries, backoff=self.backoff, max_retry_after=self.max_retry_after,

@@ -6,6 +6,7 @@ The tree::
     ├── ConfigError                        newsroom.toml is wrong; ``problems`` lists every one
     ├── PluginError                        a plugin failed; the message names the plugin
     │   └── SourceError                    a source could not fetch (isolated to that source)
+    │       └── FetchError                 an HTTP request failed for good (URL, status)
     ├── StateError                         the SQLite state file is unusable
     └── BuildError                         the edition could not be built or rendered
 
@@ -70,3 +71,18 @@ class BuildError(NewsroomError):
     """The edition could not be built or rendered."""
 
     exit_code = exitcodes.BUILD
+
+
+class FetchError(SourceError):
+    """A request failed for good (after retries). ``url`` and ``status`` say which and how."""
+
+    def __init__(
+        self, message: str, *, url: str, status: int | None = None, retryable: bool = False,
+        body: bytes = b"",
+    ) -> None:
+        self.status = status
+        self.retryable = retryable
+        """True for failures worth another try: timeouts and dropped connections."""
+        self.body = body
+        """The error response's body, if any: APIs explain their 4xx there (arXiv, GraphQL)."""
+        super().__init__(message, url=url)

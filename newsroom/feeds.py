@@ -270,7 +270,7 @@ def _author_name(text: str) -> str:
 
     feedparser's rule, so both paths name the same people.
     """
-    match = _EMAIL.search(text)
+    match = _EMAIL.search(text) if "@" in text else None
     if not match:
         return text
     name = text.replace(match.group(0), "").replace("()", "").replace("<>", "")
@@ -674,6 +674,8 @@ class _Entry:
     updated: str = ""
     updated_depth: int | None = None
     authors: list[str] = field(default_factory=list)
+    author_alias: int | None = None  # see _author
+    has_author_detail: bool = False
     tags: list[str] = field(default_factory=list)
     thumbnail: str | None = None
     media_image: str | None = None
@@ -948,14 +950,24 @@ class _FastParser:
         if len(element):  # Atom person construct: <name>, <email>, <uri>
             if (element.text or "").strip():
                 raise _Decline("text mixed with elements in <author>")
-            name = ""
+            name = None
             for child in element:
                 tag = child.tag
-                if (_KEYS.get(tag) or _key(tag)) == "name":
+                key = _KEYS.get(tag) or _key(tag)
+                if key == "name":
                     name = self._text(child)
-            entry.authors.append(name)
+                if key in _PERSON_PARTS:
+                    entry.has_author_detail = True
+            if name is not None and entry.author_alias is not None:
+                # feedparser also writes a person's name into the record of the entry's
+                # first text author, when that record became its author_detail: mirror it.
+                entry.authors[entry.author_alias] = name
+            entry.authors.append(name or "")
         else:
-            entry.authors.append(_author_name(_fix_text(self._text(element))))
+            text = _fix_text(self._text(element))
+            if text and not entry.has_author_detail:
+                entry.author_alias, entry.has_author_detail = len(entry.authors), True
+            entry.authors.append(_author_name(text))
 
     def _category(self, entry: _Entry, element: etree._Element, depth: int) -> None:
         term = element.get("term") or (self._text(element) if not len(element) else "")
@@ -996,6 +1008,9 @@ class _FastParser:
         if len(element):
             raise _Decline(f"unexpected <{_key(element.tag)}> element inside an entry")
 
+
+# What an Atom person construct may hold.
+_PERSON_PARTS = frozenset({"name", "email", "uri", "url", "homepage"})
 
 # Core elements whose children feedparser keeps apart from the entry's own fields.
 _OPAQUE = frozenset({"source", "contributor"})
@@ -1074,8 +1089,8 @@ def _parse_with_feedparser(content: bytes, url: str, content_type: str | None) -
                                   f"({type(exc).__name__}: {exc})")) from None
     problems = []
     if result.get("bozo"):
-        exc = result.get("bozo_exception")
-        problems.append(_one_line(f"{type(exc).__name__}: {exc}"))
+        bozo = result.get("bozo_exception")
+        problems.append(_one_line(f"{type(bozo).__name__}: {bozo}"))
     if not result.entries and not result.get("version"):
         if _looks_like_html_page(content) or (content_type or "").startswith("text/html"):
             raise FeedError(_html_page_message(content, url))

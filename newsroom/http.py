@@ -27,26 +27,11 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from newsroom.__about__ import __version__
-from newsroom.errors import SourceError
+from newsroom.errors import FetchError
 
 USER_AGENT = f"newsroom/{__version__} (+https://github.com/newsroom-dev/newsroom)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MB = 1024 * 1024
-
-
-class FetchError(SourceError):
-    """A request failed for good (after retries). ``url`` and ``status`` say which and how."""
-
-    def __init__(
-        self, message: str, *, url: str, status: int | None = None, retryable: bool = False,
-        body: bytes = b"",
-    ) -> None:
-        self.status = status
-        self.retryable = retryable
-        """True for failures worth another try: timeouts and dropped connections."""
-        self.body = body
-        """The error response's body, if any: APIs explain their 4xx there (arXiv, GraphQL)."""
-        super().__init__(message, url=url)
 
 
 @dataclass

@@ -26,13 +26,16 @@ PLACEHOLDERS = {
 }
 
 
-def theme_environment(theme: Theme, plugins: Plugins, language: str) -> jinja2.Environment:
-    """The theme's Jinja environment with plugins' ``prepare_jinja2_environment`` applied."""
+def theme_environment(
+    theme: Theme, plugins: Plugins, language: str, cache_dir: Path | None = None
+) -> jinja2.Environment:
+    """The theme's Jinja environment with plugins' ``prepare_jinja2_environment`` applied;
+    compiled templates are kept in ``cache_dir``."""
 
     def configure(env: jinja2.Environment) -> None:
         plugins.pm.hook.prepare_jinja2_environment(env=env, theme=theme)
 
-    return theme.environment(language=language, configure=configure)
+    return theme.environment(language=language, configure=configure, cache_dir=cache_dir)
 
 
 def template_vars(
@@ -87,7 +90,10 @@ def render(
         site_dir=site,
         base_url=config.newsletter.base_url,
         theme_settings=settings,
-        jinja=theme_environment(theme, plugins, edition.language),
+        jinja=theme_environment(
+            theme, plugins, edition.language,
+            cache_dir=config.cache_dir / "templates",
+        ),
     )
     ctx.variables = lambda ed, fmt: template_vars(ed, fmt, ctx, plugins)
     written: list[Path] = []

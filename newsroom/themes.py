@@ -29,6 +29,7 @@ import jinja2
 from babel.dates import format_date, format_datetime
 
 from newsroom.errors import ConfigError
+from newsroom.jinja_cache import compiled_templates
 from newsroom.manager import THEME_GROUP
 from newsroom.sanitize import html_filter, html_to_text
 
@@ -67,7 +68,11 @@ class Theme:
         return [t.path / "static" for t in reversed(self.chain) if (t.path / "static").is_dir()]
 
     def environment(
-        self, *, language: str = "en", configure: Callable[[jinja2.Environment], None] | None = None
+        self,
+        *,
+        language: str = "en",
+        configure: Callable[[jinja2.Environment], None] | None = None,
+        cache_dir: Path | None = None,
     ) -> jinja2.Environment:
         """A Jinja2 environment for this theme (autoescape on, newsroom's filters added)."""
         loader = jinja2.ChoiceLoader(
@@ -86,6 +91,7 @@ class Theme:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            bytecode_cache=compiled_templates(cache_dir),
         )
         locale = language.replace("-", "_")
         env.filters["html"] = html_filter

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import time
 from pathlib import Path
 
@@ -108,6 +109,74 @@ def test_real_news_feeds_take_the_fast_path(shared_fixtures: Path) -> None:
             slow.append(path.name)
     # rss_2.0_invalid_1.xml is a truncated feed, kept in feed-rs's corpus on purpose.
     assert slow == ["rss_2.0_invalid_1.xml"]
+
+
+# Constructs real feeds mix, inserted at random into captured feeds: both paths must still agree
+# (several titles or summaries competing, relative links, text and Atom authors side by side).
+SNIPPETS = [
+    b"<title>Second &amp; title</title>", b'<title type="html">&lt;i&gt;H&lt;/i&gt;</title>',
+    b"<title></title>", b"<dc:title>DC title</dc:title>", b"<media:title>Media title</media:title>",
+    b"<description>&lt;p&gt;desc&lt;/p&gt;</description>", b"<description></description>",
+    b"<summary>plain &lt; summary</summary>",
+    b'<summary type="html">&lt;b&gt;s&lt;/b&gt;</summary>',
+    b'<content type="html">&lt;p&gt;c&lt;/p&gt;</content>', b"<content>plain content</content>",
+    b'<content:encoded><![CDATA[<p>enc <a href="rel/x">r</a></p>]]></content:encoded>',
+    b"<itunes:summary>itunes sum</itunes:summary>", b"<dc:description>dcd</dc:description>",
+    b'<media:group><media:description>md</media:description><media:thumbnail url="t.jpg"/>'
+    b"</media:group>",
+    b"<link>relative/link</link>", b'<link rel="alternate" type="text/html" href="alt"/>',
+    b'<link rel="alternate" href="http://a.example/x?y=1&amp;z=2"/>', b'<link href=""/>',
+    b'<link rel="enclosure" type="image/png" href="i.png"/>', b'<atom:link href="/abs"/>',
+    b"<guid>g-1</guid>", b'<guid isPermaLink="false">http://x.example/g</guid>',
+    b"<id>tag:x,2000:1</id>", b"<id>relative-id</id>", b'<link href="http://[::1"/>',
+    b"<pubDate>Mon, 02 Mar 2026 10:00:00 +0100</pubDate>", b"<pubDate>not a date</pubDate>",
+    b"<published>2026-03-02T10:00:00+01:00</published>", b"<updated>2026-03-03</updated>",
+    b"<dc:date>2026-03-04T00:00:00Z</dc:date>", b"<issued>2026-03-06</issued>",
+    b"<author>jo@example.com (Jo Kim)</author>", b"<author>noname@example.com</author>",
+    b"<author><name>Ann</name><email>a@x</email></author>", b"<dc:creator>Kim, Lee</dc:creator>",
+    b"<itunes:author>Pod</itunes:author>", b"<title>caf\xc3\x83\xc2\xa9 mojibake</title>",
+    b"<description>don&#x92;t</description>", b"<abstract>abs</abstract>",
+]
+NAMESPACES = {
+    b"media": b"http://search.yahoo.com/mrss/", b"dc": b"http://purl.org/dc/elements/1.1/",
+    b"content": b"http://purl.org/rss/1.0/modules/content/",
+    b"itunes": b"http://www.itunes.com/dtds/podcast-1.0.dtd", b"atom": b"http://www.w3.org/2005/Atom",
+}
+
+
+def with_namespaces(content: bytes) -> bytes:
+    """Declare on the root element the prefixes the snippets use."""
+    root = min(i for i in (content.find(b"<rss"), content.find(b"<feed")) if i != -1)
+    end = content.index(b">", root)
+    declared = content[root:end]
+    extra = b"".join(b' xmlns:%s="%s"' % (p, u) for p, u in NAMESPACES.items()
+                     if b"xmlns:" + p + b"=" not in declared)
+    return content[:end] + extra + content[end:]
+
+
+def test_paths_agree_on_mutated_feeds(shared_fixtures: Path) -> None:
+    import random
+
+    rng = random.Random(7)
+    feeds = [p for p in captured_feeds(shared_fixtures) if "feed-corpus" not in p.parts
+             and p.stat().st_size < 30_000 and (b"<item>" in p.read_bytes()
+                                                  or b"<entry>" in p.read_bytes())]
+    compared = 0
+    for round_ in range(300):
+        content = with_namespaces(feeds[round_ % len(feeds)].read_bytes())
+        tag = b"<item>" if b"<item>" in content else b"<entry>"
+        starts = [m.end() for m in re.finditer(re.escape(tag), content)]
+        at = rng.choice(starts)
+        inserted = b"".join(rng.choice(SNIPPETS) for _ in range(rng.randint(1, 4)))
+        mutated = content[:at] + inserted + content[at:]
+        try:
+            fast = parse_feed(mutated, url=BASE, parser="fast")
+        except FastPathDeclined:
+            continue
+        slow = parse_feed(mutated, url=BASE, parser="feedparser")
+        assert differences(fast, slow) == [], inserted
+        compared += 1
+    assert compared > 250
 
 
 def test_dates_agree_with_feedparser(shared_fixtures: Path) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, field_validator, model_validator
 
 from newsroom import FetchContext, Item, Options, Source, SourceError, hookimpl
-from newsroom.http import FetchError
+from newsroom.errors import FetchError
 
 from .atom import api_error, feed_items, parse_feed
 

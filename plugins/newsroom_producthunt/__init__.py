@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, SecretStr
 
 from newsroom import FetchContext, Item, Options, Source, SourceError, hookimpl, secret_value
-from newsroom.http import FetchError
+from newsroom.errors import FetchError
 
 from . import feed, graphql
 

@@ -19,7 +19,6 @@ from newsroom.errors import BuildError
 from newsroom.sanitize import html_to_text
 
 from .filters import install_filters
-from .jinja_cache import use_shared_cache
 from .strings import Strings, load_strings
 
 #: Edition ids that are safe as one folder name (no separators, never "." or "..").
@@ -57,10 +56,8 @@ def template_variables(
 
 
 def environment(ctx: RenderContext) -> jinja2.Environment:
-    """``ctx.jinja`` with this plugin's filters (also added by its Jinja hook) and the
-    process-wide cache of compiled templates."""
+    """``ctx.jinja`` with this plugin's filters (also added by its Jinja hook)."""
     install_filters(ctx.jinja)
-    use_shared_cache(ctx.jinja)
     return ctx.jinja
 
 

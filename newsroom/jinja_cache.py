@@ -1,16 +1,16 @@
-"""A process-wide cache of compiled templates, so each render does not recompile the theme.
+"""Compiled templates kept in memory and on disk, so a render does not recompile the theme.
 
-``newsroom.rendering.render`` builds a fresh Jinja environment for every edition (plugins may
-configure it differently each time), and compiling the default theme's templates costs far
-more than rendering them. Jinja's bytecode-cache hook lets an environment reuse the code
-compiled by an earlier one. Entries are keyed by everything that changes the generated code
-(autoescape, delimiters, whitespace options, extensions) plus the template's name, file and
-source checksum, so an edited template or a differently configured environment compiles anew.
+Compiling the default theme's templates costs several times more than rendering them, and
+``newsroom render`` is a fresh process each time. Entries are keyed by everything that changes
+the generated code (autoescape, delimiters, whitespace options, extensions) plus the template's
+name, file and source checksum, so an edited template or a differently configured environment
+compiles anew.
 """
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from types import CodeType
 from typing import Any
 
@@ -42,10 +42,14 @@ def fingerprint(env: jinja2.Environment) -> str:
     )
 
 
-class CompiledTemplates(jinja2.BytecodeCache):
-    """Keeps compiled code objects in memory (no marshalling: they never leave the process)."""
+class CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Compiled code objects in memory, backed by marshalled files in ``directory``."""
 
-    def __init__(self) -> None:
+    def __init__(self, directory: Path | None = None) -> None:
+        self._disk = directory is not None
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+        super().__init__(str(directory) if directory is not None else None)
         self._codes: dict[str, CodeType] = {}
         self._lock = threading.Lock()
 
@@ -55,6 +59,8 @@ class CompiledTemplates(jinja2.BytecodeCache):
         key = self.get_cache_key(f"{fingerprint(environment)}\0{name}", filename)
         bucket = Bucket(environment, key, self.get_source_checksum(source))
         bucket.code = self._codes.get(key + bucket.checksum)
+        if bucket.code is None and self._disk:
+            self.load_bytecode(bucket)
         return bucket
 
     def set_bucket(self, bucket: Bucket) -> None:
@@ -64,22 +70,26 @@ class CompiledTemplates(jinja2.BytecodeCache):
             if len(self._codes) >= MAX_ENTRIES:
                 self._codes.clear()  # themes being edited in a long-lived process
             self._codes[bucket.key + bucket.checksum] = bucket.code
-
-    def load_bytecode(self, bucket: Bucket) -> None:  # unused: get_bucket reads the dict
-        pass
-
-    def dump_bytecode(self, bucket: Bucket) -> None:  # unused: set_bucket writes the dict
-        pass
+        if self._disk:
+            try:
+                self.dump_bytecode(bucket)
+            except OSError:
+                pass  # a read-only cache folder only costs speed
 
     def clear(self) -> None:
         with self._lock:
             self._codes.clear()
 
 
-SHARED = CompiledTemplates()
+#: Shared by every environment of the process; the disk layer is added per newsletter.
+MEMORY = CompiledTemplates()
+_on_disk: dict[Path, CompiledTemplates] = {}
 
 
-def use_shared_cache(env: jinja2.Environment) -> None:
-    """Let ``env`` reuse templates compiled earlier in this process (unless it has a cache)."""
-    if env.bytecode_cache is None:
-        env.bytecode_cache = SHARED
+def compiled_templates(directory: Path | None) -> CompiledTemplates:
+    """The cache for ``directory`` (one per folder and process), or the memory-only one."""
+    if directory is None:
+        return MEMORY
+    if directory not in _on_disk:
+        _on_disk[directory] = CompiledTemplates(directory)
+    return _on_disk[directory]
