@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import random
 import resource
 import subprocess
 import sys
@@ -24,12 +25,16 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_dedupe import english_vocabulary, korean_vocabulary, make_title, reword  # noqa: E402
+
 from newsroom.testing import LocalServer  # noqa: E402
 
 NOW = dt.datetime(2026, 2, 14, 6, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
-WORDS = ("model agent chip memory training inference robot open source benchmark dataset "
-         "startup funding policy research 반도체 모델 에이전트 학습 추론 메모리 오픈소스").split()
+# Headlines as varied as real ones: English words with their real frequencies and Korean
+# words, as in the dedupe benchmark.
+ENGLISH = english_vocabulary()
+KOREAN = korean_vocabulary(random.Random(3))
 
 
 def make_feed(n: int, items: int) -> bytes:
@@ -39,12 +44,19 @@ def make_feed(n: int, items: int) -> bytes:
         '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>',
         f"<title>Feed {n}</title><link>https://site{n}.example/</link><description>d</description>",
     ]
+    rng = random.Random(n)
     for i in range(items):
-        words = " ".join(WORDS[(n * 7 + i * 3 + k) % len(WORDS)] for k in range(8))
+        # One story in twenty is also carried, reworded, by the next feed (wire stories).
+        story = random.Random((n - n % 2) * 1000 + i if i % 20 == 0 else n * 1000 + i)
+        words = make_title(story, ENGLISH, KOREAN)
+        if i % 20 == 0 and n % 2:
+            words = reword(words, rng)
         when = NOW - dt.timedelta(minutes=17 * i + n)
-        desc = escape(f"<p>{words} <b>{i}</b> <a href=\"/p/{i}\">more</a></p>" * 3)
+        # Most feeds write absolute links in their content; one item in ten here does not.
+        href = f"/p/{i}" if i % 10 == 0 else f"https://site{n}.example/p/{i}"
+        desc = escape(f"<p>{words} <b>{i}</b> <a href=\"{href}\">more</a></p>" * 3)
         out.append(
-            f"<item><title>{escape(words.title())} #{n}-{i}</title>"
+            f"<item><title>{escape(words)}</title>"
             f"<link>https://site{n}.example/post/{i}?utm_source=rss</link>"
             f"<guid>https://site{n}.example/post/{i}</guid>"
             f"<pubDate>{format_datetime(when)}</pubDate><dc:creator>Writer {i % 5}</dc:creator>"
@@ -144,6 +156,7 @@ def main() -> None:
             print(f"{label:40s} wall {r['wall_s']:6.2f} s  cpu {r['cpu_s']:6.2f} s  "
                   f"peak RSS {r['peak_rss_mb']:6.1f} MB")
         print(f"speed-up, cold build vs sequential loop: {float(seq['wall_s']) / float(cold['wall_s']):.1f}×")
+        print(f"cold build stages (s): {report['timings']}")
         print(f"fetched {sum(s['items'] for s in report['sources'])} items, kept {kept} in sections, "
               f"{len(report['warnings'])} warnings")
 

@@ -189,6 +189,7 @@ def build(
             "sections": result.kept,
             "warnings": [w.model_dump() for w in result.warnings],
             "outputs": [str(p) for p in outputs],
+            "timings": result.timings,
             "exit_code": code,
         }
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))

@@ -585,7 +585,7 @@ def _xml_parser() -> etree.XMLParser:
     if parser is None:
         parser = _local.parser = etree.XMLParser(
             resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
-            remove_comments=True, remove_pis=True, collect_ids=False,
+            remove_comments=True, remove_pis=True,
         )
     return parser
 
@@ -721,9 +721,10 @@ class _FastParser:
     def _check_safe(self, content: bytes) -> None:
         """Decline what lxml must never see.
 
-        libxml2 reads external parameter entities even with DTD loading off (a DOCTYPE
-        naming ``file:///dev/zero`` hangs it), so any DOCTYPE goes to feedparser, whose
-        parser drops them. The check is on bytes, so the document must be ASCII-compatible.
+        libxml2 may read external parameter entities even with DTD loading off (with
+        ``collect_ids=False``, a DOCTYPE naming ``file:///dev/zero`` hangs it), so any
+        DOCTYPE goes to feedparser, whose parser drops them. The check is on bytes, so the
+        document must be ASCII-compatible.
         """
         if not _STARTS_WITH_MARKUP.match(content):
             raise _Decline("does not start with '<' (UTF-16/32, EBCDIC or not XML)")

@@ -81,6 +81,8 @@ class BuildResult:
     """Items fetched per source, before filtering."""
     kept: dict[str, int]
     """Items kept per section."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent in each stage: fetch, filter, sections, write."""
 
     @property
     def warnings(self) -> list[BuildWarning]:
@@ -263,6 +265,14 @@ async def build(
         raise BuildError(
             f"edition id {edition_id!r} must be letters, digits, '.', '-' or '_' (no slashes)"
         )
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        timings[stage] = round(time.perf_counter() - clock, 3)
+        clock = time.perf_counter()
+
     with State(config.state_path) as state:
         ctx_args = base_context(config, now=now, state=state, edition_id=edition_id)
         last = state.last_published(excluding=edition_id)
@@ -270,6 +280,7 @@ async def build(
             config, plugins, ctx_args, since=last.built_at if last else None,
             progress=progress, mirror=mirror,
         )
+        lap("fetch")
         warnings = [w for o in outcomes for w in o.warnings]
         items = [i for o in outcomes for i in o.items]
         if not items:
@@ -283,8 +294,10 @@ async def build(
             warn=lambda message: warnings.append(BuildWarning(source="filters", message=message)),
         )
         items = await run_filters(config, items, filter_ctx, progress)
+        lap("filter")
         progress.stage("sections")
         sections = arrange_sections(config, items, Context(**ctx_args))
+        lap("sections")
         nl = config.newsletter
         edition = Edition(
             id=edition_id,
@@ -313,9 +326,11 @@ async def build(
         path = folder / "edition.json"
         edition.save(path)
         state.record_edition(edition)
+        lap("write")
     return BuildResult(
         edition=edition,
         path=path,
         fetched={o.config.name: len(o.items) for o in outcomes},
         kept={s.id: len(s.items) for s in edition.sections},
+        timings=timings,
     )

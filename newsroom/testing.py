@@ -27,6 +27,13 @@ from urllib.parse import urlsplit
 import pytest
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    # Read by listen() in the constructor: with the default backlog of 5, a burst of
+    # concurrent clients has connections dropped and retried a second later.
+    request_queue_size = 1024
+
+
 @dataclass
 class Route:
     """A scripted response for one path on a :class:`LocalServer`."""
@@ -82,10 +89,10 @@ class LocalServer:
             def do_HEAD(self) -> None:
                 server._handle(self)
 
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.request_queue_size = 512
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._httpd = _Server(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def port(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 #: Query parameters that only track the reader and never change the page.
@@ -24,13 +25,57 @@ def is_tracking_param(name: str) -> bool:
     return lower in TRACKING_PARAMS or lower.startswith(TRACKING_PREFIXES)
 
 
+@lru_cache(maxsize=65536)
 def canonical_url(url: str) -> str:
-    """Return ``url`` in a canonical form: lower-case scheme and host, no default port,
-    no fragment, no tracking parameters, remaining parameters sorted.
+    """Return ``url`` in a canonical form: lower-case scheme and host, no ``www.``, no default
+    port, https for http, no fragment, no trailing slash, no tracking parameters, remaining
+    parameters sorted.
 
     Two links to the same page from different feeds compare equal after this.
     """
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    fast = _canonical_fast(url)
+    return fast if fast is not None else _canonical(url)
+
+
+def _canonical_fast(url: str) -> str | None:
+    """The common case (``http(s)://host/path?query``) without ``urlsplit``; ``None`` for
+    anything unusual (ports, user info, IPv6, odd characters), which takes the full path."""
+    head, sep, rest = url.partition("://")
+    scheme = head.lower()
+    if not sep or scheme not in ("http", "https"):
+        return None
+    rest = rest.partition("#")[0]
+    end = len(rest)
+    for stop in ("/", "?"):
+        found = rest.find(stop)
+        if found != -1 and found < end:
+            end = found
+    host, rest = rest[:end], rest[end:]
+    path, _, query = rest.partition("?")
+    if not host or any(c in host for c in ":@[]\\%") or "\\" in path or not host.isascii():
+        return None
+    host = host.lower()
+    if host.startswith("www."):
+        host = host[4:]
+    if not path:
+        path = "/"
+    elif len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    if query:
+        query = _clean_query(query)
+    return f"https://{host}{path}?{query}" if query else f"https://{host}{path}"
+
+
+def _clean_query(query: str) -> str:
+    pairs = sorted(
+        (k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not is_tracking_param(k)
+    )
+    return urlencode(pairs)
+
+
+def _canonical(url: str) -> str:
+    parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if host.startswith("www."):
@@ -43,11 +88,8 @@ def canonical_url(url: str) -> str:
         scheme = "https"
     path = parts.path or "/"
     if len(path) > 1 and path.endswith("/"):
-        path = path.rstrip("/")
-    query = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)
-    )
-    return urlunsplit((scheme, host, path, urlencode(query), ""))
+        path = path.rstrip("/") or "/"
+    return urlunsplit((scheme, host, path, _clean_query(parts.query), ""))
 
 
 def url_id(url: str) -> str:

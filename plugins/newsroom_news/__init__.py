@@ -101,12 +101,11 @@ class NewsSource(Source):
             # Relative links resolve against where the feed ended up after redirects, but
             # not against a mirror's address (the offline mirror serves every host).
             base = spec.url if getattr(ctx.http, "mirror", None) else (response.url or spec.url)
-            # Parsing is CPU work (feedparser can take a while): keep the event loop free.
-            feed = await asyncio.to_thread(
-                parse_feed, response.content, url=base,
-                content_type=response.headers.get("content-type"),
+            # Parsing is CPU work: keep the event loop free for the other downloads.
+            items, skipped = await asyncio.to_thread(
+                parse_items, response.content, base, response.headers.get("content-type"),
+                spec, self.options,
             )
-            items, skipped = self._items(feed, spec)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a one-line warning
             if not isinstance(exc, (SourceError, ValueError)):  # a bug: keep its traceback
                 ctx.log.debug("feed %s failed", spec.url, exc_info=True)
@@ -116,21 +115,30 @@ class NewsSource(Source):
                      f"entr{'ies' if skipped != 1 else 'y'} without a link or title", spec.url)
         return _FeedResult(spec, items=items)
 
-    def _items(self, feed: ParsedFeed, spec: FeedSpec) -> tuple[list[Item], int]:
-        """The feed's first ``max_items_per_feed`` usable entries as items, and how many
-        entries were skipped for lacking a link or a title."""
-        publisher = self.options.publisher or spec.name or feed.title or _host(spec.url)
-        kind = spec.kind or self.options.kind
-        items: list[Item] = []
-        skipped = 0
-        for entry in feed.entries:
-            if len(items) >= self.options.max_items_per_feed:
-                break
-            if not entry.link or not entry.title:
-                skipped += 1
-                continue
-            items.append(_item(entry, kind=kind, publisher=publisher, feed_url=spec.url))
-        return items, skipped
+
+
+def parse_items(
+    content: bytes, base: str, content_type: str | None, spec: FeedSpec,
+    options: NewsSource.Options,
+) -> tuple[list[Item], int]:
+    """Parse one feed into items.
+
+    Returns the feed's first ``max_items_per_feed`` usable entries as items, and how many
+    entries were skipped for lacking a link or a title.
+    """
+    feed = parse_feed(content, url=base, content_type=content_type)
+    publisher = options.publisher or spec.name or feed.title or _host(spec.url)
+    kind = spec.kind or options.kind
+    items: list[Item] = []
+    skipped = 0
+    for entry in feed.entries:
+        if len(items) >= options.max_items_per_feed:
+            break
+        if not entry.link or not entry.title:
+            skipped += 1
+            continue
+        items.append(_item(entry, kind=kind, publisher=publisher, feed_url=spec.url))
+    return items, skipped
 
 
 def _item(entry: FeedEntry, *, kind: str, publisher: str, feed_url: str) -> Item:
