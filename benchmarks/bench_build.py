@@ -54,7 +54,7 @@ def make_feed(n: int, items: int) -> bytes:
         when = NOW - dt.timedelta(minutes=17 * i + n)
         # Most feeds write absolute links in their content; one item in ten here does not.
         href = f"/p/{i}" if i % 10 == 0 else f"https://site{n}.example/p/{i}"
-        desc = escape(f"<p>{words} <b>{i}</b> <a href=\"{href}\">more</a></p>" * 3)
+        desc = escape(f'<p>{words} <b>{i}</b> <a href="{href}">more</a></p>' * 3)
         out.append(
             f"<item><title>{escape(words)}</title>"
             f"<link>https://site{n}.example/post/{i}?utm_source=rss</link>"
@@ -73,7 +73,8 @@ def write_config(folder: Path, urls: list[str]) -> Path:
         for g, group in enumerate(groups)
     )
     sections = "\n".join(
-        f'[[sections]]\nid = "s{g}"\ntitle = "Section {g}"\nmatch = {{ source = "news{g}" }}\nlimit = 8\n'
+        f'[[sections]]\nid = "s{g}"\ntitle = "Section {g}"\n'
+        f'match = {{ source = "news{g}" }}\nlimit = 8\n'
         for g in range(4)
     )
     text = f"""[newsletter]
@@ -139,26 +140,52 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp, LocalServer(latency=args.latency) as server:
         folder = Path(tmp)
-        urls = [server.add(f"/feeds/{n}.xml", make_feed(n, args.items), etag=True,
-                           content_type="application/rss+xml; charset=utf-8")
-                for n in range(args.feeds)]
+        urls = [
+            server.add(
+                f"/feeds/{n}.xml",
+                make_feed(n, args.items),
+                etag=True,
+                content_type="application/rss+xml; charset=utf-8",
+            )
+            for n in range(args.feeds)
+        ]
         config = write_config(folder, urls)
-        build = [sys.executable, "-m", "newsroom", "-c", str(config), "build", "--no-render",
-                 "--json", "--now", NOW.isoformat()]
+        build = [
+            sys.executable,
+            "-m",
+            "newsroom",
+            "-c",
+            str(config),
+            "build",
+            "--no-render",
+            "--json",
+            "--now",
+            NOW.isoformat(),
+        ]
         print(f"{args.feeds} feeds × {args.items} items, {args.latency * 1000:.0f} ms latency")
         seq = run_child([sys.executable, __file__, "--child", *urls])
         cold = run_child(build)
         warm = run_child(build)
         report = json.loads(str(cold["stdout"]))
         kept = sum(report["sections"].values())
-        for label, r in (("sequential loop (httpx + feedparser)", seq),
-                         ("newsroom build, cold cache", cold), ("newsroom build, warm (304s)", warm)):
-            print(f"{label:40s} wall {r['wall_s']:6.2f} s  cpu {r['cpu_s']:6.2f} s  "
-                  f"peak RSS {r['peak_rss_mb']:6.1f} MB")
-        print(f"speed-up, cold build vs sequential loop: {float(seq['wall_s']) / float(cold['wall_s']):.1f}×")
+        for label, r in (
+            ("sequential loop (httpx + feedparser)", seq),
+            ("newsroom build, cold cache", cold),
+            ("newsroom build, warm (304s)", warm),
+        ):
+            print(
+                f"{label:40s} wall {r['wall_s']:6.2f} s  cpu {r['cpu_s']:6.2f} s  "
+                f"peak RSS {r['peak_rss_mb']:6.1f} MB"
+            )
+        print(
+            "speed-up, cold build vs sequential loop: "
+            f"{float(seq['wall_s']) / float(cold['wall_s']):.1f}×"
+        )
         print(f"cold build stages (s): {report['timings']}")
-        print(f"fetched {sum(s['items'] for s in report['sources'])} items, kept {kept} in sections, "
-              f"{len(report['warnings'])} warnings")
+        print(
+            f"fetched {sum(s['items'] for s in report['sources'])} items, kept {kept} in sections, "
+            f"{len(report['warnings'])} warnings"
+        )
 
 
 if __name__ == "__main__":

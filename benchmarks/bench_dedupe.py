@@ -137,15 +137,20 @@ def make_items(count: int, *, small: bool = False, seed: int = 7) -> list[Item]:
             title = make_title(rng, english, korean)
             originals.append(title)
         items.append(
-            Item(url=f"https://example.com/{n}?utm_source=feed", title=title,
-                 source=rng.choice(SOURCES))
+            Item(
+                url=f"https://example.com/{n}?utm_source=feed",
+                title=title,
+                source=rng.choice(SOURCES),
+            )
         )
     return items
 
 
 def context() -> FilterContext:
     return FilterContext(
-        newsletter_title="bench", language="en", timezone=ZoneInfo("UTC"),
+        newsletter_title="bench",
+        language="en",
+        timezone=ZoneInfo("UTC"),
         now=dt.datetime.now(dt.UTC),
     )
 

@@ -81,9 +81,11 @@ def main() -> None:
     print(f"feedparser: {slow_ms:.4f} ms/entry  ({slow_total * 1000:.0f} ms for the workload)")
     print(f"speed-up  : {slow_ms / fast_ms:.1f}x")
     total = len(paths)
-    print(f"captured feeds: {total}; fast path {len(taken['fast'])} "
-          f"({len(taken['fast']) / total:.0%}), feedparser {len(taken['feedparser'])}, "
-          f"not a feed {len(taken['error'])}")
+    print(
+        f"captured feeds: {total}; fast path {len(taken['fast'])} "
+        f"({len(taken['fast']) / total:.0%}), feedparser {len(taken['feedparser'])}, "
+        f"not a feed {len(taken['error'])}"
+    )
     for name in taken["feedparser"]:
         print(f"  feedparser: {name}")
 

@@ -58,7 +58,8 @@ def edition(n_items: int, day: dt.date, generated: dt.datetime) -> Edition:
                 published=generated - dt.timedelta(hours=i),
                 authors=["김하늘", "이바다", "박산"],
                 metrics={"stars": 1234.0 * (i + 1), "stars_period": 56.0}
-                if kind == "repository" else {},
+                if kind == "repository"
+                else {},
                 links={"pdf": f"https://example.org/{sid}/{i}.pdf"} if kind == "paper" else {},
             )
             for i in range(s, n_items, len(SECTIONS))
@@ -66,12 +67,16 @@ def edition(n_items: int, day: dt.date, generated: dt.datetime) -> Edition:
         sections.append(Section(id=sid, title=title, items=items))
     return sanitize_edition(
         Edition(
-            id=day.isoformat(), date=day, title=f"AI 브리핑 · {day.isoformat()}",
+            id=day.isoformat(),
+            date=day,
+            title=f"AI 브리핑 · {day.isoformat()}",
             newsletter=Newsletter(title="AI 브리핑", language="ko", timezone="Asia/Seoul"),
-            generated_at=generated, intro="<p>오늘의 AI 소식을 모았습니다.</p>",
+            generated_at=generated,
+            intro="<p>오늘의 AI 소식을 모았습니다.</p>",
             sections=sections,
             insight="<p><strong>에이전트 경쟁</strong>이 본격화되고 있습니다.</p>",
-            categories=["briefing", "ai"], tags=["ai", "research"],
+            categories=["briefing", "ai"],
+            tags=["ai", "research"],
         )
     )
 

@@ -31,8 +31,11 @@ def newsroom(*args: str) -> None:
     # The sample data has no Product Hunt API responses: use the public feed even when a
     # token is set on this machine.
     env = {k: v for k, v in os.environ.items() if k != "PRODUCTHUNT_TOKEN"}
-    subprocess.run([sys.executable, "-m", "newsroom", "-c", str(WORK / "newsroom.toml"), *args],
-                   check=True, env=env)
+    subprocess.run(
+        [sys.executable, "-m", "newsroom", "-c", str(WORK / "newsroom.toml"), *args],
+        check=True,
+        env=env,
+    )
 
 
 def main() -> None:

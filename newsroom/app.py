@@ -21,6 +21,10 @@ def open_newsletter(path: Path | None = None) -> Newsletter:
     """Read ``newsroom.toml`` (or the file at ``path``), load plugins, validate everything."""
     config_path = find_config(path).resolve()
     data = read_toml(config_path)
-    disabled = data.get("plugins", {}).get("disabled", []) if isinstance(data.get("plugins"), dict) else []
-    plugins = load_plugins(blocked={str(d) for d in disabled} if isinstance(disabled, list) else set())
+    disabled = (
+        data.get("plugins", {}).get("disabled", []) if isinstance(data.get("plugins"), dict) else []
+    )
+    plugins = load_plugins(
+        blocked={str(d) for d in disabled} if isinstance(disabled, list) else set()
+    )
     return Newsletter(parse_config(data, config_path, plugins), plugins)

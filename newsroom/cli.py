@@ -84,7 +84,9 @@ def handle_errors(fn: F) -> F:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="newsroom")
 @click.option(
-    "-c", "--config", type=click.Path(path_type=Path),
+    "-c",
+    "--config",
+    type=click.Path(path_type=Path),
     help="The newsletter's newsroom.toml (default: ./newsroom.toml).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks and plugin details.")
@@ -107,7 +109,9 @@ def cli(ctx: click.Context, config: Path | None, debug: bool) -> None:
 @click.argument("directory", type=click.Path(path_type=Path), default=".")
 @click.option("--title", default="My Briefing", show_default=True, help="The newsletter's title.")
 @click.option("--language", default="en", show_default=True, help="ko, en, ...")
-@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Asia/Seoul.")
+@click.option(
+    "--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Asia/Seoul."
+)
 @handle_errors
 def init(directory: Path, title: str, language: str, timezone: str) -> None:
     """Create a newsletter (newsroom.toml) in DIRECTORY that builds as it is."""
@@ -144,20 +148,28 @@ def _parse_now(value: str | None) -> dt.datetime | None:
 
 
 @cli.command()
-@click.option("--edition", "edition_id", help="Edition id (default: today's date, e.g. 2026-02-14).")
+@click.option(
+    "--edition", "edition_id", help="Edition id (default: today's date, e.g. 2026-02-14)."
+)
 @click.option("--now", help="Build as of this time (ISO 8601); default: now.")
 @click.option("--strict", is_flag=True, help="Exit with code 4 when any source had a problem.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report on stdout.")
 @click.option("--no-render", is_flag=True, help="Only write edition.json.")
 @click.option(
-    "--mirror", metavar="URL",
+    "--mirror",
+    metavar="URL",
     help="Fetch every URL from a mirror laid out by host: https://h/p → URL/h/p (offline work).",
 )
 @click.pass_obj
 @handle_errors
 def build(
-    state: State, edition_id: str | None, now: str | None, strict: bool, as_json: bool,
-    no_render: bool, mirror: str | None,
+    state: State,
+    edition_id: str | None,
+    now: str | None,
+    strict: bool,
+    as_json: bool,
+    no_render: bool,
+    mirror: str | None,
 ) -> None:
     """Fetch every source, filter, arrange sections, write edition.json and render it."""
     from newsroom.pipeline import build as run_build
@@ -171,11 +183,22 @@ def build(
 
     async def go() -> Any:
         if quiet:
-            return await run_build(newsletter.config, newsletter.plugins, now=when,
-                                   edition_id=edition_id, mirror=mirror)
+            return await run_build(
+                newsletter.config,
+                newsletter.plugins,
+                now=when,
+                edition_id=edition_id,
+                mirror=mirror,
+            )
         with LiveProgress(console) as progress:
-            return await run_build(newsletter.config, newsletter.plugins, now=when,
-                                   edition_id=edition_id, mirror=mirror, progress=progress)
+            return await run_build(
+                newsletter.config,
+                newsletter.plugins,
+                now=when,
+                edition_id=edition_id,
+                mirror=mirror,
+                progress=progress,
+            )
 
     result = asyncio.run(go())
     outputs = [] if no_render else render(newsletter.config, newsletter.plugins, result.edition)
@@ -265,11 +288,22 @@ def editions(state: State, as_json: bool) -> None:
     with StateFile(newsletter.config.state_path) as db:
         records = db.editions()
     if as_json:
-        click.echo(json.dumps([
-            {"id": r.id, "title": r.title, "date": r.date, "built_at": r.built_at.isoformat(),
-             "published_at": r.published_at.isoformat() if r.published_at else None}
-            for r in records
-        ], ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "title": r.title,
+                        "date": r.date,
+                        "built_at": r.built_at.isoformat(),
+                        "published_at": r.published_at.isoformat() if r.published_at else None,
+                    }
+                    for r in records
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for r in records:
         status = f"published {r.published_at:%Y-%m-%d %H:%M}" if r.published_at else "built"
@@ -289,20 +323,36 @@ def plugins(as_json: bool) -> None:
 
     loaded = load_plugins()
     rows: dict[str, dict[str, Any]] = {
-        name: {"name": name, "package": info.package, "version": info.version,
-               "module": info.module, "sources": [], "filters": [], "sections": [], "renderers": []}
+        name: {
+            "name": name,
+            "package": info.package,
+            "version": info.version,
+            "module": info.module,
+            "sources": [],
+            "filters": [],
+            "sections": [],
+            "renderers": [],
+        }
         for name, info in loaded.info.items()
     }
     for kind in ("source", "filter", "section", "renderer"):
         for reg in loaded.registry(kind):
             rows.setdefault(reg.plugin, {"name": reg.plugin, "package": reg.package})
             rows[reg.plugin].setdefault(f"{kind}s", []).append(reg.name)
-    themes = [{"name": n, "package": pkg, "path": str(p)} for n, (p, pkg) in sorted(installed_themes().items())]
-    failures = [{"name": f.name, "package": f.package, "version": f.version, "error": f.error}
-                for f in loaded.failures]
+    themes = [
+        {"name": n, "package": pkg, "path": str(p)}
+        for n, (p, pkg) in sorted(installed_themes().items())
+    ]
+    failures = [
+        {"name": f.name, "package": f.package, "version": f.version, "error": f.error}
+        for f in loaded.failures
+    ]
     if as_json:
-        click.echo(json.dumps({"plugins": list(rows.values()), "themes": themes,
-                               "failures": failures}, indent=2))
+        click.echo(
+            json.dumps(
+                {"plugins": list(rows.values()), "themes": themes, "failures": failures}, indent=2
+            )
+        )
         return
     from rich.table import Table
 
@@ -310,8 +360,11 @@ def plugins(as_json: bool) -> None:
     for col in ("plugin", "package", "version", "registers"):
         table.add_column(col)
     for row in rows.values():
-        parts = [f"{k}: {', '.join(row[k])}" for k in ("sources", "filters", "sections", "renderers")
-                 if row.get(k)]
+        parts = [
+            f"{k}: {', '.join(row[k])}"
+            for k in ("sources", "filters", "sections", "renderers")
+            if row.get(k)
+        ]
         table.add_row(row["name"], row["package"], row.get("version", "?"), "\n".join(parts))
     out = _console(stderr=False)
     out.print(table)

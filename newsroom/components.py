@@ -97,7 +97,7 @@ class FetchContext(Context):
     """The shared HTTP client: timeouts, retries, size limit, conditional-GET cache."""
     since: dt.datetime | None = None
     """Items published before this are not wanted (a hint; the ``window`` filter enforces it)."""
-    warn: Callable[[str, str | None], None] = lambda message, url=None: None
+    warn: Callable[[str, str | None], None] = field(default=lambda message, url=None: None)
     """Report a problem that did not stop the source: ``ctx.warn("feed X is empty", url)``."""
     progress: Callable[[str], None] = lambda message: None
     """Report what the source is doing now, for the live display."""

@@ -49,7 +49,8 @@ class NewsletterConfig(BaseModel):
     description: str = ""
     author: str = ""
     edition_title: str = "{title} · {date}"
-    """Title of each edition; ``{title}`` and ``{date}`` (long date in the language) are filled in."""
+    """Title of each edition: ``{title}`` and ``{date}`` (long date in the language) are
+    filled in."""
     categories: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     output: str = "build"
@@ -65,7 +66,9 @@ class NewsletterConfig(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Seoul)") from None
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name like Asia/Seoul)"
+            ) from None
         return value
 
     @field_validator("language")
@@ -104,8 +107,12 @@ class HttpConfig(BaseModel):
         from newsroom.http import FetchSettings  # httpx is only needed when fetching
 
         return FetchSettings(
-            timeout=self.timeout, total_timeout=self.total_timeout, max_bytes=self.max_bytes,
-            retries=self.retries, backoff=self.backoff, max_retry_after=self.max_retry_after,
+            timeout=self.timeout,
+            total_timeout=self.total_timeout,
+            max_bytes=self.max_bytes,
+            retries=self.retries,
+            backoff=self.backoff,
+            max_retry_after=self.max_retry_after,
         )
 
 
@@ -137,7 +144,8 @@ class ComponentConfig:
 
     def create(self) -> Component:
         """A new component instance configured by this table."""
-        return self.registration.cls(self.options, instance=self.name)
+        component: Component = self.registration.cls(self.options, instance=self.name)
+        return component
 
     @property
     def label(self) -> str:
@@ -238,8 +246,10 @@ def _pydantic_problems(prefix: str, exc: ValidationError) -> list[str]:
             msg = "unknown option"
         elif err["type"] == "missing":
             msg = "required option is missing"
-        elif "input" in err and err["type"] not in ("value_error",) and not isinstance(
-            err["input"], (dict, _Secret)
+        elif (
+            "input" in err
+            and err["type"] not in ("value_error",)
+            and not isinstance(err["input"], (dict, _Secret))
         ):
             msg += f", got {err['input']!r}"
         out.append(f"{prefix}: {loc}: {msg}")
@@ -259,7 +269,12 @@ def _secret_literals(model: type[BaseModel], values: dict[str, Any]) -> list[str
 
 
 def _component(
-    table: str, index: int, raw: Any, root: Path, plugins: Plugins, problems: list[str],
+    table: str,
+    index: int,
+    raw: Any,
+    root: Path,
+    plugins: Plugins,
+    problems: list[str],
     seen: set[str],
 ) -> ComponentConfig | None:
     kind, name_key, core, default_plugin = _KINDS[table]
@@ -269,8 +284,12 @@ def _component(
         return None
     plugin = raw.get("plugin", default_plugin)
     name = raw.get(name_key)
-    label = _label(table, index, name if isinstance(name, str) else None,
-                   plugin if isinstance(plugin, str) else None)
+    label = _label(
+        table,
+        index,
+        name if isinstance(name, str) else None,
+        plugin if isinstance(plugin, str) else None,
+    )
     if not isinstance(plugin, str) or not plugin:
         problems.append(f"{where}: `plugin` is required (which {kind} plugin to use)")
         return None
@@ -309,8 +328,14 @@ def _component(
         return None
     display = name if isinstance(name, str) and name else plugin
     return ComponentConfig(
-        kind=table, index=index, name=display, plugin=plugin, options=options,
-        registration=registration, title=str(raw.get("title", "")), intro=str(raw.get("intro", "")),
+        kind=table,
+        index=index,
+        name=display,
+        plugin=plugin,
+        options=options,
+        registration=registration,
+        title=str(raw.get("title", "")),
+        intro=str(raw.get("intro", "")),
     )
 
 
@@ -355,7 +380,8 @@ def parse_config(data: dict[str, Any], path: Path, plugins: Plugins) -> Config:
             raw_list = []
         seen: set[str] = set()
         lists[table] = [
-            c for i, raw in enumerate(raw_list, 1)
+            c
+            for i, raw in enumerate(raw_list, 1)
             if (c := _component(table, i, raw, path.parent, plugins, problems, seen)) is not None
         ]
     if not data.get("sources"):
@@ -364,8 +390,14 @@ def parse_config(data: dict[str, Any], path: Path, plugins: Plugins) -> Config:
     if problems:
         raise ConfigError(problems, path=str(path))
     return Config(
-        path=path, newsletter=newsletter, http=http, theme=theme, plugins=plugin_cfg,
-        sources=lists["sources"], filters=lists["filters"], sections=lists["sections"],
+        path=path,
+        newsletter=newsletter,
+        http=http,
+        theme=theme,
+        plugins=plugin_cfg,
+        sources=lists["sources"],
+        filters=lists["filters"],
+        sections=lists["sections"],
         renderers=lists["renderers"],
     )
 

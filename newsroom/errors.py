@@ -77,7 +77,12 @@ class FetchError(SourceError):
     """A request failed for good (after retries). ``url`` and ``status`` say which and how."""
 
     def __init__(
-        self, message: str, *, url: str, status: int | None = None, retryable: bool = False,
+        self,
+        message: str,
+        *,
+        url: str,
+        status: int | None = None,
+        retryable: bool = False,
         body: bytes = b"",
     ) -> None:
         self.status = status

@@ -226,8 +226,12 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
-_SHORT_TYPES = {"text": "text/plain", "plain": "text/plain", "html": "text/html",
-                "xhtml": "application/xhtml+xml"}
+_SHORT_TYPES = {
+    "text": "text/plain",
+    "plain": "text/plain",
+    "html": "text/html",
+    "xhtml": "application/xhtml+xml",
+}
 
 
 def _map_content_type(value: str) -> str:
@@ -385,13 +389,34 @@ def _resolve_html(value: str, base: str) -> str:
 
 # -- Dates -------------------------------------------------------------------------------------
 
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
 _ZONES = {
-    "ut": 0, "utc": 0, "gmt": 0, "z": 0,
-    "est": -5, "edt": -4, "cst": -6, "cdt": -5, "mst": -7, "mdt": -6, "pst": -8, "pdt": -7,
+    "ut": 0,
+    "utc": 0,
+    "gmt": 0,
+    "z": 0,
+    "est": -5,
+    "edt": -4,
+    "cst": -6,
+    "cdt": -5,
+    "mst": -7,
+    "mdt": -6,
+    "pst": -8,
+    "pdt": -7,
     # Zones feeds from Korea, Japan and Europe write that RFC 822 does not list.
-    "kst": 9, "jst": 9, "cet": 1, "cest": 2, "eet": 2, "eest": 3, "bst": 1, "msk": 3,
+    "kst": 9,
+    "jst": 9,
+    "cet": 1,
+    "cest": 2,
+    "eet": 2,
+    "eest": 3,
+    "bst": 1,
+    "msk": 3,
 }
 _RFC822 = re.compile(
     r"(?:[A-Za-z]{2,9},?\s*)?(\d{1,2})[\s-]+([A-Za-z]{3})[a-z]*\.?[\s-]+(\d{2}|\d{4})\s+"
@@ -471,8 +496,9 @@ def _rfc822_date(value: str) -> dt.datetime | None:
     if len(year) == 2:  # RFC 2822's rule for two-digit years
         year_no += 2000 if year_no < 50 else 1900
     try:
-        return dt.datetime(year_no, month_no, int(day), int(hour), int(minute),
-                           int(second or 0), tzinfo=zone)
+        return dt.datetime(
+            year_no, month_no, int(day), int(hour), int(minute), int(second or 0), tzinfo=zone
+        )
     except ValueError:
         return None
 
@@ -497,8 +523,9 @@ def _canonical_rfc822_date(value: str) -> dt.datetime | None:
             return None
         if zone is None:
             return None
-        return dt.datetime(int(year), month_no, int(day), int(hms[0]), int(hms[1]), int(hms[2]),
-                           tzinfo=zone)
+        return dt.datetime(
+            int(year), month_no, int(day), int(hms[0]), int(hms[1]), int(hms[2]), tzinfo=zone
+        )
     except ValueError:  # not numbers, or no such day
         return None
 
@@ -521,6 +548,7 @@ def _fallback_date(value: str) -> dt.datetime | None:
 
 
 # -- Fast path -----------------------------------------------------------------------------
+
 
 class _Decline(Exception):
     """The fast path leaves this document to feedparser; the message says why."""
@@ -584,8 +612,12 @@ def _xml_parser() -> etree.XMLParser:
     parser = getattr(_local, "parser", None)
     if parser is None:
         parser = _local.parser = etree.XMLParser(
-            resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
-            remove_comments=True, remove_pis=True,
+            resolve_entities=False,
+            no_network=True,
+            huge_tree=False,
+            load_dtd=False,
+            remove_comments=True,
+            remove_pis=True,
         )
     return parser
 
@@ -846,8 +878,9 @@ class _FastParser:
 
     # -- element handlers (feedparser's semantics, see its namespaces/_base.py) ----------
 
-    def _title(self, entry: _Entry, element: etree._Element, depth: int,
-               media: bool = False) -> None:
+    def _title(
+        self, entry: _Entry, element: etree._Element, depth: int, media: bool = False
+    ) -> None:
         value, content_type = self._construct(element, "text/plain")
         # The first non-empty title wins over later ones as deep or deeper.
         skipped = -1 < entry.title_seen <= depth
@@ -880,8 +913,9 @@ class _FastParser:
     def _abstract(self, entry: _Entry, element: etree._Element, depth: int) -> None:
         self._store_summary(entry, *self._construct(element, "text/plain"), depth)
 
-    def _content(self, entry: _Entry, element: etree._Element, depth: int,
-                 default_type: str = "text/plain") -> None:
+    def _content(
+        self, entry: _Entry, element: etree._Element, depth: int, default_type: str = "text/plain"
+    ) -> None:
         entry.has_content = True
         value, content_type = self._construct(element, default_type)
         value = _as_html(value, content_type)
@@ -915,8 +949,9 @@ class _FastParser:
         is_html = declared is None or _map_content_type(declared) in HTML_TYPES
         if rel == "alternate":
             if is_html:  # href="" is the base URL itself
-                entry.link = href if _plainly_absolute(href) else \
-                    _urljoin(self._base(element), href)
+                entry.link = (
+                    href if _plainly_absolute(href) else _urljoin(self._base(element), href)
+                )
         elif rel == "replies":
             if is_html and entry.replies is None:
                 entry.replies = self._resolve(element, href)
@@ -985,8 +1020,9 @@ class _FastParser:
 
     def _media_content(self, entry: _Entry, element: etree._Element, depth: int) -> None:
         url = element.get("url")
-        is_image = element.get("medium") == "image" or \
-            (element.get("type") or "").lower().startswith("image/")
+        is_image = element.get("medium") == "image" or (
+            element.get("type") or ""
+        ).lower().startswith("image/")
         if url and is_image and entry.media_image is None:
             entry.media_image = self._resolve(element, url.strip())
         if len(element):  # media:content may hold its own thumbnail and title
@@ -1074,6 +1110,7 @@ def _tag_handler(tag: Any) -> Any:
 
 # -- feedparser path -----------------------------------------------------------------------
 
+
 def _parse_with_feedparser(content: bytes, url: str, content_type: str | None) -> ParsedFeed:
     """feedparser's reading of anything the fast path declined."""
     # Without a Content-Type feedparser would assume ISO-8859-1 for a document without an
@@ -1081,13 +1118,16 @@ def _parse_with_feedparser(content: bytes, url: str, content_type: str | None) -
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
     try:
         result = feedparser.parse(
-            io.BytesIO(content), response_headers=headers,
-            sanitize_html=False, resolve_relative_uris=True,
+            io.BytesIO(content),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=True,
         )
     except Exception as exc:  # noqa: BLE001 - feedparser trips over some garbage (bad bytes
         # in the XML declaration ...): that is a body that is not a feed, not a crash.
-        raise FeedError(_one_line(f"not a feed: feedparser failed on it "
-                                  f"({type(exc).__name__}: {exc})")) from None
+        raise FeedError(
+            _one_line(f"not a feed: feedparser failed on it ({type(exc).__name__}: {exc})")
+        ) from None
     problems = []
     if result.get("bozo"):
         bozo = result.get("bozo_exception")
@@ -1120,8 +1160,9 @@ def _entry_from_feedparser(e: dict[str, Any]) -> FeedEntry:
     if detail is not None:
         summary_type = detail.get("type", "text/html")
     else:  # feedparser copied it from the first text or HTML content
-        summary_type = next((t for _, t in contents if t in ("text/plain", "text/html")),
-                            "text/html")
+        summary_type = next(
+            (t for _, t in contents if t in ("text/plain", "text/html")), "text/html"
+        )
     summary = _as_html(summary, summary_type)
     if not summary.strip():
         summary = next((_as_html(v, t) for v, t in contents if v.strip()), "")
@@ -1149,8 +1190,13 @@ def _feedparser_link(e: dict[str, Any]) -> str | None:
     rel = next((x.get("rel") for x in links if x.get("href") == link), "alternate")
     if link is None or rel == "alternate":
         return link
-    alternates = [x["href"] for x in links if x.get("rel") == "alternate" and x.get("href")
-                  and _map_content_type(x.get("type", "text/html")) in HTML_TYPES]
+    alternates = [
+        x["href"]
+        for x in links
+        if x.get("rel") == "alternate"
+        and x.get("href")
+        and _map_content_type(x.get("type", "text/html")) in HTML_TYPES
+    ]
     return alternates[-1] if alternates else None
 
 
@@ -1159,8 +1205,9 @@ def _feedparser_image(e: dict[str, Any]) -> str | None:
         if thumb.get("url"):
             return str(thumb["url"]).strip()
     for media in dict.get(e, "media_content", []):
-        is_image = media.get("medium") == "image" or \
-            str(media.get("type", "")).lower().startswith("image/")
+        is_image = media.get("medium") == "image" or str(media.get("type", "")).lower().startswith(
+            "image/"
+        )
         if media.get("url") and is_image:
             return str(media["url"]).strip()
     for link in dict.get(e, "links", []):
@@ -1178,6 +1225,7 @@ def _feedparser_replies(e: dict[str, Any]) -> str | None:
 
 # -- JSON Feed -----------------------------------------------------------------------------
 
+
 def _parse_json_feed(content: bytes, url: str) -> ParsedFeed:
     """A JSON Feed (version 1 or 1.1); any other JSON is not a feed."""
     try:
@@ -1188,8 +1236,11 @@ def _parse_json_feed(content: bytes, url: str) -> ParsedFeed:
     if not (isinstance(version, str) and version.startswith("https://jsonfeed.org/version/")):
         raise FeedError("got JSON, not a feed")
     items = data.get("items")
-    entries = [_json_entry(i, url) for i in items if isinstance(i, dict)] \
-        if isinstance(items, list) else []
+    entries = (
+        [_json_entry(i, url) for i in items if isinstance(i, dict)]
+        if isinstance(items, list)
+        else []
+    )
     home = data.get("home_page_url")
     return ParsedFeed(
         title=_json_title(data.get("title")),

@@ -32,7 +32,7 @@ API_VERSION = "1.0"
 
 
 @hookspec
-def register_sources(register: Register) -> None:
+def register_sources(register: Register[Any]) -> None:
     """Register :class:`~newsroom.Source` classes.
 
     Call ``register(MySource)``; ``MySource.name`` is what users write as ``plugin = "..."`` in
@@ -45,7 +45,7 @@ def register_sources(register: Register) -> None:
 
 
 @hookspec
-def register_filters(register: Register) -> None:
+def register_filters(register: Register[Any]) -> None:
     """Register :class:`~newsroom.Filter` classes, used by ``[[filters]]`` tables.
 
     Called: once per process, before the first build.
@@ -53,7 +53,7 @@ def register_filters(register: Register) -> None:
 
 
 @hookspec
-def register_sections(register: Register) -> None:
+def register_sections(register: Register[Any]) -> None:
     """Register :class:`~newsroom.SectionLayout` classes, used by ``[[sections]]`` tables.
 
     Called: once per process, before the first build.
@@ -61,7 +61,7 @@ def register_sections(register: Register) -> None:
 
 
 @hookspec
-def register_renderers(register: Register) -> None:
+def register_renderers(register: Register[Any]) -> None:
     """Register :class:`~newsroom.Renderer` classes, used by ``[[renderers]]`` tables.
 
     Called: once per process, before the first render.

@@ -135,7 +135,11 @@ class HttpCache:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         meta_path, body_path = self._paths(url)
-        keep = {k: v for k, v in response.headers.items() if k in ("content-type", "etag", "last-modified")}
+        keep = {
+            k: v
+            for k, v in response.headers.items()
+            if k in ("content-type", "etag", "last-modified")
+        }
         meta = {"url": response.url, "etag": etag, "last_modified": last_modified, "headers": keep}
         # Body first, then the metadata that points at it: a crash leaves no half entry.
         tmp = body_path.with_suffix(".tmp")
@@ -242,9 +246,7 @@ class Fetcher:
                 },
                 follow_redirects=True,
                 max_redirects=5,
-                limits=httpx.Limits(
-                    max_connections=per_shard, max_keepalive_connections=per_shard
-                ),
+                limits=httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard),
                 transport=transport,
                 verify=tls,
             )
@@ -302,8 +304,9 @@ class Fetcher:
     ) -> Response:
         """GET ``url``; on 304 the cached body is returned with ``from_cache=True``."""
         full = str(httpx.URL(url, params=params)) if params else url
-        return await self.request("GET", full, headers=headers, min_interval=min_interval,
-                                  use_cache=use_cache)
+        return await self.request(
+            "GET", full, headers=headers, min_interval=min_interval, use_cache=use_cache
+        )
 
     async def post_json(
         self,
@@ -315,9 +318,14 @@ class Fetcher:
     ) -> Response:
         """POST a JSON body (GraphQL APIs); never cached."""
         body = json.dumps(payload).encode("utf-8")
-        merged = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
-        return await self.request("POST", url, headers=merged, content=body,
-                                  min_interval=min_interval, use_cache=False)
+        merged = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            **(headers or {}),
+        }
+        return await self.request(
+            "POST", url, headers=merged, content=body, min_interval=min_interval, use_cache=False
+        )
 
     async def request(
         self,
@@ -357,13 +365,16 @@ class Fetcher:
                         raise FetchError(
                             f"HTTP {response.status}; server asks to retry after {after:.0f} s, "
                             f"longer than the {s.max_retry_after:.0f} s allowed",
-                            url=url, status=response.status,
+                            url=url,
+                            status=response.status,
                         )
                     delay = after if after is not None else s.backoff * (2**attempt)
                 elif response.status >= 400:
                     raise FetchError(
                         f"HTTP {response.status} {httpx.codes.get_reason_phrase(response.status)}",
-                        url=url, status=response.status, body=response.content,
+                        url=url,
+                        status=response.status,
+                        body=response.content,
                     )
                 else:
                     if cache and response.status == 200:
@@ -389,15 +400,20 @@ class Fetcher:
                 response = await client.send(request, stream=True)
                 try:
                     declared = response.headers.get("content-length")
-                    if declared and declared.isdigit() and \
-                            response.headers.get("content-encoding", "") in ("", "identity") and \
-                            int(declared) > s.max_bytes:
+                    if (
+                        declared
+                        and declared.isdigit()
+                        and response.headers.get("content-encoding", "") in ("", "identity")
+                        and int(declared) > s.max_bytes
+                    ):
                         raise FetchError(
                             f"response is larger than {s.max_bytes // MB} MB "
                             f"(Content-Length {int(declared) // MB} MB); refused",
                             url=url,
                         )
-                    decoder = _Decoder(response.headers.get("content-encoding", ""), s.max_bytes, url)
+                    decoder = _Decoder(
+                        response.headers.get("content-encoding", ""), s.max_bytes, url
+                    )
                     async for chunk in response.aiter_raw():
                         decoder.feed(chunk)
                     body = decoder.finish()

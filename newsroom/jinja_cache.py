@@ -32,11 +32,22 @@ def fingerprint(env: jinja2.Environment) -> str:
     return "|".join(
         _name(v)
         for v in (
-            env.autoescape, env.finalize, env.block_start_string, env.block_end_string,
-            env.variable_start_string, env.variable_end_string, env.comment_start_string,
-            env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
-            env.trim_blocks, env.lstrip_blocks, env.newline_sequence,
-            env.keep_trailing_newline, env.optimized, env.is_async,
+            env.autoescape,
+            env.finalize,
+            env.block_start_string,
+            env.block_end_string,
+            env.variable_start_string,
+            env.variable_end_string,
+            env.comment_start_string,
+            env.comment_end_string,
+            env.line_statement_prefix,
+            env.line_comment_prefix,
+            env.trim_blocks,
+            env.lstrip_blocks,
+            env.newline_sequence,
+            env.keep_trailing_newline,
+            env.optimized,
+            env.is_async,
             sorted(env.extensions),
         )
     )

@@ -150,12 +150,14 @@ class Plugins:
 
     def registry(self, kind: str) -> Registry[Any]:
         """The registry for ``kind``: ``source``, ``filter``, ``section`` or ``renderer``."""
-        return {
-            "source": lambda: self.sources,
-            "filter": lambda: self.filters,
-            "section": lambda: self.sections,
-            "renderer": lambda: self.renderers,
-        }[kind]()
+        hooks = {
+            "source": ("register_sources", Source),
+            "filter": ("register_filters", Filter),
+            "section": ("register_sections", SectionLayout),
+            "renderer": ("register_renderers", Renderer),
+        }
+        hook, base = hooks[kind]
+        return self._registry(kind, hook, base)
 
     def failure_for(self, name: str) -> LoadFailure | None:
         """A load failure that may explain why ``name`` is missing (same plugin name)."""
@@ -172,7 +174,10 @@ def new_plugin_manager() -> pluggy.PluginManager:
     if os.environ.get("NEWSROOM_TRACE_PLUGINS"):
 
         def before(hook_name: str, impls: Any, kwargs: Any) -> None:
-            print(f"newsroom: calling {hook_name} on {[i.plugin_name for i in impls]}", file=sys.stderr)
+            print(
+                f"newsroom: calling {hook_name} on {[i.plugin_name for i in impls]}",
+                file=sys.stderr,
+            )
 
         def after(outcome: Any, hook_name: str, impls: Any, kwargs: Any) -> None:
             pass

@@ -126,7 +126,8 @@ class Edition(_Model):
     """One issue of the newsletter."""
 
     id: str
-    """Unique per newsletter: ``2026-02-14``, or ``2026-02-14-evening`` for a second one that day."""
+    """Unique per newsletter: ``2026-02-14``, or ``2026-02-14-evening`` for a second
+    edition that day."""
     date: dt.date
     title: str
     newsletter: Newsletter

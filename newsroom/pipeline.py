@@ -26,12 +26,19 @@ from newsroom.config import ComponentConfig, Config
 from newsroom.errors import BuildError, NewsroomError, SourceError
 from newsroom.http import Fetcher
 from newsroom.manager import Plugins
-from newsroom.model import EDITION_ID, BuildWarning, Edition, Item, Newsletter, Section, SourceReport
+from newsroom.model import (
+    EDITION_ID,
+    BuildWarning,
+    Edition,
+    Item,
+    Newsletter,
+    Section,
+    SourceReport,
+)
 from newsroom.sanitize import sanitize_edition
 from newsroom.state import State
 
 log = logging.getLogger("newsroom")
-
 
 
 class Progress(Protocol):
@@ -94,7 +101,9 @@ def edition_dir(config: Config, edition_id: str) -> Path:
     return config.output_dir / "editions" / edition_id
 
 
-def base_context(config: Config, *, now: dt.datetime, state: State | None, edition_id: str) -> dict[str, Any]:
+def base_context(
+    config: Config, *, now: dt.datetime, state: State | None, edition_id: str
+) -> dict[str, Any]:
     return {
         "newsletter_title": config.newsletter.title,
         "language": config.newsletter.language,
@@ -107,8 +116,13 @@ def base_context(config: Config, *, now: dt.datetime, state: State | None, editi
 
 
 async def _fetch_one(
-    cc: ComponentConfig, source: Source, ctx_args: dict[str, Any], http: Fetcher,
-    progress: Progress, since: dt.datetime | None, source_timeout: float,
+    cc: ComponentConfig,
+    source: Source,
+    ctx_args: dict[str, Any],
+    http: Fetcher,
+    progress: Progress,
+    since: dt.datetime | None,
+    source_timeout: float,
 ) -> SourceOutcome:
     outcome = SourceOutcome(cc)
     name = cc.name
@@ -117,7 +131,10 @@ async def _fetch_one(
         outcome.warnings.append(BuildWarning(source=name, message=message, url=url))
 
     ctx = FetchContext(
-        **ctx_args, http=http, since=since, warn=warn,
+        **ctx_args,
+        http=http,
+        since=since,
+        warn=warn,
         progress=lambda message: progress.source_update(name, message),
         log=logging.getLogger(f"newsroom.source.{name}"),
     )
@@ -166,8 +183,13 @@ def _checked_items(items: Any, source: str, plugin: str) -> list[Item]:
 
 
 async def fetch_all(
-    config: Config, plugins: Plugins, ctx_args: dict[str, Any], *,
-    since: dt.datetime | None, progress: Progress, mirror: str | None = None,
+    config: Config,
+    plugins: Plugins,
+    ctx_args: dict[str, Any],
+    *,
+    since: dt.datetime | None,
+    progress: Progress,
+    mirror: str | None = None,
 ) -> list[SourceOutcome]:
     """Run every configured source concurrently over one shared client."""
     cache_dir = config.cache_dir / "http" if config.http.cache else None
@@ -238,7 +260,9 @@ def arrange_sections(config: Config, items: list[Item], ctx: Context) -> list[Se
 
 
 def edition_title(config: Config, date: dt.date) -> str:
-    long_date = format_date(date, format="long", locale=config.newsletter.language.replace("-", "_"))
+    long_date = format_date(
+        date, format="long", locale=config.newsletter.language.replace("-", "_")
+    )
     try:
         return config.newsletter.edition_title.format(
             title=config.newsletter.title, date=long_date, iso_date=date.isoformat()
@@ -277,8 +301,12 @@ async def build(
         ctx_args = base_context(config, now=now, state=state, edition_id=edition_id)
         last = state.last_published(excluding=edition_id)
         outcomes = await fetch_all(
-            config, plugins, ctx_args, since=last.built_at if last else None,
-            progress=progress, mirror=mirror,
+            config,
+            plugins,
+            ctx_args,
+            since=last.built_at if last else None,
+            progress=progress,
+            mirror=mirror,
         )
         lap("fetch")
         warnings = [w for o in outcomes for w in o.warnings]
@@ -304,8 +332,12 @@ async def build(
             date=date,
             title=edition_title(config, date),
             newsletter=Newsletter(
-                title=nl.title, language=nl.language, timezone=nl.timezone,
-                base_url=nl.base_url, description=nl.description, author=nl.author,
+                title=nl.title,
+                language=nl.language,
+                timezone=nl.timezone,
+                base_url=nl.base_url,
+                description=nl.description,
+                author=nl.author,
             ),
             generated_at=now,
             sections=sections,
@@ -313,8 +345,13 @@ async def build(
             tags=list(nl.tags),
             warnings=warnings,
             sources=[
-                SourceReport(name=o.config.name, plugin=o.config.plugin, items=len(o.items),
-                             seconds=round(o.seconds, 3), ok=o.ok)
+                SourceReport(
+                    name=o.config.name,
+                    plugin=o.config.plugin,
+                    items=len(o.items),
+                    seconds=round(o.seconds, 3),
+                    ok=o.ok,
+                )
                 for o in outcomes
             ],
         )

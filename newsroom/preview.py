@@ -15,9 +15,11 @@ def _index(output: Path) -> bytes:
     rows = []
     for path in editions:
         eid = html.escape(path.parent.name)
-        links = [f'<a href="editions/{eid}/{name}">{name}</a>'
-                 for name in ("email.html", "email.txt", "edition.json")
-                 if (path.parent / name).exists()]
+        links = [
+            f'<a href="editions/{eid}/{name}">{name}</a>'
+            for name in ("email.html", "email.txt", "edition.json")
+            if (path.parent / name).exists()
+        ]
         rows.append(f"<li><strong>{eid}</strong> · {' · '.join(links)}</li>")
     site = '<p><a href="site/index.html">Web edition</a></p>' if (output / "site").exists() else ""
     body = (

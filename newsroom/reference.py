@@ -54,8 +54,12 @@ def options_reference(plugins: Plugins | None = None) -> str:
     """Markdown for every registered source, filter, section layout and renderer."""
     plugins = plugins or load_plugins()
     out: list[str] = []
-    for kind, title in (("source", "Sources"), ("filter", "Filters"),
-                        ("section", "Section layouts"), ("renderer", "Renderers")):
+    for kind, title in (
+        ("source", "Sources"),
+        ("filter", "Filters"),
+        ("section", "Section layouts"),
+        ("renderer", "Renderers"),
+    ):
         out.append(f"### {title}\n")
         for reg in plugins.registry(kind):
             doc = " ".join((reg.cls.description or (reg.cls.__doc__ or "")).split())

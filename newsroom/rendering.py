@@ -91,7 +91,9 @@ def render(
         base_url=config.newsletter.base_url,
         theme_settings=settings,
         jinja=theme_environment(
-            theme, plugins, edition.language,
+            theme,
+            plugins,
+            edition.language,
             cache_dir=config.cache_dir / "templates",
         ),
     )
@@ -104,7 +106,11 @@ def render(
         except NewsroomError as exc:
             raise BuildError(f"renderer {cc.label}: {exc.message}") from exc
         except jinja2.TemplateError as exc:
-            where = f" ({exc.filename}:{exc.lineno})" if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+            where = (
+                f" ({exc.filename}:{exc.lineno})"
+                if isinstance(exc, jinja2.TemplateSyntaxError)
+                else ""
+            )
             raise BuildError(
                 f"renderer {cc.label}: template error in theme {theme.name!r}{where}: {exc}"
             ) from exc

@@ -88,8 +88,11 @@ def summary_tables(edition: Edition, fetched: dict[str, int]) -> list[Table]:
     sources.add_column("")
     for report in edition.sources:
         sources.add_row(
-            report.name, report.plugin, str(fetched.get(report.name, report.items)),
-            f"{report.seconds:.1f} s", "[green]ok[/]" if report.ok else "[red]failed[/]",
+            report.name,
+            report.plugin,
+            str(fetched.get(report.name, report.items)),
+            f"{report.seconds:.1f} s",
+            "[green]ok[/]" if report.ok else "[red]failed[/]",
         )
     sections = Table(title="Sections", title_justify="left")
     sections.add_column("section")
@@ -99,8 +102,9 @@ def summary_tables(edition: Edition, fetched: dict[str, int]) -> list[Table]:
         sections.add_row(section.id, section.title, str(len(section.items)))
     tables = [sources, sections]
     if edition.warnings:
-        warnings = Table(title=f"Warnings ({len(edition.warnings)})", title_justify="left",
-                         title_style="yellow")
+        warnings = Table(
+            title=f"Warnings ({len(edition.warnings)})", title_justify="left", title_style="yellow"
+        )
         warnings.add_column("source")
         warnings.add_column("problem")
         warnings.add_column("url", overflow="fold")

@@ -46,7 +46,7 @@ def _v1(db: sqlite3.Connection) -> None:
             PRIMARY KEY (edition_id, item_id)
         );
         CREATE INDEX edition_items_item ON edition_items(item_id);
-        """
+        """,
     )
 
 
@@ -58,7 +58,7 @@ def _v2(db: sqlite3.Connection) -> None:
         """
         ALTER TABLE edition_items ADD COLUMN url TEXT NOT NULL DEFAULT '';
         CREATE INDEX edition_items_url ON edition_items(url);
-        """
+        """,
     )
 
 
@@ -166,7 +166,10 @@ class State:
         ).fetchall()
         return [
             EditionRecord(
-                r[0], r[1], r[2], dt.datetime.fromisoformat(r[3]),
+                r[0],
+                r[1],
+                r[2],
+                dt.datetime.fromisoformat(r[3]),
                 dt.datetime.fromisoformat(r[4]) if r[4] else None,
             )
             for r in rows

@@ -14,7 +14,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -49,7 +48,10 @@ class Route:
     """Send an ETag and answer 304 to a matching If-None-Match."""
     sequence: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     """Statuses (with headers) to answer first, one per request, before the normal answer."""
-    handler: Callable[[http.server.BaseHTTPRequestHandler, bytes], tuple[int, dict[str, str], bytes]] | None = None
+    handler: (
+        Callable[[http.server.BaseHTTPRequestHandler, bytes], tuple[int, dict[str, str], bytes]]
+        | None
+    ) = None
     """Full control: ``handler(request, body) -> (status, headers, body)``."""
 
 
@@ -188,8 +190,13 @@ class LocalServer:
         mtime = formatdate(target.stat().st_mtime, usegmt=True)
         return Route(body=data, content_type=ctype, etag=True, headers={"Last-Modified": mtime})
 
-    def _send(self, req: http.server.BaseHTTPRequestHandler, status: int,
-              headers: dict[str, str], data: bytes) -> None:
+    def _send(
+        self,
+        req: http.server.BaseHTTPRequestHandler,
+        status: int,
+        headers: dict[str, str],
+        data: bytes,
+    ) -> None:
         try:
             req.send_response(status)
             for k, v in headers.items():
@@ -199,7 +206,7 @@ class LocalServer:
             req.end_headers()
             if req.command != "HEAD" and status != 304:
                 req.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError):
             pass
 
 

@@ -79,7 +79,10 @@ class Theme:
             [
                 jinja2.FileSystemLoader([str(d) for d in self.template_dirs]),
                 jinja2.PrefixLoader(
-                    {t.name: jinja2.FileSystemLoader(str(t.path / "templates")) for t in self.chain},
+                    {
+                        t.name: jinja2.FileSystemLoader(str(t.path / "templates"))
+                        for t in self.chain
+                    },
                     delimiter=":",
                 ),
             ]
@@ -114,8 +117,8 @@ def _format_date(value: Any, fmt: str, locale: str) -> str:
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
     if fmt == "iso":
-        return value.isoformat()
-    return format_date(value, format=fmt, locale=locale)
+        return str(value.isoformat())
+    return str(format_date(value, format=fmt, locale=locale))
 
 
 def _format_datetime(value: Any, fmt: str, locale: str) -> str:
@@ -162,7 +165,9 @@ def _read_theme_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{toml}: not valid TOML: {exc}") from None
 
 
-def load_theme(name_or_path: str, *, root: Path | None = None, _seen: tuple[str, ...] = ()) -> Theme:
+def load_theme(
+    name_or_path: str, *, root: Path | None = None, _seen: tuple[str, ...] = ()
+) -> Theme:
     """The theme called ``name_or_path`` (installed), or the theme folder at that path
     (relative to ``root``), with its parents resolved."""
     installed = installed_themes()
@@ -185,12 +190,14 @@ def load_theme(name_or_path: str, *, root: Path | None = None, _seen: tuple[str,
     parent_name = meta.get("extends")
     if parent_name is None and name != FALLBACK_THEME:
         parent_name = FALLBACK_THEME
-    parent = (
-        load_theme(str(parent_name), root=root, _seen=(*_seen, name)) if parent_name else None
-    )
+    parent = load_theme(str(parent_name), root=root, _seen=(*_seen, name)) if parent_name else None
     settings = dict(parent.settings) if parent else {}
     settings.update(meta.get("settings", {}))
     return Theme(
-        name=name, path=path, parent=parent, settings=settings,
-        description=str(meta.get("description", "")), package=package,
+        name=name,
+        path=path,
+        parent=parent,
+        settings=settings,
+        description=str(meta.get("description", "")),
+        package=package,
     )

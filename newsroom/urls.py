@@ -9,9 +9,28 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 #: Query parameters that only track the reader and never change the page.
 TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid",
-        "ref", "ref_src", "ref_url", "source", "src", "cmpid", "ncid", "sr_share",
-        "_hsenc", "_hsmi", "mkt_tok", "spm", "si", "app_id",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "source",
+        "src",
+        "cmpid",
+        "ncid",
+        "sr_share",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "spm",
+        "si",
+        "app_id",
     }
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "oly_", "vero_")

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def venv_python() -> Path:
     """Create (once) and return the project virtualenv's interpreter, with newsroom installed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - runs on any Python, to say so clearly
         sys.exit(f"newsroom needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     env_dir = Path(os.environ.get("NEWSROOM_VENV", ROOT / ".venv"))
     bindir = "Scripts" if os.name == "nt" else "bin"
@@ -32,8 +32,16 @@ def venv_python() -> Path:
     if not stamp.exists() or stamp.read_text().strip() != digest:
         print("Installing newsroom and its test dependencies (first run only) ...", flush=True)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "-e", f"{ROOT}[test]"],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-e",
+                f"{ROOT}[test]",
+            ],
             check=True,
         )
         stamp.write_text(digest)

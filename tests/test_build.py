@@ -48,7 +48,9 @@ class InjectingFilter(Filter):
 
     def apply(self, items, ctx):  # type: ignore[no-untyped-def]
         for item in items:
-            item.summary += '<script>steal()</script><a href="javascript:evil()" onclick="x()">x</a>'
+            item.summary += (
+                '<script>steal()</script><a href="javascript:evil()" onclick="x()">x</a>'
+            )
             item.title += '<img src=x onerror="alert(1)">'
         return items
 
@@ -64,7 +66,9 @@ def _hostile_plugin() -> types.ModuleType:
     return module
 
 
-def _build(folder: Path, server: LocalServer, extra_toml: str = "", plugin: types.ModuleType | None = None):  # type: ignore[no-untyped-def]
+def _build(
+    folder: Path, server: LocalServer, extra_toml: str = "", plugin: types.ModuleType | None = None
+):  # type: ignore[no-untyped-def]
     config_path = folder / "newsroom.toml"
     if extra_toml:
         config_path.write_text(config_path.read_text("utf-8") + extra_toml, "utf-8")
@@ -84,7 +88,9 @@ def _build(folder: Path, server: LocalServer, extra_toml: str = "", plugin: type
     return config, result, outputs
 
 
-def test_example_builds_every_section_within_limits(newsletter_dir: Path, mirror: LocalServer) -> None:
+def test_example_builds_every_section_within_limits(
+    newsletter_dir: Path, mirror: LocalServer
+) -> None:
     config, result, outputs = _build(newsletter_dir, mirror)
     edition = result.edition
     configured = {cc.name: cc.options.limit for cc in config.sections}  # type: ignore[attr-defined]
@@ -148,20 +154,31 @@ def test_rebuild_keeps_todays_items_but_history_drops_published_ones(
     # The next morning's edition must not repeat yesterday's items.
     config_path = newsletter_dir / "newsroom.toml"
     nl = open_newsletter(config_path)
-    later = asyncio.run(build(nl.config, nl.plugins, now=AS_OF + dt.timedelta(hours=2),
-                              edition_id="2026-02-14-late", mirror=mirror.url))
+    later = asyncio.run(
+        build(
+            nl.config,
+            nl.plugins,
+            now=AS_OF + dt.timedelta(hours=2),
+            edition_id="2026-02-14-late",
+            mirror=mirror.url,
+        )
+    )
     assert not {i.id for i in later.edition.items} & {i.id for i in first.edition.items}
 
 
 def _cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "newsroom", "-c", str(folder / "newsroom.toml"), *args],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_cli_build_json_report(newsletter_dir: Path, mirror: LocalServer) -> None:
-    proc = _cli(newsletter_dir, "build", "--json", "--mirror", mirror.url, "--now", AS_OF.isoformat())
+    proc = _cli(
+        newsletter_dir, "build", "--json", "--mirror", mirror.url, "--now", AS_OF.isoformat()
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["edition"] == "2026-02-14"
@@ -177,21 +194,37 @@ def test_cli_build_json_report(newsletter_dir: Path, mirror: LocalServer) -> Non
     assert "email.html" in proc.stdout
 
 
-def test_cli_bad_sources_give_one_line_each_and_strict_exit(tmp_path: Path, local_server: LocalServer) -> None:
+def test_cli_bad_sources_give_one_line_each_and_strict_exit(
+    tmp_path: Path, local_server: LocalServer
+) -> None:
     local_server.add("/500", "boom", status=500)
-    local_server.add("/html", "<!doctype html><html><body>hi</body></html>", content_type="text/html")
+    local_server.add(
+        "/html", "<!doctype html><html><body>hi</body></html>", content_type="text/html"
+    )
     local_server.add("/notxml", "this is not a feed at all {", content_type="text/plain")
-    local_server.add("/good", (ROOT / "tests" / "data" / "feeds").joinpath(
-        next(p.name for p in (ROOT / "tests" / "data" / "feeds").glob("*.xml"))).read_bytes())
-    feeds = {"dead": "http://127.0.0.1:9/feed", "e500": local_server.url + "/500",
-             "page": local_server.url + "/html", "junk": local_server.url + "/notxml",
-             "good": local_server.url + "/good"}
+    local_server.add(
+        "/good",
+        (ROOT / "tests" / "data" / "feeds")
+        .joinpath(next(p.name for p in (ROOT / "tests" / "data" / "feeds").glob("*.xml")))
+        .read_bytes(),
+    )
+    feeds = {
+        "dead": "http://127.0.0.1:9/feed",
+        "e500": local_server.url + "/500",
+        "page": local_server.url + "/html",
+        "junk": local_server.url + "/notxml",
+        "good": local_server.url + "/good",
+    }
     sources = "".join(
-        f'\n[[sources]]\nname = "{name}"\nplugin = "news"\nfeeds = ["{url}"]\n' for name, url in feeds.items()
+        f'\n[[sources]]\nname = "{name}"\nplugin = "news"\nfeeds = ["{url}"]\n'
+        for name, url in feeds.items()
     )
     (tmp_path / "newsroom.toml").write_text(
-        '[newsletter]\ntitle = "T"\n[http]\nretries = 0\ntimeout = 3\n' + sources
-        + '\n[[sections]]\nid = "all"\ntitle = "All"\nlimit = 50\n', "utf-8")
+        '[newsletter]\ntitle = "T"\n[http]\nretries = 0\ntimeout = 3\n'
+        + sources
+        + '\n[[sections]]\nid = "all"\ntitle = "All"\nlimit = 50\n',
+        "utf-8",
+    )
     proc = _cli(tmp_path, "build", "--strict")
     assert proc.returncode == 4, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -205,7 +238,9 @@ def test_cli_bad_sources_give_one_line_each_and_strict_exit(tmp_path: Path, loca
 
 
 def test_cli_config_error_exit_code(tmp_path: Path) -> None:
-    (tmp_path / "newsroom.toml").write_text("[newsletter]\ntitle = 1\n[[sources]]\nplugin='nope'\nname='x'\n")
+    (tmp_path / "newsroom.toml").write_text(
+        "[newsletter]\ntitle = 1\n[[sources]]\nplugin='nope'\nname='x'\n"
+    )
     proc = _cli(tmp_path, "build")
     assert proc.returncode == 3
     assert "newsroom.toml" in proc.stderr and "'nope'" in proc.stderr
@@ -214,9 +249,23 @@ def test_cli_config_error_exit_code(tmp_path: Path) -> None:
 
 def test_init_scaffold_builds(tmp_path: Path, mirror: LocalServer) -> None:
     target = tmp_path / "mine"
-    proc = subprocess.run([sys.executable, "-m", "newsroom", "init", str(target), "--language", "ko",
-                           "--title", "내 브리핑", "--timezone", "Asia/Seoul"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "newsroom",
+            "init",
+            str(target),
+            "--language",
+            "ko",
+            "--title",
+            "내 브리핑",
+            "--timezone",
+            "Asia/Seoul",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     proc = _cli(target, "build", "--json", "--mirror", mirror.url, "--now", AS_OF.isoformat())
     assert proc.returncode == 0, proc.stderr

@@ -49,20 +49,27 @@ def test_good_config_loads(tmp_path: Path) -> None:
 
 
 def test_all_errors_reported_at_once_with_file_table_plugin_key(tmp_path: Path) -> None:
-    err = problems(tmp_path, GOOD.replace('categories = ["cs.AI"]', 'max_results = "fifty"\nbogus = 1')
-                   + '\n[[filters]]\nplugin = "dedup"\n[[sources]]\nname = "x"\n')
+    err = problems(
+        tmp_path,
+        GOOD.replace('categories = ["cs.AI"]', 'max_results = "fifty"\nbogus = 1')
+        + '\n[[filters]]\nplugin = "dedup"\n[[sources]]\nname = "x"\n',
+    )
     text = err.format_message()
     assert str(tmp_path / "newsroom.toml") in text
     assert len(err.problems) == 4, err.problems
     assert any("[[sources]] #1 'papers' (plugin 'arxiv'): max_results:" in p for p in err.problems)
     assert any("(plugin 'arxiv'): bogus: unknown option" in p for p in err.problems)
-    assert any("[[filters]] #1 (plugin 'dedup'): unknown filter plugin 'dedup'" in p
-               and "dedupe" in p for p in err.problems)
+    assert any(
+        "[[filters]] #1 (plugin 'dedup'): unknown filter plugin 'dedup'" in p and "dedupe" in p
+        for p in err.problems
+    )
     assert any("[[sources]] #2" in p and "`plugin` is required" in p for p in err.problems)
 
 
 def test_newsletter_table_checked(tmp_path: Path) -> None:
-    err = problems(tmp_path, GOOD.replace('timezone = "Asia/Seoul"', 'timezone = "Mars/Base"\ncolour = 1'))
+    err = problems(
+        tmp_path, GOOD.replace('timezone = "Asia/Seoul"', 'timezone = "Mars/Base"\ncolour = 1')
+    )
     assert any("[newsletter]: timezone: " in p and "Mars/Base" in p for p in err.problems)
     assert any("[newsletter]: colour: unknown option" in p for p in err.problems)
 
@@ -90,7 +97,11 @@ def test_duplicate_source_names(tmp_path: Path) -> None:
 
 def test_secret_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PH_TOKEN_FOR_TEST", "s3cr3t-value")
-    text = GOOD + '\n[[sources]]\nname = "launches"\nplugin = "producthunt"\ntoken = { "$env" = "PH_TOKEN_FOR_TEST" }\n'
+    text = (
+        GOOD
+        + '\n[[sources]]\nname = "launches"\nplugin = "producthunt"\n'
+        + 'token = { "$env" = "PH_TOKEN_FOR_TEST" }\n'
+    )
     nl = open_newsletter(write(tmp_path, text))
     options = nl.config.sources[1].options
     assert options.token.get_secret_value() == "s3cr3t-value"  # type: ignore[attr-defined]
@@ -98,7 +109,9 @@ def test_secret_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_secret_literal_in_file_is_refused(tmp_path: Path) -> None:
-    text = GOOD + '\n[[sources]]\nname = "launches"\nplugin = "producthunt"\ntoken = "literal-token"\n'
+    text = (
+        GOOD + '\n[[sources]]\nname = "launches"\nplugin = "producthunt"\ntoken = "literal-token"\n'
+    )
     err = problems(tmp_path, text)
     assert any("token: secrets cannot be written in the file" in p for p in err.problems)
     assert "literal-token" not in err.format_message()
@@ -106,11 +119,17 @@ def test_secret_literal_in_file_is_refused(tmp_path: Path) -> None:
 
 def test_missing_environment_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_SUCH_VAR_NEWSROOM", raising=False)
-    text = GOOD + '\n[[sources]]\nname = "launches"\nplugin = "producthunt"\ntoken = { "$env" = "NO_SUCH_VAR_NEWSROOM" }\n'
+    text = (
+        GOOD
+        + '\n[[sources]]\nname = "launches"\nplugin = "producthunt"\n'
+        + 'token = { "$env" = "NO_SUCH_VAR_NEWSROOM" }\n'
+    )
     err = problems(tmp_path, text)
     assert any("environment variable NO_SUCH_VAR_NEWSROOM is not set" in p for p in err.problems)
 
 
 def test_disabled_component_is_skipped(tmp_path: Path) -> None:
-    nl = open_newsletter(write(tmp_path, GOOD + '\n[[filters]]\nplugin = "dedupe"\nenabled = false\n'))
+    nl = open_newsletter(
+        write(tmp_path, GOOD + '\n[[filters]]\nplugin = "dedupe"\nenabled = false\n')
+    )
     assert nl.config.filters == []

@@ -20,8 +20,12 @@ def hook_specs() -> dict[str, inspect.Signature]:
 
 
 def test_there_are_hooks() -> None:
-    assert {"register_sources", "register_filters", "register_sections",
-            "register_renderers"} <= set(hook_specs())
+    assert {
+        "register_sources",
+        "register_filters",
+        "register_sections",
+        "register_renderers",
+    } <= set(hook_specs())
 
 
 def test_every_hook_is_documented_with_its_arguments_and_an_example() -> None:
@@ -81,3 +85,40 @@ def test_configuration_reference_is_up_to_date() -> None:
     assert generated == options_reference().strip(), (
         "docs/configuration.md is stale: run `python -m newsroom.reference`"
     )
+
+
+def test_every_block_of_the_default_theme_is_documented() -> None:
+    text = (ROOT / "docs" / "themes.md").read_text("utf-8")
+    templates = ROOT / "themes" / "newsroom_default" / "templates"
+    blocks = {
+        name
+        for path in templates.rglob("*.j2")
+        for name in re.findall(r"{%-?\s*block\s+(\w+)", path.read_text("utf-8"))
+    }
+    assert blocks
+    missing = sorted(b for b in blocks if f"`{b}`" not in text)
+    assert not missing, f"blocks missing from docs/themes.md: {missing}"
+
+
+def test_theme_example_in_docs_renders(tmp_path: Path) -> None:
+    """The child theme in docs/themes.md, written out as a user would, changes one block."""
+    from test_render import korean_edition, run, write_config
+    from test_render import plugins as render_plugins
+
+    text = (ROOT / "docs" / "themes.md").read_text("utf-8")
+    toml = re.search(r"```toml\n# my-theme/theme.toml\n(.*?)```", text, re.S)
+    jinja = re.search(r"```jinja\n\{# my-theme/(\S+) #\}\n(.*?)```", text, re.S)
+    assert toml and jinja
+    theme = tmp_path / "my-theme"
+    (theme / jinja.group(1)).parent.mkdir(parents=True)
+    (theme / "theme.toml").write_text(toml.group(1), "utf-8")
+    (theme / jinja.group(1)).write_text(jinja.group(2), "utf-8")
+    plugins = render_plugins.__wrapped__()  # type: ignore[attr-defined]
+    config = write_config(tmp_path, plugins, theme="./my-theme")
+    edition = korean_edition()
+    starred = [i for i in edition.items if i.metrics.get("stars")]
+    assert starred, "the sample edition needs a repository with stars"
+    email = run(config, plugins, edition)["email.html"].read_text("utf-8")
+    assert "stars</div>" in email or " stars" in email
+    assert "#c2410c" in email  # the theme's setting reached the email
+    assert edition.items[0].url in email  # everything else inherited

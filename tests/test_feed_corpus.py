@@ -89,16 +89,15 @@ def test_first_entry_title_and_link_agree_with_expect_lines(shared_fixtures: Pat
                 ok = entry.title in (clean_text(expected), " ".join(expected.split()))
             checked += 1
             if not ok:
-                disagreements.append(f"{path.name}: {field} {getattr(entry, field)!r} "
-                                     f"!= {expected!r}")
+                disagreements.append(
+                    f"{path.name}: {field} {getattr(entry, field)!r} != {expected!r}"
+                )
     print(f"\nExpect lines checked: {checked}")
     assert checked == 18
     assert disagreements == []
 
 
-def test_a_sample_through_the_news_source(
-    local_server: LocalServer, shared_fixtures: Path
-) -> None:
+def test_a_sample_through_the_news_source(local_server: LocalServer, shared_fixtures: Path) -> None:
     """Every 8th corpus file, served over HTTP with its own headers, through one source."""
     root = shared_fixtures / "feed-corpus"
     sample = corpus(shared_fixtures)[::8]
@@ -107,17 +106,24 @@ def test_a_sample_through_the_news_source(
         content = path.read_bytes()
         sent = headers(content)
         extra = {k: v for k, v in sent.items() if k in ("etag", "last-modified", "x-foo")}
-        urls.append(local_server.add(
-            f"/{n}/{path.relative_to(root).as_posix()}", content,
-            content_type=sent.get("content-type", "application/xml"), headers=extra,
-        ))
+        urls.append(
+            local_server.add(
+                f"/{n}/{path.relative_to(root).as_posix()}",
+                content,
+                content_type=sent.get("content-type", "application/xml"),
+                headers=extra,
+            )
+        )
     warnings: list[tuple[str, str | None]] = []
 
     async def run() -> list[object]:
         async with Fetcher(FetchSettings(retries=0, backoff=0)) as http:
             ctx = FetchContext(
-                newsletter_title="T", language="en", timezone=ZoneInfo("UTC"),
-                now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), http=http,
+                newsletter_title="T",
+                language="en",
+                timezone=ZoneInfo("UTC"),
+                now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                http=http,
                 warn=lambda message, url=None: warnings.append((message, url)),
             )
             src = NewsSource(NewsSource.Options(feeds=urls), instance="corpus")

@@ -95,8 +95,10 @@ def test_fast_path_equals_feedparser_on_captured_feeds(shared_fixtures: Path) ->
     assert failures == []
     # Declining is fine, but only for a minority: the odd dialects and constructs.
     assert len(declined) < len(files) * 0.4, declined
-    print(f"\ncompared {len(compared)}, declined {len(declined)}, not feeds {len(not_feeds)} "
-          f"of {len(files)} files")
+    print(
+        f"\ncompared {len(compared)}, declined {len(declined)}, not feeds {len(not_feeds)} "
+        f"of {len(files)} files"
+    )
 
 
 def test_real_news_feeds_take_the_fast_path(shared_fixtures: Path) -> None:
@@ -114,33 +116,54 @@ def test_real_news_feeds_take_the_fast_path(shared_fixtures: Path) -> None:
 # Constructs real feeds mix, inserted at random into captured feeds: both paths must still agree
 # (several titles or summaries competing, relative links, text and Atom authors side by side).
 SNIPPETS = [
-    b"<title>Second &amp; title</title>", b'<title type="html">&lt;i&gt;H&lt;/i&gt;</title>',
-    b"<title></title>", b"<dc:title>DC title</dc:title>", b"<media:title>Media title</media:title>",
-    b"<description>&lt;p&gt;desc&lt;/p&gt;</description>", b"<description></description>",
+    b"<title>Second &amp; title</title>",
+    b'<title type="html">&lt;i&gt;H&lt;/i&gt;</title>',
+    b"<title></title>",
+    b"<dc:title>DC title</dc:title>",
+    b"<media:title>Media title</media:title>",
+    b"<description>&lt;p&gt;desc&lt;/p&gt;</description>",
+    b"<description></description>",
     b"<summary>plain &lt; summary</summary>",
     b'<summary type="html">&lt;b&gt;s&lt;/b&gt;</summary>',
-    b'<content type="html">&lt;p&gt;c&lt;/p&gt;</content>', b"<content>plain content</content>",
+    b'<content type="html">&lt;p&gt;c&lt;/p&gt;</content>',
+    b"<content>plain content</content>",
     b'<content:encoded><![CDATA[<p>enc <a href="rel/x">r</a></p>]]></content:encoded>',
-    b"<itunes:summary>itunes sum</itunes:summary>", b"<dc:description>dcd</dc:description>",
+    b"<itunes:summary>itunes sum</itunes:summary>",
+    b"<dc:description>dcd</dc:description>",
     b'<media:group><media:description>md</media:description><media:thumbnail url="t.jpg"/>'
     b"</media:group>",
-    b"<link>relative/link</link>", b'<link rel="alternate" type="text/html" href="alt"/>',
-    b'<link rel="alternate" href="http://a.example/x?y=1&amp;z=2"/>', b'<link href=""/>',
-    b'<link rel="enclosure" type="image/png" href="i.png"/>', b'<atom:link href="/abs"/>',
-    b"<guid>g-1</guid>", b'<guid isPermaLink="false">http://x.example/g</guid>',
-    b"<id>tag:x,2000:1</id>", b"<id>relative-id</id>", b'<link href="http://[::1"/>',
-    b"<pubDate>Mon, 02 Mar 2026 10:00:00 +0100</pubDate>", b"<pubDate>not a date</pubDate>",
-    b"<published>2026-03-02T10:00:00+01:00</published>", b"<updated>2026-03-03</updated>",
-    b"<dc:date>2026-03-04T00:00:00Z</dc:date>", b"<issued>2026-03-06</issued>",
-    b"<author>jo@example.com (Jo Kim)</author>", b"<author>noname@example.com</author>",
-    b"<author><name>Ann</name><email>a@x</email></author>", b"<dc:creator>Kim, Lee</dc:creator>",
-    b"<itunes:author>Pod</itunes:author>", b"<title>caf\xc3\x83\xc2\xa9 mojibake</title>",
-    b"<description>don&#x92;t</description>", b"<abstract>abs</abstract>",
+    b"<link>relative/link</link>",
+    b'<link rel="alternate" type="text/html" href="alt"/>',
+    b'<link rel="alternate" href="http://a.example/x?y=1&amp;z=2"/>',
+    b'<link href=""/>',
+    b'<link rel="enclosure" type="image/png" href="i.png"/>',
+    b'<atom:link href="/abs"/>',
+    b"<guid>g-1</guid>",
+    b'<guid isPermaLink="false">http://x.example/g</guid>',
+    b"<id>tag:x,2000:1</id>",
+    b"<id>relative-id</id>",
+    b'<link href="http://[::1"/>',
+    b"<pubDate>Mon, 02 Mar 2026 10:00:00 +0100</pubDate>",
+    b"<pubDate>not a date</pubDate>",
+    b"<published>2026-03-02T10:00:00+01:00</published>",
+    b"<updated>2026-03-03</updated>",
+    b"<dc:date>2026-03-04T00:00:00Z</dc:date>",
+    b"<issued>2026-03-06</issued>",
+    b"<author>jo@example.com (Jo Kim)</author>",
+    b"<author>noname@example.com</author>",
+    b"<author><name>Ann</name><email>a@x</email></author>",
+    b"<dc:creator>Kim, Lee</dc:creator>",
+    b"<itunes:author>Pod</itunes:author>",
+    b"<title>caf\xc3\x83\xc2\xa9 mojibake</title>",
+    b"<description>don&#x92;t</description>",
+    b"<abstract>abs</abstract>",
 ]
 NAMESPACES = {
-    b"media": b"http://search.yahoo.com/mrss/", b"dc": b"http://purl.org/dc/elements/1.1/",
+    b"media": b"http://search.yahoo.com/mrss/",
+    b"dc": b"http://purl.org/dc/elements/1.1/",
     b"content": b"http://purl.org/rss/1.0/modules/content/",
-    b"itunes": b"http://www.itunes.com/dtds/podcast-1.0.dtd", b"atom": b"http://www.w3.org/2005/Atom",
+    b"itunes": b"http://www.itunes.com/dtds/podcast-1.0.dtd",
+    b"atom": b"http://www.w3.org/2005/Atom",
 }
 
 
@@ -149,8 +172,11 @@ def with_namespaces(content: bytes) -> bytes:
     root = min(i for i in (content.find(b"<rss"), content.find(b"<feed")) if i != -1)
     end = content.index(b">", root)
     declared = content[root:end]
-    extra = b"".join(b' xmlns:%s="%s"' % (p, u) for p, u in NAMESPACES.items()
-                     if b"xmlns:" + p + b"=" not in declared)
+    extra = b"".join(
+        b' xmlns:%s="%s"' % (p, u)
+        for p, u in NAMESPACES.items()
+        if b"xmlns:" + p + b"=" not in declared
+    )
     return content[:end] + extra + content[end:]
 
 
@@ -158,9 +184,13 @@ def test_paths_agree_on_mutated_feeds(shared_fixtures: Path) -> None:
     import random
 
     rng = random.Random(7)
-    feeds = [p for p in captured_feeds(shared_fixtures) if "feed-corpus" not in p.parts
-             and p.stat().st_size < 30_000 and (b"<item>" in p.read_bytes()
-                                                  or b"<entry>" in p.read_bytes())]
+    feeds = [
+        p
+        for p in captured_feeds(shared_fixtures)
+        if "feed-corpus" not in p.parts
+        and p.stat().st_size < 30_000
+        and (b"<item>" in p.read_bytes() or b"<entry>" in p.read_bytes())
+    ]
     compared = 0
     for round_ in range(300):
         content = with_namespaces(feeds[round_ % len(feeds)].read_bytes())
@@ -197,8 +227,11 @@ def test_dates_agree_with_feedparser(shared_fixtures: Path) -> None:
 
 def test_fast_path_is_much_faster(shared_fixtures: Path) -> None:
     """A loose guard against regressions (benchmarks/bench_feeds.py measures properly)."""
-    content = (shared_fixtures / "reddit" /
-               "ai-weekly-radar_r-LocalLLaMA_top.rss_t-week_2026-07-13.atom.xml").read_bytes()
+    content = (
+        shared_fixtures
+        / "reddit"
+        / "ai-weekly-radar_r-LocalLLaMA_top.rss_t-week_2026-07-13.atom.xml"
+    ).read_bytes()
 
     def best(parser: str, rounds: int) -> float:
         times = []
@@ -214,8 +247,10 @@ def test_fast_path_is_much_faster(shared_fixtures: Path) -> None:
 # -- our own samples -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["korean_rss.xml", "korean_atom.xml", "entities.xml",
-                                  "no_dates.xml", "rss1.xml", "euc-kr.xml"])
+@pytest.mark.parametrize(
+    "name",
+    ["korean_rss.xml", "korean_atom.xml", "entities.xml", "no_dates.xml", "rss1.xml", "euc-kr.xml"],
+)
 def test_samples_parse_the_same_on_both_paths(name: str) -> None:
     fast = parse(name, parser="fast")
     assert fast.parser == "fast"
@@ -233,7 +268,7 @@ def test_korean_rss() -> None:
     assert first.link == "https://feeds.example.com/articles/2026/02/hbm4?ref=rss&page=1"
     # CDATA HTML kept as HTML, its relative link made absolute the same way.
     assert first.summary == (
-        '<p>삼성전자가 <b>HBM4</b> 양산을 시작했다. '
+        "<p>삼성전자가 <b>HBM4</b> 양산을 시작했다. "
         '<a href="https://feeds.example.com/companies/samsung">회사 정보</a></p>'
     )
     assert first.published == dt.datetime(2026, 2, 14, 0, 30, tzinfo=UTC)  # +0900
@@ -303,7 +338,11 @@ def test_rss_1_0() -> None:
     assert feed.parser == "fast"
     [entry] = feed.entries
     assert (entry.title, entry.link, entry.authors, entry.tags) == (
-        "An RSS 1.0 item", "https://rdf.example.org/a", ["Ada"], ["rdf"])
+        "An RSS 1.0 item",
+        "https://rdf.example.org/a",
+        ["Ada"],
+        ["rdf"],
+    )
     assert entry.published == dt.datetime(2026, 2, 10, 4, 0, tzinfo=UTC)  # dc:date
 
 
@@ -330,7 +369,10 @@ def test_json_feed() -> None:
     assert first.summary == '<p>Hello <a href="https://feeds.example.com/about">about</a></p>'
     assert first.published == dt.datetime(2026, 2, 14, 0, 0, tzinfo=UTC)
     assert (first.authors, first.tags, first.image) == (
-        ["홍길동"], ["json", "feed"], "https://json.example.com/1.png")
+        ["홍길동"],
+        ["json", "feed"],
+        "https://json.example.com/1.png",
+    )
     assert second.title == "" and second.summary == "A micro post without a title."
 
 
@@ -351,10 +393,14 @@ def test_broken_xml_falls_back_to_feedparser() -> None:
     [
         (b"", "empty"),
         (b"  \n\t ", "empty"),
-        ((DATA / "not_a_feed.html").read_bytes(),
-         "got an HTML page, not a feed (the page links to a feed: https://feeds.example.com/feed.xml)"),
-        (b'<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>',
-         "HTML page"),
+        (
+            (DATA / "not_a_feed.html").read_bytes(),
+            "got an HTML page, not a feed (the page links to a feed: https://feeds.example.com/feed.xml)",
+        ),
+        (
+            b'<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>',
+            "HTML page",
+        ),
         (b"<!-- a comment first --><HTML><body>hi</body></HTML>", "HTML page"),
         (b'{"data": [1, 2, 3]}', "got JSON, not a feed"),
         (b"[1, 2", "malformed JSON"),
@@ -362,8 +408,18 @@ def test_broken_xml_falls_back_to_feedparser() -> None:
         (b'<?xml version="1.0"?><urlset><url><loc>https://x</loc></url></urlset>', "not a feed"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "not a feed"),
     ],
-    ids=["empty", "blank", "html", "xhtml", "html-comment", "json", "bad-json", "text",
-         "sitemap", "binary"],
+    ids=[
+        "empty",
+        "blank",
+        "html",
+        "xhtml",
+        "html-comment",
+        "json",
+        "bad-json",
+        "text",
+        "sitemap",
+        "binary",
+    ],
 )
 def test_not_a_feed(content: bytes, reason: str) -> None:
     for parser in ("auto", "feedparser"):
@@ -378,17 +434,25 @@ def test_not_a_feed(content: bytes, reason: str) -> None:
 
 def test_doctype_entities_are_never_expanded() -> None:
     """A DOCTYPE sends the document to feedparser; entity tricks neither hang nor leak."""
-    laughs = b'<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">' + b"".join(
-        b'<!ENTITY %c "&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;">' % ((c,) + (c - 1,) * 10)
-        for c in range(ord("b"), ord("k"))
-    ) + b"]><rss version=\"2.0\"><channel><title>&j;</title><item><title>x</title>" \
+    laughs = (
+        b'<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
+        + b"".join(
+            b'<!ENTITY %c "&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;">' % ((c,) + (c - 1,) * 10)
+            for c in range(ord("b"), ord("k"))
+        )
+        + b']><rss version="2.0"><channel><title>&j;</title><item><title>x</title>'
         b"<link>https://x.example/</link></item></channel></rss>"
-    xxe = (b'<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><rss version="2.0">'
-           b"<channel><title>t</title><item><title>&xxe;</title>"
-           b"<link>https://x.example/</link></item></channel></rss>")
+    )
+    xxe = (
+        b'<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><rss version="2.0">'
+        b"<channel><title>t</title><item><title>&xxe;</title>"
+        b"<link>https://x.example/</link></item></channel></rss>"
+    )
     # libxml2 can read this parameter entity (forever) despite load_dtd=False.
-    endless = (b'<!DOCTYPE rss [<!ENTITY % p SYSTEM "file:///dev/zero"> %p;]>'
-               b'<rss version="2.0"><channel><title>t</title></channel></rss>')
+    endless = (
+        b'<!DOCTYPE rss [<!ENTITY % p SYSTEM "file:///dev/zero"> %p;]>'
+        b'<rss version="2.0"><channel><title>t</title></channel></rss>'
+    )
     for content in (laughs, xxe, endless):
         with pytest.raises(FastPathDeclined):
             parse_feed(content, url=BASE, parser="fast")
@@ -404,12 +468,16 @@ def test_doctype_entities_are_never_expanded() -> None:
 
 
 def test_unusual_dialects_are_left_to_feedparser() -> None:
-    atom03 = (b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old</title>'
-              b'<entry><title>E</title><link rel="alternate" href="https://x.example/e"/>'
-              b"<issued>2004-01-01T00:00:00Z</issued></entry></feed>")
-    xhtml = (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry>'
-             b'<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">A <b>b</b></div>'
-             b'</title><link href="https://x.example/e"/></entry></feed>')
+    atom03 = (
+        b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old</title>'
+        b'<entry><title>E</title><link rel="alternate" href="https://x.example/e"/>'
+        b"<issued>2004-01-01T00:00:00Z</issued></entry></feed>"
+    )
+    xhtml = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry>'
+        b'<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">A <b>b</b></div>'
+        b'</title><link href="https://x.example/e"/></entry></feed>'
+    )
     for content, why in ((atom03, "unusual root"), (xhtml, "xhtml")):
         with pytest.raises(FastPathDeclined, match=why):
             parse_feed(content, url=BASE, parser="fast")

@@ -155,8 +155,11 @@ def test_window_today_is_the_newsletters_day_not_utcs() -> None:
 def test_window_today_reads_dates_in_any_time_zone() -> None:
     # A feed that writes Seoul local time compares correctly with a UTC build clock.
     seoul_morning = dt.datetime(2026, 2, 15, 0, 10, tzinfo=SEOUL)
-    kept = apply(Window(Window.Options(since="today")), [item("early", published=seoul_morning)],
-                 context(timezone="Asia/Seoul"))
+    kept = apply(
+        Window(Window.Options(since="today")),
+        [item("early", published=seoul_morning)],
+        context(timezone="Asia/Seoul"),
+    )
     assert titles(kept) == ["early"]
 
 
@@ -174,8 +177,11 @@ def test_window_undated_items_are_kept_by_default_and_can_be_dropped() -> None:
 def test_window_future_dates_are_treated_as_now() -> None:
     far = item("year 2099", published=dt.datetime(2099, 1, 1, tzinfo=dt.UTC))
     soon = item("scheduled in 30 min", published=NOW + dt.timedelta(minutes=30))
-    kept = apply(Window(Window.Options(since="last-edition")), [far, soon],
-                 context(last_published=NOW - dt.timedelta(hours=1)))
+    kept = apply(
+        Window(Window.Options(since="last-edition")),
+        [far, soon],
+        context(last_published=NOW - dt.timedelta(hours=1)),
+    )
     assert titles(kept) == ["year 2099", "scheduled in 30 min"]
     # The broken date no longer puts the item at the top of "newest first" for decades...
     assert kept[0].published == NOW
@@ -210,7 +216,10 @@ def test_dedupe_http_https_and_www_are_one_page() -> None:
 
 
 def test_dedupe_same_link_counts_even_within_one_source() -> None:
-    items = [item("Post", "https://blog.example/p/1"), item("Post (updated)", "https://blog.example/p/1/")]
+    items = [
+        item("Post", "https://blog.example/p/1"),
+        item("Post (updated)", "https://blog.example/p/1/"),
+    ]
     assert titles(apply(Dedupe(), items)) == ["Post"]
 
 
@@ -256,8 +265,12 @@ def test_dedupe_keeps_similar_titles_from_one_source() -> None:
 
 def test_dedupe_does_not_merge_different_versions() -> None:
     # By similarity alone, short titles differing in one digit stay apart at 0.8 (0.69)...
-    assert jaccard(bigrams(normalize_title("GPT-5 released")),
-                   bigrams(normalize_title("GPT-4 released"))) < 0.8
+    assert (
+        jaccard(
+            bigrams(normalize_title("GPT-5 released")), bigrams(normalize_title("GPT-4 released"))
+        )
+        < 0.8
+    )
     # ...but long ones do not (0.9): a threshold high enough to separate those would stop
     # catching real rewordings. Differing numbers are therefore a rule of their own.
     long5 = "OpenAI says GPT-5 is now available to all ChatGPT users"
@@ -331,12 +344,24 @@ def test_dedupe_titles_of_only_emoji_or_punctuation_are_never_similar() -> None:
 
 
 def test_dedupe_merges_tags_and_metrics_into_the_first_item() -> None:
-    first = item("Llama 4 weights are out", source="hn", tags=["ai", "models"],
-                 metrics={"points": 120, "comments": 40})
-    other = item("Llama 4 weights are out!", source="reddit", tags=["AI", "open-source"],
-                 metrics={"points": 300, "upvote_ratio": 0.97})
-    same_link = item("Meta releases Llama 4", first.url + "?utm_campaign=x", source="news",
-                     metrics={"comments": 10})
+    first = item(
+        "Llama 4 weights are out",
+        source="hn",
+        tags=["ai", "models"],
+        metrics={"points": 120, "comments": 40},
+    )
+    other = item(
+        "Llama 4 weights are out!",
+        source="reddit",
+        tags=["AI", "open-source"],
+        metrics={"points": 300, "upvote_ratio": 0.97},
+    )
+    same_link = item(
+        "Meta releases Llama 4",
+        first.url + "?utm_campaign=x",
+        source="news",
+        metrics={"comments": 10},
+    )
     kept = apply(Dedupe(), [first, other, same_link])
     assert len(kept) == 1
     merged = kept[0]
@@ -361,7 +386,9 @@ def test_dedupe_keeps_input_order_and_the_first_item_of_each_story() -> None:
     ]
     kept = apply(Dedupe(), items)
     assert [(i.title, i.source) for i in kept] == [
-        ("Story one", "a"), ("Story two", "a"), ("Story three", "c"),
+        ("Story one", "a"),
+        ("Story two", "a"),
+        ("Story three", "c"),
     ]
 
 
@@ -389,8 +416,11 @@ def test_title_similarity_join_is_exact() -> None:
     token_sets = [bigrams(normalize_title(t)) for t in titles_]
     for threshold in (0.3, 0.5, 0.7, 0.8, 0.9, 1.0):
         expected = {
-            a: [b for b in range(len(token_sets))
-                if b != a and jaccard(token_sets[a], token_sets[b]) >= threshold - 1e-9]
+            a: [
+                b
+                for b in range(len(token_sets))
+                if b != a and jaccard(token_sets[a], token_sets[b]) >= threshold - 1e-9
+            ]
             for a in range(len(token_sets))
         }
         found = similar_pairs(token_sets, threshold)
@@ -402,8 +432,11 @@ def test_dedupe_10000_items_is_fast() -> None:
     rng = random.Random(1)
     words = "model chip release open agent 모델 공개 반도체 출하 투자 보안 클라우드".split()
     items = [
-        item(" ".join(rng.choices(words, k=6)) + f" {rng.randint(0, 10**6)}",
-             f"https://example.com/{n}", source=f"s{n % 7}")
+        item(
+            " ".join(rng.choices(words, k=6)) + f" {rng.randint(0, 10**6)}",
+            f"https://example.com/{n}",
+            source=f"s{n % 7}",
+        )
         for n in range(10_000)
     ]
     start = time.perf_counter()
@@ -424,7 +457,10 @@ def test_keywords_include_in_english_and_korean() -> None:
     ]
     flt = Keywords(Keywords.Options(include=["llm", "반도체", "semiconductor"]))
     assert titles(apply(flt, items)) == [
-        "New LLM benchmark", "삼성전자 반도체 실적 발표", "Weather today", "Gardening tips",
+        "New LLM benchmark",
+        "삼성전자 반도체 실적 발표",
+        "Weather today",
+        "Gardening tips",
     ]
 
 
@@ -602,12 +638,21 @@ def test_filters_chain_like_a_build(state: State) -> None:
 def test_dedupe_two_feeds_of_one_source_are_independent_origins() -> None:
     """A `news` source reading two Korean sites: the same story from both is one item, while
     one feed listing two near-identical titles keeps both."""
-    a = item("삼성전자, HBM4 샘플 출하 개시…AI 메모리 경쟁", "https://a.example/1",
-             extra={"feed": "https://a.example/rss"})
-    b = item("삼성전자, HBM4 샘플 출하 개시...AI 메모리 경쟁", "https://b.example/9",
-             extra={"feed": "https://b.example/rss"})
-    c = item("삼성전자, HBM4 샘플 출하 개시…AI 메모리 경쟁!", "https://a.example/2",
-             extra={"feed": "https://a.example/rss"})
+    a = item(
+        "삼성전자, HBM4 샘플 출하 개시…AI 메모리 경쟁",
+        "https://a.example/1",
+        extra={"feed": "https://a.example/rss"},
+    )
+    b = item(
+        "삼성전자, HBM4 샘플 출하 개시...AI 메모리 경쟁",
+        "https://b.example/9",
+        extra={"feed": "https://b.example/rss"},
+    )
+    c = item(
+        "삼성전자, HBM4 샘플 출하 개시…AI 메모리 경쟁!",
+        "https://a.example/2",
+        extra={"feed": "https://a.example/rss"},
+    )
     kept = apply(Dedupe(), [a, b, c])
     assert [i.url for i in kept] == ["https://a.example/1", "https://a.example/2"]
     assert kept[0].extra["duplicates"] == [{"source": "news", "url": "https://b.example/9"}]

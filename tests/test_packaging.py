@@ -48,13 +48,23 @@ def test_install_exposes_plugins_and_themes(tmp_path: Path, editable: bool) -> N
     # An exact editable install needs its import hook's runtime package (normally a dependency).
     target = ["editables", "-e", str(ROOT)] if editable else [str(ROOT)]
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-deps",
-         "--disable-pip-version-check", *target],
-        check=True, cwd=tmp_path,
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--disable-pip-version-check",
+            *target,
+        ],
+        check=True,
+        cwd=tmp_path,
     )
     # Run from an unrelated folder so the checkout itself is not on sys.path.
-    result = subprocess.run([str(python), "-c", PROBE], check=True, capture_output=True,
-                            text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [str(python), "-c", PROBE], check=True, capture_output=True, text=True, cwd=tmp_path
+    )
     found = json.loads(result.stdout)
     plugins, themes = _expected_entry_points()
     assert set(found["plugins"]) == plugins and all(found["plugins"].values()), found
@@ -72,7 +82,10 @@ def test_core_never_imports_a_plugin_by_name() -> None:
 
 
 def test_importing_newsroom_does_not_import_plugins() -> None:
-    code = ("import sys, newsroom; "
-            "print([m for m in sys.modules if m.startswith('newsroom_') or m in ('feedparser','selectolax')])")
+    code = (
+        "import sys, newsroom; "
+        "print([m for m in sys.modules"
+        " if m.startswith('newsroom_') or m in ('feedparser', 'selectolax')])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

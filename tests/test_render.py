@@ -19,7 +19,7 @@ from newsroom_renderers.plaintext import display_width, wrap
 from newsroom_renderers.render_email import compile_mjml
 from newsroom_renderers.strings import load_strings
 
-from newsroom import BuildError, Edition, Item, Source, hookimpl
+from newsroom import Edition, Item, Source, hookimpl
 from newsroom.config import Config, load_config
 from newsroom.manager import Plugins, load_plugins
 from newsroom.model import load_edition
@@ -60,8 +60,13 @@ def plugins() -> Plugins:
 
 
 def write_config(
-    root: Path, plugins: Plugins, *, language: str = "ko", base_url: str = "",
-    theme: str = "default", extra: str = "",
+    root: Path,
+    plugins: Plugins,
+    *,
+    language: str = "ko",
+    base_url: str = "",
+    theme: str = "default",
+    extra: str = "",
 ) -> Config:
     root.mkdir(parents=True, exist_ok=True)
     title = "AI 브리핑" if language == "ko" else "AI Briefing"
@@ -94,7 +99,7 @@ HOSTILE_SUMMARY = (
 def hostile_item() -> Item:
     return Item(
         url="https://example.com/q-and-a?a=1&b=2",
-        title='Q&A *별표* [괄호](x) # {{ site.title }} <b>태그</b>\x07',
+        title="Q&A *별표* [괄호](x) # {{ site.title }} <b>태그</b>\x07",
         summary=HOSTILE_SUMMARY + "<p>제어 문자\x1b[31m 끝</p>",
         # A lone surrogate (from a broken "\\ud800" escape in JSON) cannot be encoded.
         authors=["김\ud800하늘"],
@@ -182,7 +187,7 @@ def test_email_has_no_active_content_even_from_hostile_summaries(korean) -> None
         if isinstance(element.tag, str):
             assert not [a for a in element.attrib if a.lower().startswith("on")], element.tag
     # The hostile title is shown as text, its markup gone.
-    assert 'Q&A *별표* [괄호](x) # {{ site.title }} 태그' in doc.text_content()
+    assert "Q&A *별표* [괄호](x) # {{ site.title }} 태그" in doc.text_content()
     assert "https://ok.example/" in {a.get("href") for a in doc.iter("a")}
 
 
@@ -198,7 +203,7 @@ def test_mjml_and_css_inlining_leave_every_placeholder_alone() -> None:
 
     links = "".join(f'<a href="{p}">{p}</a> ' for p in PLACEHOLDERS.values())
     html = compile_mjml(
-        "<mjml><mj-head><mj-style inline=\"inline\">a { color: red; }</mj-style></mj-head>"
+        '<mjml><mj-head><mj-style inline="inline">a { color: red; }</mj-style></mj-head>'
         f"<mj-body><mj-section><mj-column><mj-text>{links}</mj-text></mj-column></mj-section>"
         "</mj-body></mjml>"
     )
@@ -356,8 +361,13 @@ def test_feed_and_canonical_links_are_absolute_under_a_base_url_with_a_path(
 def test_archive_collects_earlier_editions_newest_first(plugins: Plugins, tmp_path: Path) -> None:
     config = write_config(tmp_path, plugins)
     # (Without the hostile item: Edition.save cannot write its lone surrogate.)
-    older = korean_edition(id="2026-02-13", date="2026-02-13", title="AI 브리핑 · 2월 13일",
-                           generated_at="2026-02-12T21:00:00+00:00", hostile=False)
+    older = korean_edition(
+        id="2026-02-13",
+        date="2026-02-13",
+        title="AI 브리핑 · 2월 13일",
+        generated_at="2026-02-12T21:00:00+00:00",
+        hostile=False,
+    )
     folder = config.output_dir / "editions" / older.id
     folder.mkdir(parents=True)
     older.save(folder / "edition.json")
@@ -375,7 +385,8 @@ def test_archive_collects_earlier_editions_newest_first(plugins: Plugins, tmp_pa
     assert links == [f"editions/{current.id}/index.html", f"editions/{older.id}/index.html"]
     feed = etree.parse(str(files["feed.xml"])).getroot()
     assert [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")] == [
-        current.title, older.title,
+        current.title,
+        older.title,
     ]
     # Re-rendering the older edition does not make it the front page.
     run(config, plugins, older)

@@ -31,14 +31,24 @@ def test_clean_text_strips_markup_and_entities() -> None:
 
 def test_edition_sanitized_and_unsafe_links_dropped() -> None:
     items = [
-        Item(url="https://ok.example/1", title="<i>Title</i>", summary=HOSTILE,
-             image="javascript:alert(1)", links={"pdf": "data:text/html,x", "code": "/code"}),
+        Item(
+            url="https://ok.example/1",
+            title="<i>Title</i>",
+            summary=HOSTILE,
+            image="javascript:alert(1)",
+            links={"pdf": "data:text/html,x", "code": "/code"},
+        ),
         Item(url="javascript:alert(1)", title="bad link"),
     ]
-    ed = Edition(id="e", date=dt.date(2026, 2, 14), title="<b>t</b>",
-                 newsletter=Newsletter(title="n", base_url="javascript:x"),
-                 generated_at=dt.datetime.now(dt.UTC), insight="<script>x</script><p>ok</p>",
-                 sections=[Section(id="s", title="S", items=items)])
+    ed = Edition(
+        id="e",
+        date=dt.date(2026, 2, 14),
+        title="<b>t</b>",
+        newsletter=Newsletter(title="n", base_url="javascript:x"),
+        generated_at=dt.datetime.now(dt.UTC),
+        insight="<script>x</script><p>ok</p>",
+        sections=[Section(id="s", title="S", items=items)],
+    )
     clean = sanitize_edition(ed)
     (item,) = clean.sections[0].items
     assert item.title == "Title"
@@ -52,13 +62,30 @@ def test_edition_sanitized_and_unsafe_links_dropped() -> None:
 def test_round_trip_through_json_is_lossless_and_resanitized(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from newsroom.model import load_edition
 
-    ed = Edition(id="2026-02-14", date=dt.date(2026, 2, 14), title="AI 브리핑",
-                 newsletter=Newsletter(title="AI 브리핑", language="ko", timezone="Asia/Seoul"),
-                 generated_at=dt.datetime(2026, 2, 14, 6, tzinfo=dt.UTC),
-                 sections=[Section(id="s", title="📄 논문", items=[Item(
-                     url="https://arxiv.org/abs/2602.12205", title="DeepGen 1.0", kind="paper",
-                     published=dt.datetime(2026, 2, 13, 9, tzinfo=dt.UTC), authors=["김", "Lee"],
-                     metrics={"stars": 13000}, extra={"arxiv_id": "2602.12205"})])])
+    ed = Edition(
+        id="2026-02-14",
+        date=dt.date(2026, 2, 14),
+        title="AI 브리핑",
+        newsletter=Newsletter(title="AI 브리핑", language="ko", timezone="Asia/Seoul"),
+        generated_at=dt.datetime(2026, 2, 14, 6, tzinfo=dt.UTC),
+        sections=[
+            Section(
+                id="s",
+                title="📄 논문",
+                items=[
+                    Item(
+                        url="https://arxiv.org/abs/2602.12205",
+                        title="DeepGen 1.0",
+                        kind="paper",
+                        published=dt.datetime(2026, 2, 13, 9, tzinfo=dt.UTC),
+                        authors=["김", "Lee"],
+                        metrics={"stars": 13000},
+                        extra={"arxiv_id": "2602.12205"},
+                    )
+                ],
+            )
+        ],
+    )
     ed = sanitize_edition(ed)
     path = tmp_path / "edition.json"
     ed.save(path)
@@ -66,7 +93,9 @@ def test_round_trip_through_json_is_lossless_and_resanitized(tmp_path) -> None: 
     again = load_edition(path)
     assert again == ed
     # A tampered file is cleaned on the way in.
-    path.write_text(path.read_text("utf-8").replace("DeepGen 1.0", "<script>x</script>DeepGen"), "utf-8")
+    path.write_text(
+        path.read_text("utf-8").replace("DeepGen 1.0", "<script>x</script>DeepGen"), "utf-8"
+    )
     assert load_edition(path).items[0].title == "DeepGen"
 
 

@@ -28,8 +28,7 @@ EMPTY_FEED = "api-2026/id_0000.0000_s0_m100_8b51d9633a68.body.xml"
 
 def source(server: LocalServer, **options: object) -> ArxivSource:
     options = {"categories": ["cs.AI"], "base_url": server.url, "delay": 0, **options}
-    return ArxivSource(ArxivSource.Options(**options),
-                       instance="papers")
+    return ArxivSource(ArxivSource.Options(**options), instance="papers")
 
 
 def fetch(src: ArxivSource, times: int = 1) -> tuple[list[Item], list[str]]:
@@ -39,8 +38,12 @@ def fetch(src: ArxivSource, times: int = 1) -> tuple[list[Item], list[str]]:
     async def run() -> list[Item]:
         async with Fetcher(FetchSettings(retries=0, backoff=0)) as http:
             ctx = FetchContext(
-                newsletter_title="Test", language="en", timezone=ZoneInfo("UTC"), now=NOW,
-                http=http, warn=lambda message, url=None: warnings.append(message),
+                newsletter_title="Test",
+                language="en",
+                timezone=ZoneInfo("UTC"),
+                now=NOW,
+                http=http,
+                warn=lambda message, url=None: warnings.append(message),
             )
             items: list[Item] = []
             for _ in range(times):
@@ -142,8 +145,10 @@ def test_sample_entries_become_papers(local_server: LocalServer) -> None:
 
     # A revision keeps the versionless URL (and so its id) but links the PDF it describes.
     assert revised.url == "https://arxiv.org/abs/2602.09876"
-    assert revised.links == {"pdf": "https://arxiv.org/pdf/2602.09876v2",
-                             "doi": "https://doi.org/10.1000/agents.2026"}
+    assert revised.links == {
+        "pdf": "https://arxiv.org/pdf/2602.09876v2",
+        "doi": "https://doi.org/10.1000/agents.2026",
+    }
     assert revised.extra["comment"] == "12 pages, 4 figures"
     assert revised.extra["journal_ref"] == "Proc. of Imaginary Conf. 2026"
 
@@ -188,12 +193,16 @@ def test_legacy_2016_format_is_unwrapped(local_server: LocalServer, arxiv_dir: P
     assert paper.title == (
         "Quantum Criticality for Extended Nodes on a Bethe Lattice in the Large Connectivity Limit"
     )
-    assert paper.summary.startswith("<p>Theoretical description of anisotropic systems, such as "
-                                    "layered superconductors and coupled spin chains,")
+    assert paper.summary.startswith(
+        "<p>Theoretical description of anisotropic systems, such as "
+        "layered superconductors and coupled spin chains,"
+    )
     assert "\n" not in paper.summary and "  " not in paper.summary
     assert paper.url == "https://arxiv.org/abs/1111.2011"
-    assert paper.links == {"pdf": "https://arxiv.org/pdf/1111.2011v2",
-                           "doi": "https://dx.doi.org/10.1103/PhysRevB.85.115117"}
+    assert paper.links == {
+        "pdf": "https://arxiv.org/pdf/1111.2011v2",
+        "doi": "https://dx.doi.org/10.1103/PhysRevB.85.115117",
+    }
     assert paper.authors == ["James M. Murray", "Adrian Del Maestro", "Zlatko Tesanovic"]
     assert paper.tags == ["cond-mat.str-el", "cond-mat.stat-mech"]
     assert paper.extra["primary_category"] == "cond-mat.str-el"
@@ -213,9 +222,16 @@ def test_legacy_2016_search_result(local_server: LocalServer, arxiv_dir: Path) -
 
 def test_xml_entities_are_not_expanded(local_server: LocalServer) -> None:
     # An answer that tries to read a local file through an external entity (XXE).
-    evil = (DATA / "query_3_entries.xml").read_text().replace(
-        "<feed ", '<!DOCTYPE feed [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>\n<feed ', 1,
-    ).replace("Ada Lovelace", "&xxe;")
+    evil = (
+        (DATA / "query_3_entries.xml")
+        .read_text()
+        .replace(
+            "<feed ",
+            '<!DOCTYPE feed [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>\n<feed ',
+            1,
+        )
+        .replace("Ada Lovelace", "&xxe;")
+    )
     local_server.add("/api/query", evil)
     items, _ = fetch(source(local_server))
     assert items[0].authors == ["Alan Turing"]  # the entity stayed an empty reference
@@ -247,8 +263,11 @@ def test_server_error_is_a_source_error(local_server: LocalServer) -> None:
 
 
 def test_html_instead_of_atom_is_a_source_error(local_server: LocalServer) -> None:
-    local_server.add("/api/query", "<!DOCTYPE html><html><body><p>Maintenance<br></body></html>",
-                     content_type="text/html")
+    local_server.add(
+        "/api/query",
+        "<!DOCTYPE html><html><body><p>Maintenance<br></body></html>",
+        content_type="text/html",
+    )
     with pytest.raises(SourceError, match="Atom"):
         fetch(source(local_server))
 
@@ -260,8 +279,11 @@ def test_other_xml_is_a_source_error(local_server: LocalServer) -> None:
 
 
 def test_entries_without_id_are_skipped_with_a_warning(local_server: LocalServer) -> None:
-    body = (DATA / "query_3_entries.xml").read_text().replace(
-        "<id>http://arxiv.org/abs/cs/0112017v1</id>", "", 1)
+    body = (
+        (DATA / "query_3_entries.xml")
+        .read_text()
+        .replace("<id>http://arxiv.org/abs/cs/0112017v1</id>", "", 1)
+    )
     local_server.add("/api/query", body)
     items, warnings = fetch(source(local_server))
     assert len(items) == 2

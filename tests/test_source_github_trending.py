@@ -30,8 +30,9 @@ def source(server: LocalServer, **options: object) -> GitHubTrendingSource:
 def fetch(src: GitHubTrendingSource) -> list[Item]:
     async def run() -> list[Item]:
         async with Fetcher(FetchSettings(retries=0, backoff=0)) as http:
-            ctx = FetchContext(newsletter_title="Test", language="en",
-                               timezone=ZoneInfo("UTC"), now=NOW, http=http)
+            ctx = FetchContext(
+                newsletter_title="Test", language="en", timezone=ZoneInfo("UTC"), now=NOW, http=http
+            )
             return await src.fetch(ctx)
 
     return asyncio.run(run())
@@ -72,8 +73,14 @@ def test_language_period_and_spoken_language(local_server: LocalServer) -> None:
     assert {i.extra["since"] for i in items} == {"weekly"}
 
 
-@pytest.mark.parametrize(("language", "path"), [("c++", "/trending/c++"), ("c#", "/trending/c%23"),
-                                                ("jupyter-notebook", "/trending/jupyter-notebook")])
+@pytest.mark.parametrize(
+    ("language", "path"),
+    [
+        ("c++", "/trending/c++"),
+        ("c#", "/trending/c%23"),
+        ("jupyter-notebook", "/trending/jupyter-notebook"),
+    ],
+)
 def test_language_is_a_path_segment(local_server: LocalServer, language: str, path: str) -> None:
     serve(local_server, path, DATA / "trending_minimal.html")
     fetch(source(local_server, language=language))
@@ -105,9 +112,16 @@ def test_sample_page(local_server: LocalServer) -> None:
     assert full.tags == ["C++"]
     assert (full.kind, full.publisher, full.authors) == ("repository", "GitHub", ["example-org"])
     assert full.extra == {
-        "repo": "example-org/fast-thing", "since": "weekly", "rank": 1,
-        "built_by": [{"login": "alice", "url": "https://github.com/alice",
-                      "avatar": "https://avatars.githubusercontent.com/u/1?s=40&v=4"}],
+        "repo": "example-org/fast-thing",
+        "since": "weekly",
+        "rank": 1,
+        "built_by": [
+            {
+                "login": "alice",
+                "url": "https://github.com/alice",
+                "avatar": "https://avatars.githubusercontent.com/u/1?s=40&v=4",
+            }
+        ],
     }
 
     assert bare.title == "someone/bare"
@@ -124,19 +138,40 @@ def test_links_follow_site_url(local_server: LocalServer) -> None:
 
 # Every markup era: (file, repositories, first repository, its stars, forks, period stars, language)
 ERAS = [
-    ("go-trending_2019-05_trending_legacy_repo-list.html", 25,
-     "microsoft/Terminal", 33074, 2914, 1573, "C++"),
+    (
+        "go-trending_2019-05_trending_legacy_repo-list.html",
+        25,
+        "microsoft/Terminal",
+        33074,
+        2914,
+        1573,
+        "C++",
+    ),
     ("go-trending_2022-04_trending.html", 25, "BoomingTech/Pilot", 1553, 534, 190, "C++"),
     ("go-trending_2023-05_trending.html", 25, "smol-ai/developer", 5096, 277, 1582, "Python"),
-    ("idealode_2026-09_trending_since-daily_2-articles_ABRIDGED.html", 2,
-     "mattpocock/skills", 248641, 21055, 1601, "Shell"),
+    (
+        "idealode_2026-09_trending_since-daily_2-articles_ABRIDGED.html",
+        2,
+        "mattpocock/skills",
+        248641,
+        21055,
+        1601,
+        "Shell",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("file", "count", "name", "stars", "forks", "period", "language"), ERAS)
 def test_every_markup_era(
-    local_server: LocalServer, trending: Path,
-    file: str, count: int, name: str, stars: int, forks: int, period: int, language: str,
+    local_server: LocalServer,
+    trending: Path,
+    file: str,
+    count: int,
+    name: str,
+    stars: int,
+    forks: int,
+    period: int,
+    language: str,
 ) -> None:
     serve(local_server, "/trending", trending / file)
     items = fetch(source(local_server))
@@ -160,8 +195,15 @@ def test_2026_markup_second_row(local_server: LocalServer, trending: Path) -> No
     assert second.tags == ["JavaScript"]
 
 
-@pytest.mark.parametrize(("number", "path"), [(1, "/trending/typescript"), (2, "/trending/v"),
-                                              (3, "/trending/jupyter-notebook"), (4, "/trending")])
+@pytest.mark.parametrize(
+    ("number", "path"),
+    [
+        (1, "/trending/typescript"),
+        (2, "/trending/v"),
+        (3, "/trending/jupyter-notebook"),
+        (4, "/trending"),
+    ],
+)
 def test_matches_expected_output(
     local_server: LocalServer, trending: Path, number: int, path: str
 ) -> None:
@@ -177,8 +219,11 @@ def test_matches_expected_output(
         assert item.extra["rank"] == want["rank"]
         assert item.title == f"{want['username']}/{want['repositoryName']}"
         assert item.url == want["url"]
-        counts = {"stars": want["totalStars"], "forks": want["forks"],
-                  "stars_period": want["starsSince"]}
+        counts = {
+            "stars": want["totalStars"],
+            "forks": want["forks"],
+            "stars_period": want["starsSince"],
+        }
         # A count the page does not show (a brand-new repository) is left out, not zero.
         assert item.metrics == {k: v for k, v in counts.items() if v is not None}
         assert item.tags == ([want["language"]] if want["language"] else [])
@@ -203,9 +248,7 @@ def test_description_keeps_the_pages_spacing(local_server: LocalServer, trending
 
 
 @pytest.mark.parametrize("page", ["error_page.html", None])
-def test_page_without_repositories_is_an_error(
-    local_server: LocalServer, page: str | None
-) -> None:
+def test_page_without_repositories_is_an_error(local_server: LocalServer, page: str | None) -> None:
     if page:
         serve(local_server, "/trending", DATA / page)
     else:

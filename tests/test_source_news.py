@@ -40,8 +40,12 @@ def fetch(src: NewsSource, **settings: object) -> tuple[list[Item], Warnings]:
     async def run() -> list[Item]:
         async with Fetcher(FetchSettings(retries=0, backoff=0, **settings)) as http:  # type: ignore[arg-type]
             ctx = FetchContext(
-                newsletter_title="Test", language="ko", timezone=ZoneInfo("UTC"), now=NOW,
-                http=http, warn=lambda message, url=None: warnings.append((message, url)),
+                newsletter_title="Test",
+                language="ko",
+                timezone=ZoneInfo("UTC"),
+                now=NOW,
+                http=http,
+                warn=lambda message, url=None: warnings.append((message, url)),
             )
             return await src.fetch(ctx)
 
@@ -55,8 +59,9 @@ def serve(server: LocalServer, name: str, path: str | None = None, **kwargs: obj
 def oracle(content: bytes) -> list[tuple[str, str]]:
     """(title, link) of each entry as feedparser sees it, for entries that have both."""
     entries = feedparser.parse(io.BytesIO(content)).entries
-    return [(" ".join(e.title.split()), e.link)
-            for e in entries if e.get("title") and e.get("link")]
+    return [
+        (" ".join(e.title.split()), e.link) for e in entries if e.get("title") and e.get("link")
+    ]
 
 
 # -- our samples -----------------------------------------------------------------------------
@@ -97,10 +102,13 @@ def test_korean_rss_and_atom(local_server: LocalServer) -> None:
 def test_feed_names_kinds_and_limits(local_server: LocalServer) -> None:
     rss = serve(local_server, "korean_rss.xml")
     atom = serve(local_server, "korean_atom.xml")
-    items, _ = fetch(source({"url": rss, "name": "예제 뉴스", "kind": "discussion"}, atom,
-                            max_items_per_feed=1))
+    items, _ = fetch(
+        source({"url": rss, "name": "예제 뉴스", "kind": "discussion"}, atom, max_items_per_feed=1)
+    )
     assert [(i.publisher, i.kind) for i in items] == [
-        ("예제 뉴스", "discussion"), ("개발 블로그 기술", "article")]
+        ("예제 뉴스", "discussion"),
+        ("개발 블로그 기술", "article"),
+    ]
 
     items, _ = fetch(source(rss, atom, kind="discussion", publisher="Override"))
     assert {(i.publisher, i.kind) for i in items} == {("Override", "discussion")}
@@ -116,7 +124,10 @@ def test_rdf_json_and_euc_kr_feeds(local_server: LocalServer) -> None:
     urls = [serve(local_server, name) for name in ("rss1.xml", "feed.json", "euc-kr.xml")]
     items, warnings = fetch(source(*urls))
     assert [i.title for i in items] == [
-        "An RSS 1.0 item", "첫 번째 글", "한글 제목이 깨지지 않아야 한다"]
+        "An RSS 1.0 item",
+        "첫 번째 글",
+        "한글 제목이 깨지지 않아야 한다",
+    ]
     assert items[1].publisher == "JSON 피드"
     # The JSON Feed's second item has no title.
     assert warnings == [(f"feed {urls[1]}: skipped 1 entry without a link or title", urls[1])]
@@ -128,8 +139,9 @@ def test_conditional_get_reuses_the_cached_feed(local_server: LocalServer, tmp_p
 
     async def twice() -> list[list[Item]]:
         async with Fetcher(FetchSettings(retries=0, backoff=0), cache_dir=tmp_path) as http:
-            ctx = FetchContext(newsletter_title="T", language="ko", timezone=ZoneInfo("UTC"),
-                               now=NOW, http=http)
+            ctx = FetchContext(
+                newsletter_title="T", language="ko", timezone=ZoneInfo("UTC"), now=NOW, http=http
+            )
             return [await src.fetch(ctx), await src.fetch(ctx)]
 
     first, second = asyncio.run(twice())
@@ -142,8 +154,12 @@ def test_conditional_get_reuses_the_cached_feed(local_server: LocalServer, tmp_p
 
 @pytest.mark.parametrize(
     ("path", "kind"),
-    [(REDDIT, "discussion"), ("reddit/feed-rs_atom_mediarss_reddit_1.xml", "discussion"),
-     (HN, "discussion"), (PRODUCTHUNT, "article")],
+    [
+        (REDDIT, "discussion"),
+        ("reddit/feed-rs_atom_mediarss_reddit_1.xml", "discussion"),
+        (HN, "discussion"),
+        (PRODUCTHUNT, "article"),
+    ],
     ids=["reddit-top", "reddit-homelab", "hackernews", "producthunt"],
 )
 def test_captured_feeds_match_feedparser(
@@ -164,8 +180,9 @@ def test_reddit_and_hacker_news_details(local_server: LocalServer, shared_fixtur
     items, _ = fetch(source(reddit, hn, kind="discussion"))
     post = items[0]
     assert post.title == "So... anyone copped one of these?"
-    assert post.url == ("https://www.reddit.com/r/LocalLLaMA/comments/1up9x38/"
-                        "so_anyone_copped_one_of_these/")
+    assert post.url == (
+        "https://www.reddit.com/r/LocalLLaMA/comments/1up9x38/so_anyone_copped_one_of_these/"
+    )
     assert post.publisher == "top scoring links : LocalLLaMA"
     assert post.authors == ["/u/entsnack"] and post.tags == ["LocalLLaMA"]
     assert post.image and post.image.startswith("https://preview.redd.it/1lvhb6ciaobh1.jpeg")
@@ -199,6 +216,7 @@ def test_news_fixtures_over_http(local_server: LocalServer, shared_fixtures: Pat
 
 # -- failures --------------------------------------------------------------------------------
 
+
 @functools.cache
 def gzip_bomb() -> bytes:
     """50 MB of spaces, compressed to about 50 KB."""
@@ -218,8 +236,7 @@ def _html_page(server: LocalServer) -> str:
 
 
 def _not_xml(server: LocalServer) -> str:
-    return server.add("/bad", b"Rate limited, try again in 5 minutes.",
-                      content_type="text/plain")
+    return server.add("/bad", b"Rate limited, try again in 5 minutes.", content_type="text/plain")
 
 
 def _gzip_bomb(server: LocalServer) -> str:
@@ -232,9 +249,14 @@ def _huge(server: LocalServer) -> str:
 
 @pytest.mark.parametrize(
     ("make", "reason"),
-    [(_fail_500, "HTTP 500 Internal Server Error"), (_fail_404, "HTTP 404 Not Found"),
-     (_html_page, "got an HTML page, not a feed"), (_not_xml, "not a feed"),
-     (_gzip_bomb, "larger than 10 MB (after decompression)"), (_huge, "larger than 10 MB")],
+    [
+        (_fail_500, "HTTP 500 Internal Server Error"),
+        (_fail_404, "HTTP 404 Not Found"),
+        (_html_page, "got an HTML page, not a feed"),
+        (_not_xml, "not a feed"),
+        (_gzip_bomb, "larger than 10 MB (after decompression)"),
+        (_huge, "larger than 10 MB"),
+    ],
     ids=["500", "404", "html", "not-xml", "gzip-bomb", "50MB"],
 )
 def test_a_failing_feed_is_one_warning(
@@ -268,8 +290,11 @@ def test_truncated_feed_still_gives_its_entries(local_server: LocalServer) -> No
 
 
 def test_every_feed_failing_is_a_source_error(local_server: LocalServer) -> None:
-    bad = [_fail_500(local_server), _fail_404(local_server),
-           local_server.add("/page", b"<html><body>hi</body></html>", content_type="text/html")]
+    bad = [
+        _fail_500(local_server),
+        _fail_404(local_server),
+        local_server.add("/page", b"<html><body>hi</body></html>", content_type="text/html"),
+    ]
     with pytest.raises(SourceError) as caught:
         fetch(source(*bad))
     message = caught.value.message
@@ -298,8 +323,9 @@ def test_unreachable_host(local_server: LocalServer) -> None:
 
 
 def test_feeds_are_fetched_concurrently(local_server: LocalServer) -> None:
-    urls = [local_server.add_file(f"/slow{n}.rss", DATA / "no_dates.xml", delay=0.5)
-            for n in range(6)]
+    urls = [
+        local_server.add_file(f"/slow{n}.rss", DATA / "no_dates.xml", delay=0.5) for n in range(6)
+    ]
     start = time.perf_counter()
     items, _ = fetch(source(*urls))
     assert len(items) == 12
@@ -310,14 +336,24 @@ def test_feeds_are_fetched_concurrently(local_server: LocalServer) -> None:
 
 
 def test_options() -> None:
-    opts = NewsSource.Options(feeds=["https://a.example/feed", {"url": "https://b.example/rss",
-                                                               "name": "B", "kind": "discussion"}])
+    opts = NewsSource.Options(
+        feeds=[
+            "https://a.example/feed",
+            {"url": "https://b.example/rss", "name": "B", "kind": "discussion"},
+        ]
+    )
     assert [(f.url, f.name, f.kind) for f in opts.feeds] == [
-        ("https://a.example/feed", None, None), ("https://b.example/rss", "B", "discussion")]
+        ("https://a.example/feed", None, None),
+        ("https://b.example/rss", "B", "discussion"),
+    ]
     assert (opts.kind, opts.max_items_per_feed, opts.publisher) == ("article", 50, None)
-    for bad in ({"feeds": []}, {"feeds": ["ftp://x.example/feed"]}, {"feeds": ["not a url"]},
-                {"feeds": [{"url": "https://x.example", "colour": "red"}]},
-                {"feeds": ["https://x.example"], "max_items_per_feed": 0}):
+    for bad in (
+        {"feeds": []},
+        {"feeds": ["ftp://x.example/feed"]},
+        {"feeds": ["not a url"]},
+        {"feeds": [{"url": "https://x.example", "colour": "red"}]},
+        {"feeds": ["https://x.example"], "max_items_per_feed": 0},
+    ):
         with pytest.raises(ValidationError):
             NewsSource.Options(**bad)  # type: ignore[arg-type]
 

@@ -41,8 +41,12 @@ def fetch(src: ProductHuntSource) -> tuple[list[Item], list[str]]:
     async def run() -> list[Item]:
         async with Fetcher(FetchSettings(retries=0, backoff=0)) as http:
             ctx = FetchContext(
-                newsletter_title="Test", language="en", timezone=ZoneInfo("Asia/Seoul"), now=NOW,
-                http=http, warn=lambda message, url=None: warnings.append(message),
+                newsletter_title="Test",
+                language="en",
+                timezone=ZoneInfo("Asia/Seoul"),
+                now=NOW,
+                http=http,
+                warn=lambda message, url=None: warnings.append(message),
             )
             return await src.fetch(ctx)
 
@@ -121,8 +125,11 @@ def test_feed_entry_fields(local_server: LocalServer, feed_file: Path) -> None:
 
 
 def test_html_instead_of_feed_is_a_source_error(local_server: LocalServer) -> None:
-    local_server.add("/feed", "<!DOCTYPE html><html><body>Just a moment...</body></html>",
-                     content_type="text/html")
+    local_server.add(
+        "/feed",
+        "<!DOCTYPE html><html><body>Just a moment...</body></html>",
+        content_type="text/html",
+    )
     with pytest.raises(SourceError, match="did not answer with a feed"):
         fetch(source(local_server))
 

@@ -16,8 +16,12 @@ from newsroom.state import MIGRATIONS, SCHEMA_VERSION, State
 def edition(eid: str, urls: list[str]) -> Edition:
     items = [Item(url=u, title=f"title {u}") for u in urls]
     return Edition(
-        id=eid, date=dt.date(2026, 2, 14), title="t", newsletter=Newsletter(title="n"),
-        generated_at=dt.datetime(2026, 2, 14, tzinfo=dt.UTC), sections=[Section(id="s", title="S", items=items)],
+        id=eid,
+        date=dt.date(2026, 2, 14),
+        title="t",
+        newsletter=Newsletter(title="n"),
+        generated_at=dt.datetime(2026, 2, 14, tzinfo=dt.UTC),
+        sections=[Section(id="s", title="S", items=items)],
     )
 
 
@@ -32,7 +36,10 @@ def test_upgrades_a_version_1_file_keeping_its_data(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     MIGRATIONS[0](db)
     db.execute("PRAGMA user_version = 1")
-    db.execute("INSERT INTO editions VALUES ('2026-02-13', 'old', '2026-02-13', '2026-02-13T06:00:00+00:00', '2026-02-13T07:00:00+00:00')")
+    db.execute(
+        "INSERT INTO editions VALUES ('2026-02-13', 'old', '2026-02-13', "
+        "'2026-02-13T06:00:00+00:00', '2026-02-13T07:00:00+00:00')"
+    )
     db.execute("INSERT INTO edition_items VALUES ('2026-02-13', 'abc123', 'an old item')")
     db.commit()
     db.close()

@@ -10,25 +10,44 @@ import pytest
 from newsroom.urls import _canonical, _canonical_fast, canonical_url, is_safe_url
 
 ODD = [
-    "HTTPS://WWW.Example.COM/a/b/?utm_source=x&b=2&a=1#frag", "http://example.com",
-    "https://example.com/?", "https://ex.com//", "https://ex.com/a//", "http://ex.com:80/x",
-    "https://ex.com:8443/x", "https://user@ex.com/x", "https://ex.com/%7Euser",
-    "https://한국.kr/경로?q=값", "https://ex.com/a?b=1&b=0&utm_medium=z", "https://ex.com?x=1#a",
-    "https://ex.com#x", "https://[::1]/x", " https://ex.com/padded ", "https://ex.com/a?x=%20y+z",
+    "HTTPS://WWW.Example.COM/a/b/?utm_source=x&b=2&a=1#frag",
+    "http://example.com",
+    "https://example.com/?",
+    "https://ex.com//",
+    "https://ex.com/a//",
+    "http://ex.com:80/x",
+    "https://ex.com:8443/x",
+    "https://user@ex.com/x",
+    "https://ex.com/%7Euser",
+    "https://한국.kr/경로?q=값",
+    "https://ex.com/a?b=1&b=0&utm_medium=z",
+    "https://ex.com?x=1#a",
+    "https://ex.com#x",
+    "https://[::1]/x",
+    " https://ex.com/padded ",
+    "https://ex.com/a?x=%20y+z",
 ]
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("https://www.example.com/story?utm_source=rss&utm_medium=feed", "http://example.com/story"),
-    ("https://example.com/story/", "https://EXAMPLE.com/story#comments"),
-    ("https://example.com/p?b=2&a=1&fbclid=xyz", "https://example.com/p?a=1&b=2"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (
+            "https://www.example.com/story?utm_source=rss&utm_medium=feed",
+            "http://example.com/story",
+        ),
+        ("https://example.com/story/", "https://EXAMPLE.com/story#comments"),
+        ("https://example.com/p?b=2&a=1&fbclid=xyz", "https://example.com/p?a=1&b=2"),
+    ],
+)
 def test_same_page_same_canonical_url(a: str, b: str) -> None:
     assert canonical_url(a) == canonical_url(b)
 
 
 def test_different_pages_stay_different() -> None:
-    assert canonical_url("https://example.com/p?id=1") != canonical_url("https://example.com/p?id=2")
+    assert canonical_url("https://example.com/p?id=1") != canonical_url(
+        "https://example.com/p?id=2"
+    )
     assert canonical_url("https://example.com:8443/p") != canonical_url("https://example.com/p")
 
 

@@ -60,8 +60,10 @@ class ArxivSource(Source):
         def _known_shape(cls, value: list[str]) -> list[str]:
             bad = [c for c in value if not _CATEGORY.match(c)]
             if bad:
-                raise ValueError(f"not an arXiv category: {', '.join(map(repr, bad))} "
-                                 "(expected names like 'cs.AI' or 'hep-th')")
+                raise ValueError(
+                    f"not an arXiv category: {', '.join(map(repr, bad))} "
+                    "(expected names like 'cs.AI' or 'hep-th')"
+                )
             return value
 
         @model_validator(mode="after")
@@ -87,8 +89,9 @@ class ArxivSource(Source):
         url = self.options.base_url.rstrip("/") + "/api/query"
         ctx.progress("querying the arXiv API")
         try:
-            response = await ctx.http.get(url, params=self.params(),
-                                          min_interval=self.options.delay)
+            response = await ctx.http.get(
+                url, params=self.params(), min_interval=self.options.delay
+            )
         except FetchError as exc:
             # arXiv explains a bad request (HTTP 400) in an Atom error feed: show its words.
             raise _explained(exc) from None

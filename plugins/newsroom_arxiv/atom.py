@@ -25,9 +25,7 @@ _VERSION = re.compile(r"v\d+$")
 
 def _parser() -> etree.XMLParser:
     # A response is untrusted input: no entity expansion, no DTD fetching.
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def fold(text: str | None) -> str:
@@ -37,7 +35,7 @@ def fold(text: str | None) -> str:
 
 def https(url: str) -> str:
     """arXiv serves everything over https; the legacy format still writes http links."""
-    return "https://" + url[len("http://"):] if url.startswith("http://") else url
+    return "https://" + url[len("http://") :] if url.startswith("http://") else url
 
 
 def arxiv_id(entry_id: str) -> str:
@@ -55,8 +53,9 @@ def parse_feed(content: bytes, url: str) -> etree._Element:
         raise SourceError(f"arXiv did not answer with an Atom feed ({exc.msg})", url=url) from None
     if root.tag != f"{ATOM}feed":
         name = etree.QName(root).localname
-        raise SourceError(f"arXiv did not answer with an Atom feed (root element <{name}>)",
-                          url=url)
+        raise SourceError(
+            f"arXiv did not answer with an Atom feed (root element <{name}>)", url=url
+        )
     return root
 
 
@@ -139,8 +138,11 @@ def entry_to_item(entry: etree._Element) -> Item | None:
         kind="paper",
         publisher="arXiv",
         published=_published(entry),
-        authors=[name for a in entry.iterfind(f"{ATOM}author")
-                 if (name := fold(a.findtext(f"{ATOM}name")))],
+        authors=[
+            name
+            for a in entry.iterfind(f"{ATOM}author")
+            if (name := fold(a.findtext(f"{ATOM}name")))
+        ],
         tags=tags,
         links=links,
         extra=extra,

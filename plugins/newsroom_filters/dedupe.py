@@ -126,7 +126,9 @@ class Dedupe(Filter):
     """
 
     name = "dedupe"
-    description = "Drop items that repeat a link or a near-identical title from another source or feed."
+    description = (
+        "Drop items that repeat a link or a near-identical title from another source or feed."
+    )
 
     class Options(Options):
         title_similarity: float = Field(0.8, ge=0.0, le=1.0)
@@ -162,9 +164,7 @@ class Dedupe(Filter):
     def _group(self, items: list[Item]) -> list[_Group]:
         threshold = self.options.title_similarity
         # 0 turns title matching off (as a similarity it would merge everything).
-        titles = (
-            _Titles(items, threshold, self.options.distinct_numbers) if threshold > 0 else None
-        )
+        titles = _Titles(items, threshold, self.options.distinct_numbers) if threshold > 0 else None
         groups: list[_Group] = []
         by_url: dict[str, int] = {}  # canonical URL -> group, for every item seen
         for n, item in enumerate(items):

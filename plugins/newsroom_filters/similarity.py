@@ -37,9 +37,8 @@ class _Stripped(dict[int, int | None]):
         # Zero-width joiners and variation selectors (Cf, Mn) glue emoji sequences; other
         # combining marks are parts of letters in many scripts and are kept.
         drop = (
-            (unicodedata.category(char)[0] in "PSC" and not char.isspace())
-            or 0xFE00 <= code <= 0xFE0F
-        )
+            unicodedata.category(char)[0] in "PSC" and not char.isspace()
+        ) or 0xFE00 <= code <= 0xFE0F
         self[code] = None if drop else code
         return self[code]
 
@@ -84,9 +83,7 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return overlap / (len(a) + len(b) - overlap)
 
 
-def similar_pairs(
-    token_sets: Sequence[frozenset[str]], threshold: float
-) -> dict[int, list[int]]:
+def similar_pairs(token_sets: Sequence[frozenset[str]], threshold: float) -> dict[int, list[int]]:
     """For each set that has any, the indices of the other sets with Jaccard similarity ≥
     ``threshold`` (ascending). Exact, and far from quadratic: see :class:`_Join`."""
     with _collector_paused():

@@ -79,8 +79,11 @@ class GitHubTrendingSource(Source):
         site = self.options.site_url.rstrip("/")
         metrics = {
             key: float(value)
-            for key, value in (("stars", repo.stars), ("forks", repo.forks),
-                               ("stars_period", repo.stars_period))
+            for key, value in (
+                ("stars", repo.stars),
+                ("forks", repo.forks),
+                ("stars_period", repo.stars_period),
+            )
             if value is not None
         }
         built_by = [
@@ -96,8 +99,12 @@ class GitHubTrendingSource(Source):
             authors=[repo.owner],
             tags=[repo.language] if repo.language else [],
             metrics=metrics,
-            extra={"repo": repo.full_name, "since": self.options.since, "rank": rank,
-                   "built_by": built_by},
+            extra={
+                "repo": repo.full_name,
+                "since": self.options.since,
+                "rank": rank,
+                "built_by": built_by,
+            },
         )
 
 

@@ -80,8 +80,9 @@ def _built_by(row: LexborNode) -> list[dict[str, str]]:
             continue
         parent = img.parent
         path = parent.attributes.get("href") if parent is not None and parent.tag == "a" else None
-        people.append({"login": login, "path": path or f"/{login}",
-                       "avatar": img.attributes.get("src") or ""})
+        people.append(
+            {"login": login, "path": path or f"/{login}", "avatar": img.attributes.get("src") or ""}
+        )
     return people
 
 

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from newsroom import FetchContext, Item, Options, Source, SourceError, hookimpl
-from newsroom.feeds import FeedEntry, ParsedFeed, parse_feed
+from newsroom.feeds import FeedEntry, parse_feed
 from newsroom.urls import is_safe_url
 
 
@@ -103,22 +103,31 @@ class NewsSource(Source):
             base = spec.url if getattr(ctx.http, "mirror", None) else (response.url or spec.url)
             # Parsing is CPU work: keep the event loop free for the other downloads.
             items, skipped = await asyncio.to_thread(
-                parse_items, response.content, base, response.headers.get("content-type"),
-                spec, self.options,
+                parse_items,
+                response.content,
+                base,
+                response.headers.get("content-type"),
+                spec,
+                self.options,
             )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a one-line warning
             if not isinstance(exc, (SourceError, ValueError)):  # a bug: keep its traceback
                 ctx.log.debug("feed %s failed", spec.url, exc_info=True)
             return _FeedResult(spec, error=_reason(exc))
         if skipped:
-            ctx.warn(f"feed {_label(spec)}: skipped {skipped} "
-                     f"entr{'ies' if skipped != 1 else 'y'} without a link or title", spec.url)
+            ctx.warn(
+                f"feed {_label(spec)}: skipped {skipped} "
+                f"entr{'ies' if skipped != 1 else 'y'} without a link or title",
+                spec.url,
+            )
         return _FeedResult(spec, items=items)
 
 
-
 def parse_items(
-    content: bytes, base: str, content_type: str | None, spec: FeedSpec,
+    content: bytes,
+    base: str,
+    content_type: str | None,
+    spec: FeedSpec,
     options: NewsSource.Options,
 ) -> tuple[list[Item], int]:
     """Parse one feed into items.

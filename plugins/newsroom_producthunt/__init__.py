@@ -75,7 +75,8 @@ class ProductHuntSource(Source):
         ctx.progress("asking the Product Hunt API for today's posts")
         try:
             response = await ctx.http.post_json(
-                url, graphql.request_body(self.options.limit, after, before),
+                url,
+                graphql.request_body(self.options.limit, after, before),
                 headers={"Authorization": f"Bearer {token}"},
             )
         except FetchError as exc:
@@ -87,8 +88,9 @@ class ProductHuntSource(Source):
         message = graphql.error_message(payload)
         nodes = graphql.posts(payload)
         if nodes is None:
-            raise SourceError(f"Product Hunt API error: {message or 'no posts in the answer'}",
-                              url=url)
+            raise SourceError(
+                f"Product Hunt API error: {message or 'no posts in the answer'}", url=url
+            )
         if message:
             ctx.warn(f"Product Hunt API reported: {message}", url)  # partial data still usable
         items = [graphql.node_to_item(node) for node in nodes]
@@ -103,8 +105,9 @@ def _explained(exc: FetchError) -> SourceError:
         message = None
     if exc.status == 401:
         hint = f"check the token (${TOKEN_VARIABLE})"
-        return SourceError(f"Product Hunt API refused the token: {message or exc.message}; {hint}",
-                           url=exc.url)
+        return SourceError(
+            f"Product Hunt API refused the token: {message or exc.message}; {hint}", url=exc.url
+        )
     if message:
         return SourceError(f"Product Hunt API error: {message} ({exc.message})", url=exc.url)
     return exc

@@ -33,8 +33,10 @@ def split_content(content: str) -> tuple[str, str | None]:
     tagline, website = "", None
     for paragraph in tree.css("p"):
         links = paragraph.css("a[href]")
-        redirect = next((a.attributes["href"] for a in links
-                         if _REDIRECT in (a.attributes.get("href") or "")), None)
+        redirect = next(
+            (a.attributes["href"] for a in links if _REDIRECT in (a.attributes.get("href") or "")),
+            None,
+        )
         if redirect or any(fold(a.text()) == "Discussion" for a in links):
             website = website or redirect  # the "Discussion | Link" line: not the tagline
         elif not tagline:

@@ -71,8 +71,11 @@ def error_message(payload: Any) -> str | None:
 def without_tracking(url: str) -> str:
     """``url`` without ``utm_*`` and the like (the API appends them to every link)."""
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not is_tracking_param(k)]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not is_tracking_param(k)
+    ]
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
@@ -94,11 +97,14 @@ def node_to_item(node: dict[str, Any]) -> Item | None:
     if not name or not url:
         return None
     tagline = (node.get("tagline") or "").strip()
-    makers = [m["name"] for m in node.get("makers") or []
-              if m.get("name") and m["name"] != REDACTED]
-    metrics = {key: float(node[field]) for key, field in
-               (("votes", "votesCount"), ("comments", "commentsCount"))
-               if isinstance(node.get(field), int)}
+    makers = [
+        m["name"] for m in node.get("makers") or [] if m.get("name") and m["name"] != REDACTED
+    ]
+    metrics = {
+        key: float(node[field])
+        for key, field in (("votes", "votesCount"), ("comments", "commentsCount"))
+        if isinstance(node.get(field), int)
+    }
     extra: dict[str, Any] = {"producthunt_id": str(node.get("id", ""))}
     if node.get("description"):
         extra["description"] = node["description"]

@@ -194,7 +194,7 @@ def _inline_element(element: lxml.html.HtmlElement) -> str:
             return inner
         # "** bold **" is not bold: keep the spaces outside the markers.
         lead = inner[: len(inner) - len(inner.lstrip())]
-        trail = inner[len(inner.rstrip()):]
+        trail = inner[len(inner.rstrip()) :]
         return f"{lead}{_MARKS[tag]}{core}{_MARKS[tag]}{trail}"
     if tag == "a":
         href = element.get("href")

@@ -31,7 +31,9 @@ class MarkdownRenderer(Renderer):
         check_id(edition)
         when = local_time(edition)
         values = template_variables(
-            edition, "markdown", ctx,
+            edition,
+            "markdown",
+            ctx,
             layout=self.options.layout,
             # Jekyll's own format; the offset is the newsletter's zone (+0900 for Seoul).
             post_date=when.strftime("%Y-%m-%d %H:%M:%S %z"),

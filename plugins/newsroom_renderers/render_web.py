@@ -63,24 +63,45 @@ class WebRenderer(Renderer):
 
         def page(ed: Edition, template: str, root: str, **extra: Any) -> str:
             values = template_variables(
-                ed, "web", ctx, root=root, body=bodies[ed.id], archive=archive,
-                page_url=page_url, **extra,
+                ed,
+                "web",
+                ctx,
+                root=root,
+                body=bodies[ed.id],
+                archive=archive,
+                page_url=page_url,
+                **extra,
             )
             return env.get_template(template).render(values)
 
         written = copy_static(ctx, site / "static")
-        written.append(write(
-            site / "editions" / edition.id / "index.html",
-            page(edition, "web/edition.html.j2", "../../", canonical=_absolute(ctx, edition),
-                 link_title=False),
-        ))
-        written.append(write(
-            site / "index.html",
-            page(latest, "web/index.html.j2", "", canonical=ctx.base_url, link_title=True),
-        ))
+        written.append(
+            write(
+                site / "editions" / edition.id / "index.html",
+                page(
+                    edition,
+                    "web/edition.html.j2",
+                    "../../",
+                    canonical=_absolute(ctx, edition),
+                    link_title=False,
+                ),
+            )
+        )
+        written.append(
+            write(
+                site / "index.html",
+                page(latest, "web/index.html.j2", "", canonical=ctx.base_url, link_title=True),
+            )
+        )
         feed = template_variables(
-            latest, "feed", ctx, entries=entries, bodies=bodies, feed_id=feed_id(latest),
-            entry_id=entry_id, entry_link=lambda ed: _absolute(ctx, ed) or page_url(ed),
+            latest,
+            "feed",
+            ctx,
+            entries=entries,
+            bodies=bodies,
+            feed_id=feed_id(latest),
+            entry_id=entry_id,
+            entry_link=lambda ed: _absolute(ctx, ed) or page_url(ed),
         )
         written.append(write(site / "feed.xml", env.get_template(FEED).render(feed)))
         return written

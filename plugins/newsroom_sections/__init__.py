@@ -82,8 +82,9 @@ def sort_items(items: list[Item], order: str) -> list[Item]:
     if order == "title":
         return sorted(items, key=lambda i: i.title.casefold())
     if order == "score":
-        return sorted(items, key=lambda i: i.score if i.score is not None else float("-inf"),
-                      reverse=True)
+        return sorted(
+            items, key=lambda i: i.score if i.score is not None else float("-inf"), reverse=True
+        )
     # A metric: highest first, items without it last.
     return sorted(items, key=lambda i: i.metrics.get(order, float("-inf")), reverse=True)
 
