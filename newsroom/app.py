@@ -17,14 +17,18 @@ class Newsletter:
     plugins: Plugins
 
 
-def open_newsletter(path: Path | None = None) -> Newsletter:
-    """Read ``newsroom.toml`` (or the file at ``path``), load plugins, validate everything."""
+def open_newsletter(path: Path | None = None, plugins: Plugins | None = None) -> Newsletter:
+    """Read ``newsroom.toml`` (or the file at ``path``), load plugins, validate everything.
+
+    ``plugins``, when given, is used as it is unless the config disables some plugin.
+    """
     config_path = find_config(path).resolve()
     data = read_toml(config_path)
     disabled = (
         data.get("plugins", {}).get("disabled", []) if isinstance(data.get("plugins"), dict) else []
     )
-    plugins = load_plugins(
-        blocked={str(d) for d in disabled} if isinstance(disabled, list) else set()
-    )
+    if plugins is None or disabled:
+        plugins = load_plugins(
+            blocked={str(d) for d in disabled} if isinstance(disabled, list) else set()
+        )
     return Newsletter(parse_config(data, config_path, plugins), plugins)

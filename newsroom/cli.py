@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: The plugins `main()` loaded to add their commands, reused by the command itself.
+_LOADED: dict[str, Any] = {}
+
 
 class State:
     """Options shared by every subcommand."""
@@ -41,7 +44,7 @@ class State:
     def open(self) -> Newsletter:
         from newsroom.app import open_newsletter
 
-        return open_newsletter(self.config)
+        return open_newsletter(self.config, _LOADED.get("plugins"))
 
 
 def _console(stderr: bool = True) -> Console:
@@ -394,7 +397,8 @@ def main() -> None:
     from newsroom.manager import load_plugins
 
     try:
-        load_plugins().pm.hook.register_commands(cli=cli)
+        _LOADED["plugins"] = plugins = load_plugins()
+        plugins.pm.hook.register_commands(cli=cli)
     except Exception as exc:  # a plugin's command must not break the whole CLI
         click.echo(f"Warning: a plugin failed to add its commands: {exc}", err=True)
     cli(prog_name="newsroom")

@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
 from newsroom import FetchContext, Item, Options, Source, SourceError, hookimpl
-from newsroom.feeds import FeedEntry, parse_feed
 from newsroom.urls import is_safe_url
+
+if TYPE_CHECKING:
+    from newsroom.feeds import FeedEntry
 
 
 class FeedSpec(Options):
@@ -135,6 +137,9 @@ def parse_items(
     Returns the feed's first ``max_items_per_feed`` usable entries as items, and how many
     entries were skipped for lacking a link or a title.
     """
+    # Imported here: loading the plugin (for `newsroom render`, say) need not load the parsers.
+    from newsroom.feeds import parse_feed
+
     feed = parse_feed(content, url=base, content_type=content_type)
     publisher = options.publisher or spec.name or feed.title or _host(spec.url)
     kind = spec.kind or options.kind

@@ -1,0 +1,116 @@
+"""The command line as a user runs it: help everywhere, plugins listing, preview, the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from newsroom.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_command_has_help() -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name in cli.commands:
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert "Usage:" in result.output and len(result.output.splitlines()) > 3, name
+
+
+def test_plugins_json_lists_first_party_plugins_with_what_they_register() -> None:
+    result = CliRunner().invoke(cli, ["plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    by_name = {p["name"]: p for p in data["plugins"]}
+    assert by_name["arxiv"]["sources"] == ["arxiv"]
+    assert by_name["arxiv"]["package"] == "newsroom" and by_name["arxiv"]["version"]
+    assert set(by_name["filters"]["filters"]) >= {"window", "dedupe", "keywords", "history"}
+    assert set(by_name["renderers"]["renderers"]) >= {"email", "web", "markdown"}
+    assert by_name["sections"]["sections"] == ["select"]
+    assert {t["name"] for t in data["themes"]} >= {"default"}
+    assert data["failures"] == []
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_preview_serves_the_built_outputs(tmp_path: Path) -> None:
+    output = tmp_path / "build" / "editions" / "2026-02-14"
+    output.mkdir(parents=True)
+    (output / "email.html").write_text("<p>메일</p>", "utf-8")
+    (output / "edition.json").write_text("{}", "utf-8")
+    (tmp_path / "newsroom.toml").write_text(
+        '[newsletter]\ntitle = "T"\n[[sources]]\nname = "n"\nplugin = "news"\n'
+        'feeds = ["http://127.0.0.1:9/x"]\n',
+        "utf-8",
+    )
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "newsroom",
+            "-c",
+            str(tmp_path / "newsroom.toml"),
+            "preview",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                index = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert b"2026-02-14" in index and b"email.html" in index
+        email = urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/editions/2026-02-14/email.html", timeout=5
+        ).read()
+        assert "메일".encode() in email
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_demo_command_builds_and_says_where_the_outputs_are() -> None:
+    env = {**os.environ, "NEWSROOM_VENV": sys.prefix}
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "demo.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = {
+        line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip()
+        for line in proc.stdout.splitlines()
+        if ":  " in line
+    }
+    for label in ("email (HTML)", "email (text)", "web edition"):
+        path = Path(lines[label])
+        assert path.is_file() and path.stat().st_size > 1000, label
+    assert "AI 브리핑" in Path(lines["email (HTML)"]).read_text("utf-8")
