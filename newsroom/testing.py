@@ -7,6 +7,8 @@ The fixtures stay inert unless a test asks for them:
     responses (status codes, headers, delays, gzip, ETag/304), and records every request.
 ``plugin_manager``
     A fresh :class:`newsroom.manager.Plugins` with every installed plugin loaded.
+
+:func:`run_source` runs one source the way a build does, for a test.
 """
 
 from __future__ import annotations
@@ -20,10 +22,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
+
+if TYPE_CHECKING:
+    from newsroom.components import Source
+    from newsroom.model import Item
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -208,6 +214,62 @@ class LocalServer:
                 req.wfile.write(data)
         except (TimeoutError, BrokenPipeError, ConnectionResetError):
             pass
+
+
+@dataclass
+class SourceRun:
+    """What :func:`run_source` saw: the items of the last fetch and every warning."""
+
+    items: list[Item]
+    warnings: list[tuple[str, str | None]]
+    """``(message, url)`` pairs, as the source reported them with ``ctx.warn``."""
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for message, _ in self.warnings]
+
+
+def run_source(
+    source: Source,
+    *,
+    times: int = 1,
+    language: str = "en",
+    timezone: str = "UTC",
+    now: Any = None,
+    cache_dir: Path | None = None,
+    **settings: Any,
+) -> SourceRun:
+    """Fetch with ``source`` ``times`` times over one real shared client, as a build does.
+
+    ``settings`` override :class:`newsroom.http.FetchSettings` (default: no retries, no
+    backoff, so a failing test fails fast). Exceptions from ``fetch`` propagate.
+    """
+    import asyncio
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from newsroom.components import FetchContext
+    from newsroom.http import Fetcher, FetchSettings
+
+    warnings: list[tuple[str, str | None]] = []
+    options = {"retries": 0, "backoff": 0.0, **settings}
+
+    async def run() -> list[Item]:
+        async with Fetcher(FetchSettings(**options), cache_dir=cache_dir) as http:
+            ctx = FetchContext(
+                newsletter_title="Test",
+                language=language,
+                timezone=ZoneInfo(timezone),
+                now=now or dt.datetime.now(dt.UTC),
+                http=http,
+                warn=lambda message, url=None: warnings.append((message, url)),
+            )
+            items: list[Item] = []
+            for _ in range(times):
+                items = await source.fetch(ctx)
+            return items
+
+    return SourceRun(asyncio.run(run()), warnings)
 
 
 @pytest.fixture

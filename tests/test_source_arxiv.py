@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
 from newsroom_arxiv import ArxivSource
 from pydantic import ValidationError
 
-from newsroom import FetchContext, Item, SourceError
-from newsroom.http import Fetcher, FetchSettings
-from newsroom.testing import LocalServer
+from newsroom import Item, SourceError
+from newsroom.testing import LocalServer, run_source
 
 DATA = Path(__file__).parent / "data" / "arxiv"
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -33,24 +30,8 @@ def source(server: LocalServer, **options: object) -> ArxivSource:
 
 def fetch(src: ArxivSource, times: int = 1) -> tuple[list[Item], list[str]]:
     """Run ``src.fetch`` ``times`` times on one shared client; the last items and all warnings."""
-    warnings: list[str] = []
-
-    async def run() -> list[Item]:
-        async with Fetcher(FetchSettings(retries=0, backoff=0)) as http:
-            ctx = FetchContext(
-                newsletter_title="Test",
-                language="en",
-                timezone=ZoneInfo("UTC"),
-                now=NOW,
-                http=http,
-                warn=lambda message, url=None: warnings.append(message),
-            )
-            items: list[Item] = []
-            for _ in range(times):
-                items = await src.fetch(ctx)
-            return items
-
-    return asyncio.run(run()), warnings
+    run = run_source(src, times=times, now=NOW)
+    return run.items, run.messages
 
 
 def query(server: LocalServer) -> dict[str, list[str]]:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import html
 import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 import pytest
 from newsroom_github_trending import GitHubTrendingSource
 from pydantic import ValidationError
 
-from newsroom import FetchContext, Item, SourceError
-from newsroom.http import Fetcher, FetchSettings
-from newsroom.testing import LocalServer
+from newsroom import Item, SourceError
+from newsroom.testing import LocalServer, run_source
 
 DATA = Path(__file__).parent / "data" / "github"
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -28,14 +25,7 @@ def source(server: LocalServer, **options: object) -> GitHubTrendingSource:
 
 
 def fetch(src: GitHubTrendingSource) -> list[Item]:
-    async def run() -> list[Item]:
-        async with Fetcher(FetchSettings(retries=0, backoff=0)) as http:
-            ctx = FetchContext(
-                newsletter_title="Test", language="en", timezone=ZoneInfo("UTC"), now=NOW, http=http
-            )
-            return await src.fetch(ctx)
-
-    return asyncio.run(run())
+    return run_source(src, now=NOW).items
 
 
 def serve(server: LocalServer, path: str, file: Path) -> None:

@@ -3,23 +3,21 @@ feeds, and every way a feed can fail without sinking the others."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
 import gzip
 import io
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
 from newsroom_news import NewsSource
 from pydantic import ValidationError
 
-from newsroom import FetchContext, Item, SourceError
-from newsroom.http import MB, Fetcher, FetchSettings
-from newsroom.testing import LocalServer
+from newsroom import Item, SourceError
+from newsroom.http import MB
+from newsroom.testing import LocalServer, run_source
 
 DATA = Path(__file__).parent / "data" / "feeds"
 NOW = dt.datetime(2026, 2, 14, 9, 0, tzinfo=dt.UTC)
@@ -35,21 +33,8 @@ def source(*feeds: object, **options: object) -> NewsSource:
 
 
 def fetch(src: NewsSource, **settings: object) -> tuple[list[Item], Warnings]:
-    warnings: Warnings = []
-
-    async def run() -> list[Item]:
-        async with Fetcher(FetchSettings(retries=0, backoff=0, **settings)) as http:  # type: ignore[arg-type]
-            ctx = FetchContext(
-                newsletter_title="Test",
-                language="ko",
-                timezone=ZoneInfo("UTC"),
-                now=NOW,
-                http=http,
-                warn=lambda message, url=None: warnings.append((message, url)),
-            )
-            return await src.fetch(ctx)
-
-    return asyncio.run(run()), warnings
+    run = run_source(src, language="ko", now=NOW, **settings)
+    return run.items, run.warnings
 
 
 def serve(server: LocalServer, name: str, path: str | None = None, **kwargs: object) -> str:
@@ -137,14 +122,8 @@ def test_conditional_get_reuses_the_cached_feed(local_server: LocalServer, tmp_p
     url = serve(local_server, "korean_atom.xml", etag=True)
     src = source(url)
 
-    async def twice() -> list[list[Item]]:
-        async with Fetcher(FetchSettings(retries=0, backoff=0), cache_dir=tmp_path) as http:
-            ctx = FetchContext(
-                newsletter_title="T", language="ko", timezone=ZoneInfo("UTC"), now=NOW, http=http
-            )
-            return [await src.fetch(ctx), await src.fetch(ctx)]
-
-    first, second = asyncio.run(twice())
+    first = run_source(src, language="ko", now=NOW, cache_dir=tmp_path).items
+    second = run_source(src, language="ko", now=NOW, cache_dir=tmp_path).items
     assert [i.url for i in first] == [i.url for i in second] and len(first) == 2
     assert local_server.hits("/korean_atom.xml") == 2
 

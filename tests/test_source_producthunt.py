@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
 from newsroom_producthunt import ProductHuntSource
 
-from newsroom import FetchContext, Item, SourceError
-from newsroom.http import Fetcher, FetchSettings
-from newsroom.testing import LocalServer
+from newsroom import Item, SourceError
+from newsroom.testing import LocalServer, run_source
 
 DATA = Path(__file__).parent / "data" / "producthunt"
 FEED = "producthunt/ai-weekly-radar_www.producthunt.com_feed_2026-07-13.atom.xml"
@@ -36,21 +33,8 @@ def source(server: LocalServer, **options: object) -> ProductHuntSource:
 
 
 def fetch(src: ProductHuntSource) -> tuple[list[Item], list[str]]:
-    warnings: list[str] = []
-
-    async def run() -> list[Item]:
-        async with Fetcher(FetchSettings(retries=0, backoff=0)) as http:
-            ctx = FetchContext(
-                newsletter_title="Test",
-                language="en",
-                timezone=ZoneInfo("Asia/Seoul"),
-                now=NOW,
-                http=http,
-                warn=lambda message, url=None: warnings.append(message),
-            )
-            return await src.fetch(ctx)
-
-    return asyncio.run(run()), warnings
+    run = run_source(src, timezone="Asia/Seoul", now=NOW)
+    return run.items, run.messages
 
 
 def graphql_route(server: LocalServer, answer: str, status: int = 200) -> list[dict[str, Any]]:
