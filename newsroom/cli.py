@@ -185,22 +185,12 @@ def build(
     when = _parse_now(now)
 
     async def go() -> Any:
+        options: dict[str, Any] = {"now": when, "edition_id": edition_id, "mirror": mirror}
         if quiet:
-            return await run_build(
-                newsletter.config,
-                newsletter.plugins,
-                now=when,
-                edition_id=edition_id,
-                mirror=mirror,
-            )
+            return await run_build(newsletter.config, newsletter.plugins, **options)
         with LiveProgress(console) as progress:
             return await run_build(
-                newsletter.config,
-                newsletter.plugins,
-                now=when,
-                edition_id=edition_id,
-                mirror=mirror,
-                progress=progress,
+                newsletter.config, newsletter.plugins, progress=progress, **options
             )
 
     result = asyncio.run(go())

@@ -254,6 +254,9 @@ def run_source(
     warnings: list[tuple[str, str | None]] = []
     options = {"retries": 0, "backoff": 0.0, **settings}
 
+    def warn(message: str, url: str | None = None) -> None:
+        warnings.append((message, url))
+
     async def run() -> list[Item]:
         async with Fetcher(FetchSettings(**options), cache_dir=cache_dir) as http:
             ctx = FetchContext(
@@ -262,7 +265,7 @@ def run_source(
                 timezone=ZoneInfo(timezone),
                 now=now or dt.datetime.now(dt.UTC),
                 http=http,
-                warn=lambda message, url=None: warnings.append((message, url)),
+                warn=warn,
             )
             items: list[Item] = []
             for _ in range(times):
