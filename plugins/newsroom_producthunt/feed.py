@@ -14,7 +14,6 @@ import html
 import re
 from typing import Any
 
-import feedparser
 from selectolax.lexbor import LexborHTMLParser
 
 from newsroom import Item, SourceError
@@ -84,6 +83,8 @@ def _newest_first(item: Item) -> float:
 
 def parse_feed(content: bytes, url: str) -> tuple[list[Item], int]:
     """The feed's products, newest first, and how many entries were unusable."""
+    import feedparser  # here, not at import: loading plugins should stay cheap
+
     parsed = feedparser.parse(content)
     if not parsed.get("version"):
         reason = parsed.get("bozo_exception")
