@@ -1,0 +1,185 @@
+"""The build pipeline's contract with plugins: isolation, attribution, warnings, progress."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import types
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from newsroom import BuildError, Filter, Item, Options, SectionLayout, Source, hookimpl
+from newsroom.config import parse_config
+from newsroom.manager import load_plugins
+from newsroom.pipeline import build
+from newsroom.report import LiveProgress
+
+NOW = dt.datetime(2026, 2, 14, 6, tzinfo=dt.UTC)
+
+
+class Fixed(Source):
+    """Items given in the config, no network: the pipeline is what is under test."""
+
+    name = "fixed"
+
+    class Options(Options):
+        titles: list[str] = []
+        crash: bool = False
+        wrong_type: bool = False
+
+    async def fetch(self, ctx):  # type: ignore[no-untyped-def]
+        if self.options.crash:
+            raise RuntimeError("bug in the plugin")
+        if self.options.wrong_type:
+            return {"not": "a list"}
+        return [
+            Item(url=f"https://example.org/{self.instance}/{n}", title=t, published=NOW)
+            for n, t in enumerate(self.options.titles)
+        ]
+
+
+class Exploding(Filter):
+    name = "exploding"
+
+    def apply(self, items, ctx):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("division by zero")
+
+
+class AsyncUpper(Filter):
+    name = "async-upper"
+
+    async def apply(self, items, ctx):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0)
+        return [i.model_copy(update={"title": i.title.upper()}) for i in items]
+
+
+class BadLayout(SectionLayout):
+    name = "bad-layout"
+
+    def arrange(self, items, ctx):  # type: ignore[no-untyped-def]
+        return "not sections"
+
+
+def _plugin() -> types.ModuleType:
+    module = types.ModuleType("pipeline_test_plugin")
+
+    @hookimpl
+    def register_sources(register):  # type: ignore[no-untyped-def]
+        register(Fixed)
+
+    @hookimpl
+    def register_filters(register):  # type: ignore[no-untyped-def]
+        register(Exploding)
+        register(AsyncUpper)
+
+    @hookimpl
+    def register_sections(register):  # type: ignore[no-untyped-def]
+        register(BadLayout)
+
+    module.register_sources = register_sources  # type: ignore[attr-defined]
+    module.register_filters = register_filters  # type: ignore[attr-defined]
+    module.register_sections = register_sections  # type: ignore[attr-defined]
+    return module
+
+
+def run(tmp_path: Path, toml: str):  # type: ignore[no-untyped-def]
+    import tomllib
+
+    plugins = load_plugins()
+    plugins.add(_plugin(), "pipeline-test")
+    text = '[newsletter]\ntitle = "T"\n[[renderers]]\nplugin = "web"\nenabled = false\n' + toml
+    config = parse_config(tomllib.loads(text), tmp_path / "newsroom.toml", plugins)
+    return asyncio.run(build(config, plugins, now=NOW))
+
+
+SECTION = '[[sections]]\nid = "all"\ntitle = "All"\nlimit = 50\n'
+
+
+def test_a_crashing_source_is_isolated_and_named(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        '[[sources]]\nname = "good"\nplugin = "fixed"\ntitles = ["a", "b"]\n'
+        '[[sources]]\nname = "broken"\nplugin = "fixed"\ncrash = true\n' + SECTION,
+    )
+    assert [i.title for i in result.edition.items] == ["a", "b"]
+    (warning,) = result.warnings
+    assert warning.source == "broken"
+    assert "plugin 'fixed' crashed: RuntimeError: bug in the plugin" in warning.message
+    assert {s.name: s.ok for s in result.edition.sources} == {"good": True, "broken": False}
+
+
+def test_a_source_returning_the_wrong_type_or_nothing_is_a_warning(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        '[[sources]]\nname = "good"\nplugin = "fixed"\ntitles = ["a"]\n'
+        '[[sources]]\nname = "odd"\nplugin = "fixed"\nwrong_type = true\n'
+        '[[sources]]\nname = "empty"\nplugin = "fixed"\n' + SECTION,
+    )
+    messages = {w.source: w.message for w in result.warnings}
+    assert "returned dict, not a list of Item" in messages["odd"]
+    assert messages["empty"] == "returned no items"
+
+
+def test_no_items_at_all_fails_the_build_with_the_reasons(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match=r"no source returned any items \(broken: .*crashed"):
+        run(tmp_path, '[[sources]]\nname = "broken"\nplugin = "fixed"\ncrash = true\n' + SECTION)
+
+
+def test_a_failing_filter_stops_the_build_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(BuildError) as info:
+        run(
+            tmp_path,
+            '[[sources]]\nname = "s"\nplugin = "fixed"\ntitles = ["a"]\n'
+            '[[filters]]\nplugin = "exploding"\n' + SECTION,
+        )
+    assert "filter [[filters]] #1 (plugin 'exploding') failed: ZeroDivisionError" in str(
+        info.value.message
+    )
+
+
+def test_async_filters_are_awaited(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        '[[sources]]\nname = "s"\nplugin = "fixed"\ntitles = ["a"]\n'
+        '[[filters]]\nplugin = "async-upper"\n' + SECTION,
+    )
+    assert [i.title for i in result.edition.items] == ["A"]
+
+
+def test_a_section_layout_returning_garbage_is_named(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match="'bad-layout'.* returned something other than"):
+        run(
+            tmp_path,
+            '[[sources]]\nname = "s"\nplugin = "fixed"\ntitles = ["a"]\n'
+            '[[sections]]\nid = "x"\ntitle = "X"\nplugin = "bad-layout"\n',
+        )
+
+
+def test_sections_take_items_in_order_without_repeating_them(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        '[[sources]]\nname = "p"\nplugin = "fixed"\ntitles = ["p1", "p2", "p3"]\n'
+        '[[sources]]\nname = "n"\nplugin = "fixed"\ntitles = ["n1"]\n'
+        '[[sections]]\nid = "papers"\ntitle = "Papers"\nmatch = { source = "p" }\nlimit = 2\n'
+        '[[sections]]\nid = "rest"\ntitle = "Rest"\nlimit = 10\n',
+    )
+    by_id = {s.id: [i.title for i in s.items] for s in result.edition.sections}
+    assert len(by_id["papers"]) == 2
+    assert sorted(by_id["papers"] + by_id["rest"]) == ["n1", "p1", "p2", "p3"]
+
+
+def test_live_progress_shows_each_source_and_its_outcome() -> None:
+    console = Console(record=True, width=100, force_terminal=True)
+    with LiveProgress(console) as progress:
+        progress.source_started("papers", "arxiv")
+        progress.source_started("news", "news")
+        progress.source_update("papers", "querying the arXiv API")
+        progress.source_finished("papers", 5, 1.2, None)
+        progress.source_finished("news", 0, 0.4, "HTTP 500 Internal Server Error")
+        final = progress._render()
+    console.print(final)
+    text = console.export_text()
+    assert "papers" in text and "5 items in 1.2 s" in text
+    assert "news" in text and "HTTP 500" in text
