@@ -21,7 +21,7 @@ import click
 
 from newsroom import exitcodes
 from newsroom.__about__ import __version__
-from newsroom.errors import NewsroomError
+from newsroom.errors import ConfigError, NewsroomError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -122,7 +122,7 @@ def init(directory: Path, title: str, language: str, timezone: str) -> None:
 
     target = directory / "newsroom.toml"
     if target.exists():
-        raise click.ClickException(f"{target} already exists; not overwriting it")
+        raise ConfigError(f"{target} already exists; not overwriting it")
     directory.mkdir(parents=True, exist_ok=True)
     template = files("newsroom").joinpath("scaffold/newsroom.toml").read_text("utf-8")
     text = (

@@ -216,12 +216,18 @@ def _resolve_secrets(value: Any, root: Path, where: str, problems: list[str]) ->
     if isinstance(value, dict):
         if set(value) == {"$env"}:
             name = value["$env"]
+            if not isinstance(name, str) or not name:
+                problems.append(f"{where}: $env must name an environment variable, as a string")
+                return None
             if name not in os.environ:
                 problems.append(f"{where}: environment variable {name} is not set")
                 return None
             return _Secret(os.environ[name])
         if set(value) == {"$file"}:
-            path = root / str(value["$file"])
+            if not isinstance(value["$file"], str):
+                problems.append(f"{where}: $file must be a path, as a string")
+                return None
+            path = root / value["$file"]
             try:
                 return _Secret(path.read_text("utf-8").strip())
             except OSError as exc:
@@ -237,11 +243,25 @@ class _Secret(str):
     """A string that came from the environment or a file, not from the TOML."""
 
 
-def _pydantic_problems(prefix: str, exc: ValidationError) -> list[str]:
+def _secrets_in(value: Any) -> list[str]:
+    """Every value that came from the environment or a file, anywhere in ``value``."""
+    if isinstance(value, _Secret):
+        return [str(value)]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _secrets_in(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _secrets_in(v)]
+    return []
+
+
+def _pydantic_problems(prefix: str, exc: ValidationError, values: Any = None) -> list[str]:
+    secrets = [s for s in _secrets_in(values) if s]
     out = []
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in err["loc"]) or "(table)"
         msg = err["msg"]
+        for secret in secrets:  # validators may quote the value: never show a secret
+            msg = msg.replace(secret, "***")
         if err["type"] == "extra_forbidden":
             msg = "unknown option"
         elif err["type"] == "missing":
@@ -324,7 +344,7 @@ def _component(
     try:
         options = options_model.model_validate(values)
     except ValidationError as exc:
-        problems.extend(_pydantic_problems(label, exc))
+        problems.extend(_pydantic_problems(label, exc, values))
         return None
     display = name if isinstance(name, str) and name else plugin
     return ComponentConfig(

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 hookspec = HookspecMarker("newsroom")
 hookimpl = HookimplMarker("newsroom")
 
-#: Version of this hook API. Plugins may declare ``NEWSROOM_API = ">=1,<2"``.
+#: Version of this hook API (semantic: a major change breaks plugins).
 API_VERSION = "1.0"
 
 
@@ -99,7 +99,7 @@ def extra_template_vars(edition: Edition, format: str) -> dict[str, Any] | None:
     :param edition: The edition being rendered (already sanitized).
     :param format: ``"email"``, ``"text"``, ``"web"``, ``"markdown"`` or a plugin's own.
 
-    Called: once per edition and format.
+    Called: each time a renderer builds template variables for that format; keep it cheap.
     """
 
 

@@ -288,9 +288,13 @@ class Fetcher:
         host = urlsplit(url).netloc
         gate = self._gates.setdefault(host, _HostGate())
         await gate.lock.acquire()
-        wait = gate.last + min_interval - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
+        try:
+            wait = gate.last + min_interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        except BaseException:  # cancelled (a source timeout): let the next request through
+            gate.lock.release()
+            raise
         return gate
 
     async def get(

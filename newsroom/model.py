@@ -119,7 +119,7 @@ class Newsletter(_Model):
 
 
 #: Edition ids become folder names and URL segments: no slashes, no leading dot.
-EDITION_ID = re.compile(r"^[\w][\w.-]{0,79}$")
+EDITION_ID = re.compile(r"[\w][\w.-]{0,79}")
 
 
 class Edition(_Model):
@@ -145,7 +145,7 @@ class Edition(_Model):
     @field_validator("id")
     @classmethod
     def _safe_id(cls, value: str) -> str:
-        if not EDITION_ID.match(value) or ".." in value:
+        if not EDITION_ID.fullmatch(value) or ".." in value:
             raise ValueError(
                 f"edition id {value!r} must be letters, digits, '.', '-' or '_' (no slashes)"
             )
@@ -178,6 +178,20 @@ class Edition(_Model):
 
 def load_edition(path: Path) -> Edition:
     """Read an ``edition.json`` and sanitize it: files on disk are as untrusted as feeds."""
+    from pydantic import ValidationError
+
+    from newsroom.errors import BuildError
     from newsroom.sanitize import sanitize_edition
 
-    return sanitize_edition(Edition.from_json(path.read_bytes()))
+    try:
+        edition = Edition.from_json(path.read_bytes())
+    except OSError as exc:
+        raise BuildError(f"{path}: cannot read it: {exc.strerror}") from None
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(file)"
+        raise BuildError(
+            f"{path}: not a valid edition ({exc.error_count()} problem(s); first: {where}: "
+            f"{first['msg']})"
+        ) from None
+    return sanitize_edition(edition)

@@ -14,7 +14,8 @@ import inspect
 import logging
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,6 +38,7 @@ from newsroom.model import (
 )
 from newsroom.sanitize import sanitize_edition
 from newsroom.state import State
+from newsroom.urls import is_safe_url
 
 log = logging.getLogger("newsroom")
 
@@ -184,7 +186,7 @@ def _checked_items(items: Any, source: str, plugin: str) -> list[Item]:
 
 async def fetch_all(
     config: Config,
-    plugins: Plugins,
+    instances: dict[str, Source],
     ctx_args: dict[str, Any],
     *,
     since: dt.datetime | None,
@@ -193,22 +195,24 @@ async def fetch_all(
 ) -> list[SourceOutcome]:
     """Run every configured source concurrently over one shared client."""
     cache_dir = config.cache_dir / "http" if config.http.cache else None
-    sources = [(cc, cc.create()) for cc in config.sources]
+    sources = [(cc, instances[cc.name]) for cc in config.sources]
     source_timeout = config.http.total_timeout * (config.http.retries + 1) + 30
     async with Fetcher(config.http.settings(), cache_dir=cache_dir, mirror=mirror) as http:
         return list(
             await asyncio.gather(
                 *(
-                    _fetch_one(cc, src, ctx_args, http, progress, since, source_timeout)  # type: ignore[arg-type]
+                    _fetch_one(cc, src, ctx_args, http, progress, since, source_timeout)
                     for cc, src in sources
                 )
             )
         )
 
 
-def _call_plugin(cc: ComponentConfig, stage: str, fn: Callable[..., Any], *args: Any) -> Any:
+@contextmanager
+def _attributed(cc: ComponentConfig, stage: str) -> Iterator[None]:
+    """Any failure inside becomes a one-line BuildError naming the plugin and its table."""
     try:
-        return fn(*args)
+        yield
     except NewsroomError as exc:
         raise BuildError(f"{stage} {cc.label}: {exc.message}") from exc
     except Exception as exc:
@@ -221,15 +225,10 @@ async def run_filters(
     """Apply the ``[[filters]]`` chain in order."""
     for cc in config.filters:
         progress.stage(f"filter {cc.name}")
-        flt = cc.create()
-        result = _call_plugin(cc, "filter", flt.apply, items, ctx)  # type: ignore[attr-defined]
-        if inspect.isawaitable(result):
-            try:
+        with _attributed(cc, "filter"):
+            result = cc.create().apply(items, ctx)  # type: ignore[attr-defined]
+            if inspect.isawaitable(result):
                 result = await result
-            except NewsroomError as exc:
-                raise BuildError(f"filter {cc.label}: {exc.message}") from exc
-            except Exception as exc:
-                raise BuildError(f"filter {cc.label} failed: {type(exc).__name__}: {exc}") from exc
         if result is None:
             continue
         if not isinstance(result, list) or not all(isinstance(i, Item) for i in result):
@@ -244,7 +243,8 @@ def arrange_sections(config: Config, items: list[Item], ctx: Context) -> list[Se
     sections: list[Section] = []
     for cc in config.sections:
         layout = cc.create()
-        made = _call_plugin(cc, "section", layout.arrange, remaining, ctx)  # type: ignore[attr-defined]
+        with _attributed(cc, "section"):
+            made = layout.arrange(remaining, ctx)  # type: ignore[attr-defined]
         if not isinstance(made, list) or not all(isinstance(s, Section) for s in made):
             raise BuildError(f"section {cc.label} returned something other than a list of Section")
         taken: set[int] = set()
@@ -285,7 +285,7 @@ async def build(
     now = (now or dt.datetime.now(dt.UTC)).astimezone(config.timezone)
     date = now.date()
     edition_id = edition_id or date.isoformat()
-    if not EDITION_ID.match(edition_id) or ".." in edition_id:
+    if not EDITION_ID.fullmatch(edition_id) or ".." in edition_id:
         raise BuildError(
             f"edition id {edition_id!r} must be letters, digits, '.', '-' or '_' (no slashes)"
         )
@@ -300,9 +300,10 @@ async def build(
     with State(config.state_path) as state:
         ctx_args = base_context(config, now=now, state=state, edition_id=edition_id)
         last = state.last_published(excluding=edition_id)
+        instances: dict[str, Source] = {cc.name: cc.create() for cc in config.sources}  # type: ignore[misc]
         outcomes = await fetch_all(
             config,
-            plugins,
+            instances,
             ctx_args,
             since=last.built_at if last else None,
             progress=progress,
@@ -317,11 +318,23 @@ async def build(
 
         filter_ctx = FilterContext(
             **ctx_args,
-            sources={cc.name: cc.create() for cc in config.sources},  # type: ignore[misc]
+            sources=instances,
             last_published=last.built_at if last else None,
             warn=lambda message: warnings.append(BuildWarning(source="filters", message=message)),
         )
         items = await run_filters(config, items, filter_ctx, progress)
+        # Items whose own link is unusable would be dropped by the sanitizer after taking a
+        # place in a section: drop them now, and say so.
+        unsafe = [i for i in items if not is_safe_url(i.url)]
+        if unsafe:
+            items = [i for i in items if is_safe_url(i.url)]
+            for item in unsafe:
+                warnings.append(
+                    BuildWarning(
+                        source=item.source or "filters",
+                        message=f"dropped an item whose link is not an http(s) URL: {item.url!r}",
+                    )
+                )
         lap("filter")
         progress.stage("sections")
         sections = arrange_sections(config, items, Context(**ctx_args))
@@ -357,7 +370,11 @@ async def build(
         )
         # The one place untrusted content enters the edition: after every plugin has run.
         edition = sanitize_edition(edition)
-        plugins.pm.hook.edition_built(edition=edition, config=config)
+        try:
+            # A copy: a hook inspects the edition, it cannot put unsanitized values back in.
+            plugins.pm.hook.edition_built(edition=edition.model_copy(deep=True), config=config)
+        except Exception as exc:
+            raise BuildError(f"an edition_built hook failed: {type(exc).__name__}: {exc}") from exc
         folder = edition_dir(config, edition_id)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "edition.json"

@@ -88,8 +88,8 @@ def summary_tables(edition: Edition, fetched: dict[str, int]) -> list[Table]:
     sources.add_column("")
     for report in edition.sources:
         sources.add_row(
-            report.name,
-            report.plugin,
+            Text(report.name),
+            Text(report.plugin),
             str(fetched.get(report.name, report.items)),
             f"{report.seconds:.1f} s",
             "[green]ok[/]" if report.ok else "[red]failed[/]",
@@ -99,7 +99,7 @@ def summary_tables(edition: Edition, fetched: dict[str, int]) -> list[Table]:
     sections.add_column("title")
     sections.add_column("items", justify="right")
     for section in edition.sections:
-        sections.add_row(section.id, section.title, str(len(section.items)))
+        sections.add_row(Text(section.id), Text(section.title), str(len(section.items)))
     tables = [sources, sections]
     if edition.warnings:
         warnings = Table(
@@ -109,6 +109,7 @@ def summary_tables(edition: Edition, fetched: dict[str, int]) -> list[Table]:
         warnings.add_column("problem")
         warnings.add_column("url", overflow="fold")
         for w in edition.warnings:
-            warnings.add_row(w.source, w.message, w.url or "")
+            # Text, not str: feed content must never be read as rich markup.
+            warnings.add_row(Text(w.source), Text(w.message), Text(w.url or ""))
         tables.append(warnings)
     return tables

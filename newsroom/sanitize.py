@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -170,16 +169,9 @@ def _clean_extra(value: Any) -> Any:
     return value
 
 
-def sanitize_section(section: Section, on_drop: Callable[[Item], None] | None = None) -> Section:
+def sanitize_section(section: Section) -> Section:
     """A cleaned copy of ``section``; items without a safe link are dropped."""
-    items: list[Item] = []
-    for item in section.items:
-        clean = sanitize_item(item)
-        if clean is None:
-            if on_drop:
-                on_drop(item)
-            continue
-        items.append(clean)
+    items = [clean for item in section.items if (clean := sanitize_item(item)) is not None]
     return section.model_copy(
         update={
             "id": clean_text(section.id),

@@ -131,16 +131,24 @@ class State:
     # -- editions -------------------------------------------------------------------------
 
     def record_edition(self, edition: Edition) -> None:
-        """Remember a built edition and its items (replacing an earlier build of the same id)."""
-        now = dt.datetime.now(dt.UTC).isoformat()
+        """Remember a built edition and its items.
+
+        Rebuilding an edition that was not published replaces its items; rebuilding one that
+        went out only adds to them, so what readers received stays in the history.
+        """
+        built = edition.generated_at.astimezone(dt.UTC).isoformat()
         with self.transaction() as db:
+            row = db.execute(
+                "SELECT published_at FROM editions WHERE id = ?", (edition.id,)
+            ).fetchone()
             db.execute(
                 """INSERT INTO editions (id, title, date, built_at) VALUES (?, ?, ?, ?)
                    ON CONFLICT(id) DO UPDATE SET title=excluded.title, date=excluded.date,
                    built_at=excluded.built_at""",
-                (edition.id, edition.title, edition.date.isoformat(), now),
+                (edition.id, edition.title, edition.date.isoformat(), built),
             )
-            db.execute("DELETE FROM edition_items WHERE edition_id = ?", (edition.id,))
+            if not (row and row[0]):
+                db.execute("DELETE FROM edition_items WHERE edition_id = ?", (edition.id,))
             db.executemany(
                 "INSERT OR IGNORE INTO edition_items (edition_id, item_id, title, url) "
                 "VALUES (?, ?, ?, ?)",
@@ -164,27 +172,16 @@ class State:
         rows = self.db.execute(
             "SELECT id, title, date, built_at, published_at FROM editions ORDER BY date, id"
         ).fetchall()
-        return [
-            EditionRecord(
-                r[0],
-                r[1],
-                r[2],
-                dt.datetime.fromisoformat(r[3]),
-                dt.datetime.fromisoformat(r[4]) if r[4] else None,
-            )
-            for r in rows
-        ]
+        return [_record(r) for r in rows]
 
     def last_published(self, *, excluding: str | None = None) -> EditionRecord | None:
         """The most recently published edition other than ``excluding``."""
         row = self.db.execute(
-            "SELECT id FROM editions WHERE published_at IS NOT NULL AND id IS NOT ? "
-            "ORDER BY published_at DESC LIMIT 1",
+            "SELECT id, title, date, built_at, published_at FROM editions "
+            "WHERE published_at IS NOT NULL AND id IS NOT ? ORDER BY published_at DESC LIMIT 1",
             (excluding,),
         ).fetchone()
-        if row is None:
-            return None
-        return next(e for e in self.editions() if e.id == row[0])
+        return _record(row) if row else None
 
     def published_keys(self, *, excluding: str | None = None) -> tuple[set[str], set[str]]:
         """Item ids and canonical URLs of every published edition except ``excluding``."""
@@ -197,6 +194,11 @@ class State:
         return {r[0] for r in rows}, {r[1] for r in rows if r[1]}
 
 
-def open_state(path: Path) -> State:
-    """Open (creating and migrating as needed) the state file at ``path``."""
-    return State(path)
+def _record(row: tuple[str, str, str, str, str | None]) -> EditionRecord:
+    return EditionRecord(
+        row[0],
+        row[1],
+        row[2],
+        dt.datetime.fromisoformat(row[3]),
+        dt.datetime.fromisoformat(row[4]) if row[4] else None,
+    )

@@ -94,12 +94,15 @@ def _clean_query(query: str) -> str:
 
 
 def _canonical(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a bad port or IPv6 host: the URL as written is its own identity
+        return url
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if host.startswith("www."):
         host = host[4:]
-    port = parts.port
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
     # http and https of one page are one page.

@@ -117,7 +117,8 @@ def test_outputs_are_clean_even_with_a_hostile_source_and_filter(
     _, result, outputs = _build(
         newsletter_dir, mirror, '\n[[filters]]\nplugin = "inject"\n', plugin=_hostile_plugin()
     )
-    assert any("steal" not in i.summary for i in result.edition.items)
+    assert result.edition.items
+    assert all("steal" not in i.summary and "onerror" not in i.title for i in result.edition.items)
     for path in outputs:
         text = path.read_text("utf-8")
         found = HOSTILE_MARKERS.findall(text)

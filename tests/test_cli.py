@@ -114,3 +114,34 @@ def test_demo_command_builds_and_says_where_the_outputs_are() -> None:
         path = Path(lines[label])
         assert path.is_file() and path.stat().st_size > 1000, label
     assert "AI 브리핑" in Path(lines["email (HTML)"]).read_text("utf-8")
+
+
+def _newsroom(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "newsroom", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_init_never_overwrites(tmp_path: Path) -> None:
+    assert _newsroom("init", str(tmp_path)).returncode == 0
+    again = _newsroom("init", str(tmp_path))
+    assert again.returncode == 3
+    assert again.stderr.strip().count("\n") == 0 and "already exists" in again.stderr
+
+
+def test_a_corrupt_edition_json_is_one_line_exit_5(tmp_path: Path) -> None:
+    assert _newsroom("init", str(tmp_path)).returncode == 0
+    folder = tmp_path / "build" / "editions" / "2026-02-14"
+    folder.mkdir(parents=True)
+    (folder / "edition.json").write_text('{"id": "2026-02-14", "title": 5}', "utf-8")
+    proc = _newsroom("-c", str(tmp_path / "newsroom.toml"), "render")
+    assert proc.returncode == 5
+    assert "not a valid edition" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
+
+
+def test_edition_ids_with_a_newline_are_refused(tmp_path: Path) -> None:
+    assert _newsroom("init", str(tmp_path)).returncode == 0
+    proc = _newsroom("-c", str(tmp_path / "newsroom.toml"), "build", "--edition", "x\n")
+    assert proc.returncode == 5 and "edition id" in proc.stderr
+    assert not (tmp_path / "build").exists()

@@ -133,3 +133,23 @@ def test_disabled_component_is_skipped(tmp_path: Path) -> None:
         write(tmp_path, GOOD + '\n[[filters]]\nplugin = "dedupe"\nenabled = false\n')
     )
     assert nl.config.filters == []
+
+
+def test_env_reference_must_be_a_name(tmp_path: Path) -> None:
+    text = (
+        GOOD + '\n[[sources]]\nname = "launches"\nplugin = "producthunt"\ntoken = { "$env" = 5 }\n'
+    )
+    err = problems(tmp_path, text)
+    assert any("$env must name an environment variable" in p for p in err.problems)
+
+
+def test_values_from_the_environment_are_never_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRIVATE_FEED", "/private-token-123/feed")
+    text = (
+        GOOD + '\n[[sources]]\nname = "n"\nplugin = "news"\nfeeds = [{ "$env" = "PRIVATE_FEED" }]\n'
+    )
+    err = problems(tmp_path, text)
+    assert "private-token-123" not in err.format_message()
+    assert any("[[sources]] #2 'n' (plugin 'news')" in p for p in err.problems)

@@ -183,3 +183,55 @@ def test_live_progress_shows_each_source_and_its_outcome() -> None:
     text = console.export_text()
     assert "papers" in text and "5 items in 1.2 s" in text
     assert "news" in text and "HTTP 500" in text
+
+
+def test_feed_text_is_never_read_as_terminal_markup() -> None:
+    from newsroom.model import BuildWarning, Edition, Newsletter
+    from newsroom.report import summary_tables
+
+    edition = Edition(
+        id="e",
+        date=NOW.date(),
+        title="t",
+        newsletter=Newsletter(title="n"),
+        generated_at=NOW,
+        warnings=[
+            BuildWarning(source="[bold]s", message="bad [/x] markup [/]", url="http://h/[/x]")
+        ],
+    )
+    console = Console(record=True, width=200)
+    for table in summary_tables(edition, {}):
+        console.print(table)
+    assert "bad [/x] markup [/]" in console.export_text()
+
+
+def test_items_with_unsafe_links_are_dropped_before_sections_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    class Sneaky(Filter):
+        name = "sneaky"
+
+        def apply(self, items, ctx):  # type: ignore[no-untyped-def]
+            return [items[0].model_copy(update={"url": "javascript:alert(1)"}), *items[1:]]
+
+    module = types.ModuleType("sneaky_plugin")
+
+    @hookimpl
+    def register_filters(register):  # type: ignore[no-untyped-def]
+        register(Sneaky)
+
+    module.register_filters = register_filters  # type: ignore[attr-defined]
+    import tomllib
+
+    plugins = load_plugins()
+    plugins.add(_plugin(), "pipeline-test")
+    plugins.add(module, "sneaky")
+    text = (
+        '[newsletter]\ntitle = "T"\n[[sources]]\nname = "s"\nplugin = "fixed"\n'
+        'titles = ["a", "b", "c"]\n[[filters]]\nplugin = "sneaky"\n'
+        '[[sections]]\nid = "top"\ntitle = "Top"\nlimit = 2\n'
+    )
+    config = parse_config(tomllib.loads(text), tmp_path / "newsroom.toml", plugins)
+    result = asyncio.run(build(config, plugins, now=NOW))
+    assert [i.title for i in result.edition.items] == ["b", "c"]  # the limit is still filled
+    assert any("not an http(s) URL" in w.message for w in result.warnings)

@@ -84,3 +84,18 @@ def test_rebuild_replaces_items_and_publish_keeps_first_time(tmp_path: Path) -> 
         assert urls == {"https://a.example/3"}
         assert state.published_keys(excluding="2026-02-14") == (set(), set())
         assert not state.mark_published("nope")
+
+
+def test_rebuilding_a_published_edition_keeps_what_went_out(tmp_path: Path) -> None:
+    with State(tmp_path / "state.db") as state:
+        state.record_edition(edition("2026-02-14", ["https://a.example/sent"]))
+        state.mark_published("2026-02-14")
+        state.record_edition(edition("2026-02-14", ["https://a.example/new"]))
+        _, urls = state.published_keys()
+        assert urls == {"https://a.example/sent", "https://a.example/new"}
+
+
+def test_built_at_is_the_builds_clock(tmp_path: Path) -> None:
+    with State(tmp_path / "state.db") as state:
+        state.record_edition(edition("2026-02-14", ["https://a.example/1"]))
+        assert state.editions()[0].built_at == dt.datetime(2026, 2, 14, tzinfo=dt.UTC)

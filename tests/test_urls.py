@@ -71,3 +71,8 @@ def test_safe_urls() -> None:
     assert is_safe_url("https://example.com/x")
     for bad in ("javascript:alert(1)", "data:text/html,x", "/relative", "", None, "ftp://x/y"):
         assert not is_safe_url(bad)
+
+
+def test_malformed_urls_never_raise() -> None:
+    for url in ("https://example.org:99999/b", "https://[::1/x", "http://[bad]/", "https://"):
+        assert isinstance(canonical_url(url), str)

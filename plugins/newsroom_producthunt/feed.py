@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import html
+import io
 import re
 from typing import Any
 
@@ -85,7 +86,8 @@ def parse_feed(content: bytes, url: str) -> tuple[list[Item], int]:
     """The feed's products, newest first, and how many entries were unusable."""
     import feedparser  # here, not at import: loading plugins should stay cheap
 
-    parsed = feedparser.parse(content)
+    # A BytesIO, never bytes: feedparser would take a body like b"/etc/passwd" for a path.
+    parsed = feedparser.parse(io.BytesIO(content))
     if not parsed.get("version"):
         reason = parsed.get("bozo_exception")
         detail = f" ({reason})" if reason else ""

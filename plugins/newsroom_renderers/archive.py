@@ -11,8 +11,6 @@ from pydantic import ValidationError
 from newsroom import Edition, RenderContext
 from newsroom.sanitize import clean_text, sanitize_edition
 
-from .common import SAFE_ID
-
 
 @dataclass
 class ArchivedEdition:
@@ -60,6 +58,6 @@ def load_archive(folder: Path, current: Edition, ctx: RenderContext) -> list[Arc
         except (OSError, ValueError, ValidationError) as exc:
             ctx.log.warning("web: skipping %s: %s", path, exc)
             continue
-        if edition.id not in found and SAFE_ID.match(edition.id):
+        if edition.id not in found:
             found[edition.id] = ArchivedEdition.of(edition, sanitized=False)
     return sorted(found.values(), key=lambda e: (e.date, e.generated_at, e.id), reverse=True)

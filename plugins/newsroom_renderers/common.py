@@ -15,14 +15,11 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from newsroom import Edition, Item, RenderContext
-from newsroom.errors import BuildError
 from newsroom.sanitize import html_to_text
 
 from .filters import install_filters
 from .strings import Strings, load_strings
 
-#: Edition ids that are safe as one folder name (no separators, never "." or "..").
-SAFE_ID = re.compile(r"^\w[\w.-]*$")
 #: Characters XML 1.0 forbids and HTML treats as errors, and lone surrogates (not encodable,
 #: so MJML and css-inline would refuse the text): feeds and files must not carry them.
 _INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -167,13 +164,6 @@ def local_time(edition: Edition) -> dt.datetime:
     if when.date() != edition.date:
         when = dt.datetime.combine(edition.date, dt.time(0, 0), tzinfo=zone)
     return when
-
-
-def check_id(edition: Edition) -> str:
-    """The edition id, refused unless it is one safe path segment."""
-    if not SAFE_ID.match(edition.id):
-        raise BuildError(f"edition id {edition.id!r} cannot be used as a folder name")
-    return edition.id
 
 
 def clean_output(text: str) -> str:

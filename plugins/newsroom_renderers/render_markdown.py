@@ -7,7 +7,7 @@ from pathlib import Path
 from newsroom import BuildError, Edition, RenderContext, Renderer
 from newsroom import Options as BaseOptions
 
-from .common import check_id, environment, local_time, template_variables, write
+from .common import environment, local_time, template_variables, write
 from .mdtext import slugify
 
 TEMPLATE = "markdown/post.md.j2"
@@ -28,7 +28,6 @@ class MarkdownRenderer(Renderer):
     options: Options
 
     def render(self, edition: Edition, ctx: RenderContext) -> list[Path]:
-        check_id(edition)
         when = local_time(edition)
         values = template_variables(
             edition,

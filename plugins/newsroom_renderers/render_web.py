@@ -28,7 +28,7 @@ from newsroom import Edition, RenderContext, Renderer
 from newsroom import Options as BaseOptions
 
 from .archive import ArchivedEdition, load_archive
-from .common import check_id, environment, template_variables, write
+from .common import environment, template_variables, write
 
 BODY = "web/_edition_body.html.j2"
 FEED = "web/feed.xml.j2"
@@ -47,7 +47,6 @@ class WebRenderer(Renderer):
     options: Options
 
     def render(self, edition: Edition, ctx: RenderContext) -> list[Path]:
-        check_id(edition)
         env = environment(ctx)
         site = ctx.site_dir
         archive = load_archive(ctx.site_dir.parent / "editions", edition, ctx)
