@@ -19,7 +19,7 @@ from newsroom_renderers.plaintext import display_width, wrap
 from newsroom_renderers.render_email import compile_mjml
 from newsroom_renderers.strings import load_strings
 
-from newsroom import Edition, Item, Source, hookimpl
+from newsroom import BuildError, Edition, Item, Source, hookimpl
 from newsroom.config import Config, load_config
 from newsroom.manager import Plugins, load_plugins
 from newsroom.model import load_edition
