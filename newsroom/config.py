@@ -289,6 +289,7 @@ def _secret_literals(model: type[BaseModel], values: dict[str, Any]) -> list[str
 
 
 def _component(
+    validation_context: dict[str, Any],
     table: str,
     index: int,
     raw: Any,
@@ -342,7 +343,9 @@ def _component(
             f'{key} = {{ "$env" = "VARIABLE" }} or {{ "$file" = "path" }}'
         )
     try:
-        options = options_model.model_validate(values)
+        # Validators may look at the rest of the file through the context, e.g. to check
+        # that a section matches a source that exists.
+        options = options_model.model_validate(values, context=validation_context)
     except ValidationError as exc:
         problems.extend(_pydantic_problems(label, exc, values))
         return None
@@ -391,6 +394,14 @@ def parse_config(data: dict[str, Any], path: Path, plugins: Plugins) -> Config:
         theme = {}
 
     lists: dict[str, list[ComponentConfig]] = {}
+    raw_sources = data.get("sources", [])
+    context: dict[str, Any] = {
+        "sources": [
+            s["name"] for s in raw_sources if isinstance(s, dict) and isinstance(s.get("name"), str)
+        ]
+        if isinstance(raw_sources, list)
+        else []
+    }
     for table in _KINDS:
         raw_list = data.get(table, [])
         if table == "renderers" and table not in data:
@@ -402,7 +413,8 @@ def parse_config(data: dict[str, Any], path: Path, plugins: Plugins) -> Config:
         lists[table] = [
             c
             for i, raw in enumerate(raw_list, 1)
-            if (c := _component(table, i, raw, path.parent, plugins, problems, seen)) is not None
+            if (c := _component(context, table, i, raw, path.parent, plugins, problems, seen))
+            is not None
         ]
     if not data.get("sources"):
         problems.append("no [[sources]] configured: an edition needs at least one source")

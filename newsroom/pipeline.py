@@ -14,7 +14,7 @@ import inspect
 import logging
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,7 +237,12 @@ async def run_filters(
     return items
 
 
-def arrange_sections(config: Config, items: list[Item], ctx: Context) -> list[Section]:
+def arrange_sections(
+    config: Config,
+    items: list[Item],
+    ctx: Context,
+    warn: Callable[[str], None] = lambda message: None,
+) -> list[Section]:
     """Give each ``[[sections]]`` layout the items no earlier section took."""
     remaining = list(items)
     sections: list[Section] = []
@@ -254,7 +259,9 @@ def arrange_sections(config: Config, items: list[Item], ctx: Context) -> list[Se
             if cc.intro and not section.intro:
                 section.intro = cc.intro
             taken.update(id(i) for i in section.items)
-        sections.extend(made)
+        if not any(section.items for section in made):
+            warn(f"section {cc.name!r} has no items and is left out of the edition")
+        sections.extend(s for s in made if s.items)
         remaining = [i for i in remaining if id(i) not in taken]
     return sections
 
@@ -337,7 +344,12 @@ async def build(
                 )
         lap("filter")
         progress.stage("sections")
-        sections = arrange_sections(config, items, Context(**ctx_args))
+        sections = arrange_sections(
+            config,
+            items,
+            Context(**ctx_args),
+            lambda message: warnings.append(BuildWarning(source="sections", message=message)),
+        )
         lap("sections")
         nl = config.newsletter
         edition = Edition(

@@ -153,3 +153,19 @@ def test_values_from_the_environment_are_never_shown(
     err = problems(tmp_path, text)
     assert "private-token-123" not in err.format_message()
     assert any("[[sources]] #2 'n' (plugin 'news')" in p for p in err.problems)
+
+
+def test_sections_must_match_configured_sources(tmp_path: Path) -> None:
+    err = problems(
+        tmp_path, GOOD.replace('match = { source = "papers" }', 'match = { source = "paper" }')
+    )
+    assert any(
+        "[[sections]] #1 'papers' (plugin 'select'): match:" in p
+        and "'paper' is not a configured source (configured: papers)" in p
+        for p in err.problems
+    ), err.problems
+
+
+def test_section_order_typos_are_refused(tmp_path: Path) -> None:
+    err = problems(tmp_path, GOOD + 'order = "stars-period"\n')
+    assert any("order:" in p and "metric name" in p for p in err.problems), err.problems

@@ -235,3 +235,15 @@ def test_items_with_unsafe_links_are_dropped_before_sections_with_a_warning(
     result = asyncio.run(build(config, plugins, now=NOW))
     assert [i.title for i in result.edition.items] == ["b", "c"]  # the limit is still filled
     assert any("not an http(s) URL" in w.message for w in result.warnings)
+
+
+def test_an_empty_section_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        '[[sources]]\nname = "p"\nplugin = "fixed"\ntitles = ["p1"]\n'
+        '[[sources]]\nname = "q"\nplugin = "fixed"\ntitles = []\n'
+        '[[sections]]\nid = "ps"\ntitle = "P"\nmatch = { source = "p" }\n'
+        '[[sections]]\nid = "qs"\ntitle = "Q"\nmatch = { source = "q" }\n',
+    )
+    assert [s.id for s in result.edition.sections] == ["ps"]
+    assert any(w.source == "sections" and "'qs' has no items" in w.message for w in result.warnings)

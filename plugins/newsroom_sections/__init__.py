@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from newsroom import Context, Item, Options, Section, SectionLayout, hookimpl
 
@@ -30,6 +31,17 @@ class Match(Options):
     def _listify(cls, value: str | list[str] | None) -> list[str]:
         return _as_list(value)
 
+    @model_validator(mode="after")
+    def _known_sources(self, info: ValidationInfo) -> Match:
+        known = (info.context or {}).get("sources")
+        unknown = [s for s in self.source if known is not None and s not in known]
+        if unknown:
+            raise ValueError(
+                f"source {', '.join(map(repr, unknown))} is not a configured source "
+                f"(configured: {', '.join(known) or 'none'})"
+            )
+        return self
+
     def accepts(self, item: Item) -> bool:
         if self.source and item.source not in self.source:
             return False
@@ -43,6 +55,8 @@ class Match(Options):
 
 
 Order = Literal["newest", "oldest", "score", "title", "feed"]
+ORDERS = ("newest", "oldest", "score", "title", "feed")
+_METRIC = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class Select(SectionLayout):
@@ -61,6 +75,16 @@ class Select(SectionLayout):
         """A hint for themes: which partial renders the section (list, cards, compact)."""
         min_items: int = Field(1, ge=0)
         """With fewer matching items the section is left out of the edition."""
+
+        @field_validator("order")
+        @classmethod
+        def _order_shape(cls, value: str) -> str:
+            if value not in ORDERS and not _METRIC.fullmatch(value):
+                raise ValueError(
+                    f"use one of {', '.join(ORDERS)} or a metric name such as 'stars' "
+                    "(lower-case letters, digits and '_')"
+                )
+            return value
 
     def arrange(self, items: list[Item], ctx: Context) -> list[Section]:
         opts = self.options
