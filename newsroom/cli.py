@@ -314,7 +314,7 @@ def plugins(as_json: bool) -> None:
     from newsroom.manager import load_plugins
     from newsroom.themes import installed_themes
 
-    loaded = load_plugins()
+    loaded = _LOADED.get("plugins") or load_plugins()
     rows: dict[str, dict[str, Any]] = {
         name: {
             "name": name,
