@@ -190,6 +190,7 @@ def main() -> None:
             f"{float(seq['wall_s']) / float(cold['wall_s']):.1f}×"
         )
         print(f"cold build stages (s): {report['timings']}")
+        print(f"warm build stages (s): {json.loads(str(warm['stdout']))['timings']}")
         print(
             f"fetched {sum(s['items'] for s in report['sources'])} items, kept {kept} in sections, "
             f"{len(report['warnings'])} warnings"

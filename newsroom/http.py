@@ -150,6 +150,50 @@ class HttpCache:
         tmp.replace(meta_path)
 
 
+class ResultCache:
+    """What sources derived from a response body, kept by the body's hash.
+
+    Parsing the same bytes gives the same result, so a feed that answers 304 (or sends an
+    unchanged body) costs a file read instead of a parse. Entries not used for
+    :attr:`max_age_days` are removed when the fetcher closes.
+    """
+
+    max_age_days = 7
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _path(self, content: bytes, key: str) -> Path:
+        digest = hashlib.sha256(content)
+        digest.update(b"\0" + key.encode("utf-8"))
+        return self.directory / f"{digest.hexdigest()}.json"
+
+    def recall(self, content: bytes, key: str) -> Any | None:
+        path = self._path(content, key)
+        try:
+            value = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        path.touch()  # still in use: keep it past the pruning
+        return value
+
+    def remember(self, content: bytes, key: str, value: Any) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self._path(content, key)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(value, ensure_ascii=False), "utf-8")
+        tmp.replace(path)
+
+    def prune(self) -> None:
+        cutoff = time.time() - self.max_age_days * 86400
+        for path in self.directory.glob("*.json") if self.directory.is_dir() else []:
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except OSError:
+                pass
+
+
 class _Decoder:
     """Content-Encoding decoding with a hard cap on output, chunk by chunk."""
 
@@ -227,6 +271,8 @@ class Fetcher:
     ) -> None:
         self.settings = settings or FetchSettings()
         self.cache = HttpCache(cache_dir) if cache_dir else None
+        self.results = ResultCache(cache_dir / "results") if cache_dir else None
+        """Results derived from response bodies (parsed feeds); ``None`` without a cache."""
         self.mirror = mirror.rstrip("/") if mirror else None
         self._gates: dict[str, _HostGate] = {}
         # Several small connection pools instead of one large one: httpcore's pool does work
@@ -267,6 +313,8 @@ class Fetcher:
     async def aclose(self) -> None:
         for client in self._clients:
             await client.aclose()
+        if self.results is not None:
+            self.results.prune()
 
     def _client_for(self, url: str) -> httpx.AsyncClient:
         return self._clients[zlib.crc32(url.encode("utf-8")) % len(self._clients)]

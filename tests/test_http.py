@@ -133,3 +133,22 @@ def test_min_interval_spaces_requests_to_one_host(local_server: LocalServer) -> 
     start = time.monotonic()
     asyncio.run(go())
     assert time.monotonic() - start >= 0.55
+
+
+def test_result_cache_keeps_what_is_used_and_prunes_the_rest(tmp_path: Path) -> None:
+    import os
+
+    from newsroom.http import ResultCache
+
+    cache = ResultCache(tmp_path)
+    cache.remember(b"<feed>a</feed>", "k", {"items": [1]})
+    cache.remember(b"<feed>b</feed>", "k", {"items": [2]})
+    assert cache.recall(b"<feed>a</feed>", "k") == {"items": [1]}
+    assert cache.recall(b"<feed>a</feed>", "other key") is None
+    old = time.time() - 30 * 86400
+    for path in tmp_path.glob("*.json"):
+        os.utime(path, (old, old))
+    cache.recall(b"<feed>a</feed>", "k")  # used again: kept
+    cache.prune()
+    assert cache.recall(b"<feed>a</feed>", "k") == {"items": [1]}
+    assert cache.recall(b"<feed>b</feed>", "k") is None

@@ -124,8 +124,19 @@ def test_conditional_get_reuses_the_cached_feed(local_server: LocalServer, tmp_p
 
     first = run_source(src, language="ko", now=NOW, cache_dir=tmp_path).items
     second = run_source(src, language="ko", now=NOW, cache_dir=tmp_path).items
-    assert [i.url for i in first] == [i.url for i in second] and len(first) == 2
+    assert first == second and len(first) == 2  # the parsed items come back exactly
     assert local_server.hits("/korean_atom.xml") == 2
+    assert local_server.requests[-1].headers.get("If-None-Match")
+    # The second run read the parse of the unchanged body instead of parsing it again.
+    assert len(list((tmp_path / "results").glob("*.json"))) == 1
+
+
+def test_parse_results_depend_on_the_options(local_server: LocalServer, tmp_path: Path) -> None:
+    url = serve(local_server, "korean_atom.xml", etag=True)
+    run_source(source(url), now=NOW, cache_dir=tmp_path)
+    items = run_source(source(url, kind="discussion"), now=NOW, cache_dir=tmp_path).items
+    assert {i.kind for i in items} == {"discussion"}
+    assert len(list((tmp_path / "results").glob("*.json"))) == 2
 
 
 # -- captured real feeds ---------------------------------------------------------------------

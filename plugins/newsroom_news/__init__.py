@@ -26,11 +26,12 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
-from newsroom import FetchContext, Item, Options, Source, SourceError, hookimpl
+from newsroom import FetchContext, Item, Options, Source, SourceError, __version__, hookimpl
 from newsroom.urls import is_safe_url
 
 if TYPE_CHECKING:
     from newsroom.feeds import FeedEntry
+    from newsroom.http import Response
 
 
 class FeedSpec(Options):
@@ -96,6 +97,30 @@ class NewsSource(Source):
             ctx.warn(f"feed {_label(result.spec)}: {result.error}", result.spec.url)
         return [item for result in results for item in result.items]
 
+    async def _items(
+        self, ctx: FetchContext, response: Response, base: str, spec: FeedSpec
+    ) -> tuple[list[Item], int]:
+        """The feed's items: from the result cache when this exact body was parsed before."""
+        results = getattr(ctx.http, "results", None)
+        key = _result_key(base, spec, self.options)
+        if results is not None:
+            cached = results.recall(response.content, key)
+            if cached is not None:
+                return [Item.model_validate(d) for d in cached["items"]], cached["skipped"]
+        # Parsing is CPU work: keep the event loop free for the other downloads.
+        items, skipped = await asyncio.to_thread(
+            parse_items,
+            response.content,
+            base,
+            response.headers.get("content-type"),
+            spec,
+            self.options,
+        )
+        if results is not None:
+            dumped = [item.model_dump(mode="json") for item in items]
+            results.remember(response.content, key, {"items": dumped, "skipped": skipped})
+        return items, skipped
+
     async def _fetch_feed(self, spec: FeedSpec, ctx: FetchContext) -> _FeedResult:
         """Fetch and parse one feed; never raises, so one bad feed cannot sink the others."""
         try:
@@ -103,15 +128,7 @@ class NewsSource(Source):
             # Relative links resolve against where the feed ended up after redirects, but
             # not against a mirror's address (the offline mirror serves every host).
             base = spec.url if getattr(ctx.http, "mirror", None) else (response.url or spec.url)
-            # Parsing is CPU work: keep the event loop free for the other downloads.
-            items, skipped = await asyncio.to_thread(
-                parse_items,
-                response.content,
-                base,
-                response.headers.get("content-type"),
-                spec,
-                self.options,
-            )
+            items, skipped = await self._items(ctx, response, base, spec)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a one-line warning
             if not isinstance(exc, (SourceError, ValueError)):  # a bug: keep its traceback
                 ctx.log.debug("feed %s failed", spec.url, exc_info=True)
@@ -123,6 +140,11 @@ class NewsSource(Source):
                 spec.url,
             )
         return _FeedResult(spec, items=items)
+
+
+def _result_key(base: str, spec: FeedSpec, options: NewsSource.Options) -> str:
+    """What a parse depends on besides the body: parser version, base URL and options."""
+    return f"news:{__version__}:{base}:{spec.model_dump_json()}:{options.model_dump_json()}"
 
 
 def parse_items(
