@@ -139,6 +139,9 @@ class NewsSource(Source):
                 f"entr{'ies' if skipped != 1 else 'y'} without a link or title",
                 spec.url,
             )
+        elif not items:
+            # A feed that parses but lists nothing is usually a moved or emptied feed.
+            ctx.warn(f"feed {_label(spec)}: has no entries", spec.url)
         return _FeedResult(spec, items=items)
 
 
