@@ -34,7 +34,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _LOADED: dict[str, Any] = {}
 
 
-class State:
+class Options:
     """Options shared by every subcommand."""
 
     def __init__(self, config: Path | None, debug: bool) -> None:
@@ -59,7 +59,7 @@ def handle_errors(fn: F) -> F:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
-        debug = bool(ctx.find_object(State) and ctx.find_object(State).debug)  # type: ignore[union-attr]
+        debug = bool(ctx.find_object(Options) and ctx.find_object(Options).debug)  # type: ignore[union-attr]
         try:
             return fn(*args, **kwargs)
         except (click.exceptions.Exit, click.exceptions.Abort, click.UsageError):
@@ -98,7 +98,7 @@ def cli(ctx: click.Context, config: Path | None, debug: bool) -> None:
     """Build newsletters out of plugins: collect, curate, render and deliver."""
     import logging
 
-    ctx.obj = State(config, debug)
+    ctx.obj = Options(config, debug)
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -166,7 +166,7 @@ def _parse_now(value: str | None) -> dt.datetime | None:
 @click.pass_obj
 @handle_errors
 def build(
-    state: State,
+    opts: Options,
     edition_id: str | None,
     now: str | None,
     strict: bool,
@@ -179,7 +179,7 @@ def build(
     from newsroom.rendering import render
     from newsroom.report import LiveProgress, summary_tables
 
-    newsletter = state.open()
+    newsletter = opts.open()
     console = _console()
     quiet = as_json or not console.is_terminal
     when = _parse_now(now)
@@ -241,12 +241,12 @@ def _edition_path(newsletter: Newsletter, edition_id: str | None) -> Path:
 @click.argument("edition_id", required=False)
 @click.pass_obj
 @handle_errors
-def render(state: State, edition_id: str | None) -> None:
+def render(opts: Options, edition_id: str | None) -> None:
     """Render an existing edition.json again (default: the latest edition)."""
     from newsroom.model import load_edition
     from newsroom.rendering import render as run_render
 
-    newsletter = state.open()
+    newsletter = opts.open()
     path = _edition_path(newsletter, edition_id)
     edition = load_edition(path)
     for written in run_render(newsletter.config, newsletter.plugins, edition):
@@ -257,13 +257,13 @@ def render(state: State, edition_id: str | None) -> None:
 @click.argument("edition_id")
 @click.pass_obj
 @handle_errors
-def mark_published(state: State, edition_id: str) -> None:
+def mark_published(opts: Options, edition_id: str) -> None:
     """Record EDITION_ID as gone out: the history filter then skips its items."""
     from newsroom.errors import BuildError
-    from newsroom.state import State as StateFile
+    from newsroom.state import State
 
-    newsletter = state.open()
-    with StateFile(newsletter.config.state_path) as db:
+    newsletter = opts.open()
+    with State(newsletter.config.state_path) as db:
         if not db.mark_published(edition_id):
             raise BuildError(f"no edition {edition_id!r} in {newsletter.config.state_path}")
     click.echo(f"Marked {edition_id} as published.")
@@ -273,12 +273,12 @@ def mark_published(state: State, edition_id: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 @handle_errors
-def editions(state: State, as_json: bool) -> None:
+def editions(opts: Options, as_json: bool) -> None:
     """List built editions and whether they went out."""
-    from newsroom.state import State as StateFile
+    from newsroom.state import State
 
-    newsletter = state.open()
-    with StateFile(newsletter.config.state_path) as db:
+    newsletter = opts.open()
+    with State(newsletter.config.state_path) as db:
         records = db.editions()
     if as_json:
         click.echo(
@@ -374,11 +374,11 @@ def plugins(as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.pass_obj
 @handle_errors
-def preview(state: State, port: int, host: str) -> None:
+def preview(opts: Options, port: int, host: str) -> None:
     """Serve the web edition and the latest email on localhost."""
     from newsroom.preview import serve
 
-    newsletter = state.open()
+    newsletter = opts.open()
     serve(newsletter.config, host=host, port=port)
 
 
