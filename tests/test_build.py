@@ -272,3 +272,24 @@ def test_init_scaffold_builds(tmp_path: Path, mirror: LocalServer) -> None:
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert sum(report["sections"].values()) > 0
+
+
+def test_cli_mark_published_and_editions(newsletter_dir: Path, mirror: LocalServer) -> None:
+    proc = _cli(
+        newsletter_dir,
+        "build",
+        "--json",
+        "--no-render",
+        "--mirror",
+        mirror.url,
+        "--now",
+        AS_OF.isoformat(),
+    )
+    assert proc.returncode == 0, proc.stderr
+    listed = json.loads(_cli(newsletter_dir, "editions", "--json").stdout)
+    assert [(e["id"], e["published_at"]) for e in listed] == [("2026-02-14", None)]
+    assert _cli(newsletter_dir, "mark-published", "2026-02-14").returncode == 0
+    listed = json.loads(_cli(newsletter_dir, "editions", "--json").stdout)
+    assert listed[0]["published_at"] is not None
+    missing = _cli(newsletter_dir, "mark-published", "2026-01-01")
+    assert missing.returncode == 5 and "no edition '2026-01-01'" in missing.stderr
