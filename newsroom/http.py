@@ -16,14 +16,20 @@ import email.utils
 import hashlib
 import json
 import random
+import select
+import socket
+import ssl
+import threading
 import time
 import zlib
+from asyncio.trsock import TransportSocket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpcore
 import httpx
 
 from newsroom.__about__ import __version__
@@ -169,19 +175,36 @@ class ResultCache:
         return self.directory / f"{digest.hexdigest()}.json"
 
     def recall(self, content: bytes, key: str) -> Any | None:
-        path = self._path(content, key)
-        try:
-            value = json.loads(path.read_bytes())
-        except (OSError, ValueError):
+        """The JSON value remembered for this body and key, or ``None``."""
+        data = self.recall_bytes(content, key)
+        if data is None:
             return None
-        path.touch()  # still in use: keep it past the pruning
-        return value
+        try:
+            return json.loads(data)
+        except ValueError:
+            return None
 
     def remember(self, content: bytes, key: str, value: Any) -> None:
+        """Keep a JSON-serialisable value for this body and key."""
+        self.remember_bytes(content, key, json.dumps(value, ensure_ascii=False).encode("utf-8"))
+
+    def recall_bytes(self, content: bytes, key: str) -> bytes | None:
+        """The serialised value remembered for this body and key, as written, or ``None``
+        (for callers that serialise themselves, such as pydantic's ``model_dump_json``)."""
+        path = self._path(content, key)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        path.touch()  # still in use: keep it past the pruning
+        return data
+
+    def remember_bytes(self, content: bytes, key: str, data: bytes) -> None:
+        """Keep ``data`` (JSON text, UTF-8) for this body and key."""
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self._path(content, key)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(value, ensure_ascii=False), "utf-8")
+        tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+        tmp.write_bytes(data)
         tmp.replace(path)
 
     def prune(self) -> None:
@@ -258,6 +281,121 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+# Linux: acknowledge received data at once. A server that writes a response's headers and
+# its body separately, with Nagle's algorithm on (Python's http.server does), holds the body
+# back until the headers are acknowledged, and a delayed acknowledgement takes 40 ms. The
+# option does not stick (the kernel returns to delayed acknowledgements), so it is set again
+# before every read.
+_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
+
+
+_Socket = socket.socket | TransportSocket
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """A connection of the fetcher: httpcore's own, acknowledging promptly (see
+    :data:`_QUICKACK`) and answering httpcore's "is it readable" question, asked for every
+    pooled connection on every request, without anyio's attribute lookup."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream, sock: _Socket | None) -> None:
+        self._inner = inner
+        self._sock = sock if sock is not None and sock.type == socket.SOCK_STREAM else None
+        # The socket to set TCP_QUICKACK on before reads, if the platform has it.
+        self._ack = (
+            self._sock
+            if self._sock is not None and self._sock.family in (socket.AF_INET, socket.AF_INET6)
+            else None
+        )
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._ack is not None and _QUICKACK is not None:
+            try:
+                self._ack.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+            except OSError:
+                self._ack = None
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        inner = await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        return _Stream(inner, self._sock)
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable" and self._sock is not None:
+            return _socket_readable(self._sock)
+        if info == "socket" and self._sock is not None:
+            return self._sock
+        return self._inner.get_extra_info(info)
+
+
+def _socket_readable(sock: _Socket) -> bool:
+    """httpcore's test, without its lookups: a pooled idle connection with something to read
+    (an EOF, usually) has been closed by the server."""
+    if sock.fileno() == -1:
+        return True
+    try:
+        ready, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(ready)
+
+
+class _Backend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, handing out :class:`_Stream` connections."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+        self._inner = inner
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._inner.connect_tcp(
+            host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+        sock = stream.get_extra_info("socket")
+        # asyncio hands out its TransportSocket, which has the socket methods used here.
+        return _Stream(stream, sock if isinstance(sock, (socket.socket, TransportSocket)) else None)
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.AsyncNetworkStream:
+        return await self._inner.connect_unix_socket(
+            path, timeout=timeout, socket_options=socket_options
+        )
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _use_own_backend(client: httpx.AsyncClient) -> bool:
+    """Route the direct (not proxied) connections of ``client`` through :class:`_Backend`.
+
+    httpx has no public way to pass httpcore a network backend, so this reaches into its
+    default transport; with another httpx or httpcore layout it changes nothing."""
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if type(pool) is not httpcore.AsyncConnectionPool or backend is None:
+        return False
+    if not isinstance(backend, _Backend):
+        pool._network_backend = _Backend(backend)
+    return True
+
+
 class Fetcher:
     """Shared HTTP client for sources. Use as ``async with Fetcher(...) as http``."""
 
@@ -298,9 +436,14 @@ class Fetcher:
             )
             for _ in range(shards if transport is None else 1)
         ]
+        if transport is None:
+            for client in self._clients:
+                _use_own_backend(client)
         # Requests beyond the pool size wait here rather than in httpcore's queue, whose
         # bookkeeping grows with the square of the requests waiting in it.
         self._slots = asyncio.Semaphore(self.settings.max_connections)
+        self._per_shard = per_shard
+        self._busy = [0] * len(self._clients)  # requests in flight per pool
         self.requests = 0
         self.not_modified = 0
 
@@ -316,8 +459,17 @@ class Fetcher:
         if self.results is not None:
             self.results.prune()
 
-    def _client_for(self, url: str) -> httpx.AsyncClient:
-        return self._clients[zlib.crc32(url.encode("utf-8")) % len(self._clients)]
+    def _shard_for(self, url: str) -> int:
+        """The pool for ``url``: the one its URL hashes to (so a host's requests tend to
+        reuse its connections), unless that one is busy and another is less so (a request
+        must not wait for a busy pool while another has idle connections)."""
+        busy = self._busy
+        n = zlib.crc32(url.encode("utf-8")) % len(busy)
+        if busy[n] >= self._per_shard:
+            least = min(range(len(busy)), key=busy.__getitem__)
+            if busy[least] < busy[n]:
+                n = least
+        return n
 
     def _route(self, url: str) -> str:
         """With a mirror, ``https://host/path?q`` is fetched as ``<mirror>/host/path?q``."""
@@ -430,7 +582,8 @@ class Fetcher:
                     )
                 else:
                     if cache and response.status == 200:
-                        cache.store(url, response)
+                        # File writes wait on the disk; another thread does them.
+                        await asyncio.to_thread(cache.store, url, response)
                     return response
             finally:
                 if gate is not None:
@@ -447,9 +600,15 @@ class Fetcher:
         self.requests += 1
         try:
             async with self._slots, asyncio.timeout(s.total_timeout):
-                client = self._client_for(target)
-                request = client.build_request(method, target, headers=headers, content=content)
-                response = await client.send(request, stream=True)
+                shard = self._shard_for(target)
+                client = self._clients[shard]
+                self._busy[shard] += 1
+                try:
+                    request = client.build_request(method, target, headers=headers, content=content)
+                    response = await client.send(request, stream=True)
+                except BaseException:
+                    self._busy[shard] -= 1
+                    raise
                 try:
                     declared = response.headers.get("content-length")
                     if (
@@ -470,6 +629,7 @@ class Fetcher:
                         decoder.feed(chunk)
                     body = decoder.finish()
                 finally:
+                    self._busy[shard] -= 1
                     await response.aclose()
         except TimeoutError:
             raise FetchError(

@@ -87,10 +87,25 @@ def _canonical_fast(url: str) -> str | None:
 
 
 def _clean_query(query: str) -> str:
+    if _only_tracking(query):
+        return ""
     pairs = sorted(
         (k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not is_tracking_param(k)
     )
     return urlencode(pairs)
+
+
+def _only_tracking(query: str) -> bool:
+    """True when every parameter of ``query`` is a tracking one (``?utm_source=rss``), read
+    without decoding: a name with ``%`` or ``+`` in it is left to the full parser."""
+    for part in query.split("&"):
+        if not part:
+            continue
+        if "%" in part or "+" in part:
+            return False
+        if not is_tracking_param(part.partition("=")[0]):
+            return False
+    return True
 
 
 def _canonical(url: str) -> str:
@@ -123,8 +138,29 @@ def is_safe_url(url: str | None) -> bool:
     """True when ``url`` is an absolute http(s) URL (never ``javascript:``, ``data:`` ...)."""
     if not url:
         return False
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    fast = _safe_fast(url)
+    if fast is not None:
+        return fast
+    parts = urlsplit(url)
     return parts.scheme.lower() in SAFE_SCHEMES and bool(parts.netloc)
+
+
+def _safe_fast(url: str) -> bool | None:
+    """:func:`is_safe_url` for a plain ASCII ``http(s)://host...`` URL without ``urlsplit``;
+    ``None`` for anything else (tabs or newlines, which urlsplit removes, brackets, which it
+    checks, non-ASCII hosts ...)."""
+    head, sep, rest = url.partition("://")
+    if not sep or head.lower() not in SAFE_SCHEMES or not url.isascii():
+        return None
+    if any(c in url for c in "\t\r\n[]"):
+        return None
+    end = len(rest)
+    for stop in "/?#":
+        found = rest.find(stop, 0, end)
+        if found != -1:
+            end = found
+    return end > 0
 
 
 def absolute_url(url: str | None, base: str | None) -> str | None:

@@ -152,3 +152,69 @@ def test_result_cache_keeps_what_is_used_and_prunes_the_rest(tmp_path: Path) -> 
     cache.prune()
     assert cache.recall(b"<feed>a</feed>", "k") == {"items": [1]}
     assert cache.recall(b"<feed>b</feed>", "k") is None
+
+
+def test_result_cache_keeps_bytes_as_written(tmp_path: Path) -> None:
+    from newsroom.http import ResultCache
+
+    cache = ResultCache(tmp_path)
+    assert cache.recall_bytes(b"body", "k") is None
+    cache.remember_bytes(b"body", "k", '{"a": "한"}'.encode())
+    assert cache.recall_bytes(b"body", "k") == '{"a": "한"}'.encode()
+    assert cache.recall(b"body", "k") == {"a": "한"}
+    assert list(tmp_path.glob("*.tmp")) == []
+
+
+def test_connections_go_through_the_fetchers_own_streams(
+    local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsroom import http as module
+
+    streams: list[object] = []
+    connect = module._Backend.connect_tcp
+
+    async def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        stream = await connect(self, *args, **kwargs)
+        streams.append(stream)
+        return stream
+
+    monkeypatch.setattr(module._Backend, "connect_tcp", counting)
+    url = local_server.add("/feed", "<rss/>" * 10_000)
+
+    async def go() -> list[bytes]:
+        async with Fetcher(FetchSettings(max_connections=1)) as http:
+            return [(await http.get(url)).content for _ in range(3)]
+
+    assert asyncio.run(go()) == [b"<rss/>" * 10_000] * 3
+    # One connection, kept alive for all three requests, with its socket at hand.
+    assert len(streams) == 1
+    assert isinstance(streams[0], module._Stream)
+    assert streams[0].get_extra_info("socket") is not None
+
+
+def test_an_idle_connection_closed_by_the_server_reads_as_readable() -> None:
+    import socket
+
+    from newsroom.http import _socket_readable
+
+    ours, theirs = socket.socketpair()
+    try:
+        assert not _socket_readable(ours)
+        theirs.close()
+        assert _socket_readable(ours)  # the EOF is waiting: httpcore drops the connection
+    finally:
+        ours.close()
+    assert _socket_readable(ours)  # closed
+
+
+def test_a_busy_pool_hands_requests_to_an_idle_one() -> None:
+    fetcher = Fetcher(FetchSettings(max_connections=32))
+    url = "https://example.com/feed"
+    home = fetcher._shard_for(url)
+    assert fetcher._shard_for(url) == home  # a URL keeps to its pool while it has room
+    fetcher._busy[home] = fetcher._per_shard
+    other = fetcher._shard_for(url)
+    assert other != home and fetcher._busy[other] == 0
+    fetcher._busy = [fetcher._per_shard] * len(fetcher._busy)
+    assert fetcher._shard_for(url) == home  # all busy: wait in its own pool
+    asyncio.run(fetcher.aclose())

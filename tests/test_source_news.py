@@ -353,3 +353,13 @@ def test_registered_as_a_plugin(plugin_manager: object) -> None:
     registration = plugin_manager.sources.get("news")  # type: ignore[attr-defined]
     assert registration is not None and registration.cls is NewsSource
     assert NewsSource.kind == "article"
+
+
+def test_a_damaged_parse_result_is_parsed_again(local_server: LocalServer, tmp_path: Path) -> None:
+    url = serve(local_server, "korean_atom.xml", etag=True)
+    first = run_source(source(url), language="ko", now=NOW, cache_dir=tmp_path).items
+    (entry,) = (tmp_path / "results").glob("*.json")
+    entry.write_text('{"items": [{"url": 1}]', "utf-8")  # cut short and wrongly typed
+    again = run_source(source(url), language="ko", now=NOW, cache_dir=tmp_path).items
+    assert again == first
+    assert entry.read_bytes().startswith(b'{"items":[{')  # rewritten whole

@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from newsroom import FetchContext, Item, Options, Source, SourceError, __version__, hookimpl
 from newsroom.urls import is_safe_url
 
 if TYPE_CHECKING:
     from newsroom.feeds import FeedEntry
-    from newsroom.http import Response
+    from newsroom.http import Response, ResultCache
 
 
 class FeedSpec(Options):
@@ -101,25 +101,17 @@ class NewsSource(Source):
         self, ctx: FetchContext, response: Response, base: str, spec: FeedSpec
     ) -> tuple[list[Item], int]:
         """The feed's items: from the result cache when this exact body was parsed before."""
-        results = getattr(ctx.http, "results", None)
-        key = _result_key(base, spec, self.options)
-        if results is not None:
-            cached = results.recall(response.content, key)
-            if cached is not None:
-                return [Item.model_validate(d) for d in cached["items"]], cached["skipped"]
-        # Parsing is CPU work: keep the event loop free for the other downloads.
-        items, skipped = await asyncio.to_thread(
-            parse_items,
+        # Parsing (and reading or writing its cached result) is CPU work and file I/O: keep
+        # the event loop free for the other downloads.
+        return await asyncio.to_thread(
+            _cached_parse,
+            getattr(ctx.http, "results", None),
             response.content,
             base,
             response.headers.get("content-type"),
             spec,
             self.options,
         )
-        if results is not None:
-            dumped = [item.model_dump(mode="json") for item in items]
-            results.remember(response.content, key, {"items": dumped, "skipped": skipped})
-        return items, skipped
 
     async def _fetch_feed(self, spec: FeedSpec, ctx: FetchContext) -> _FeedResult:
         """Fetch and parse one feed; never raises, so one bad feed cannot sink the others."""
@@ -145,9 +137,43 @@ class NewsSource(Source):
         return _FeedResult(spec, items=items)
 
 
+class _Parsed(BaseModel):
+    """A parse result as the result cache keeps it (serialised by pydantic in one call)."""
+
+    items: list[Item]
+    skipped: int
+
+
 def _result_key(base: str, spec: FeedSpec, options: NewsSource.Options) -> str:
     """What a parse depends on besides the body: parser version, base URL and options."""
-    return f"news:{__version__}:{base}:{spec.model_dump_json()}:{options.model_dump_json()}"
+    return f"news2:{__version__}:{base}:{spec.model_dump_json()}:{options.model_dump_json()}"
+
+
+def _cached_parse(
+    results: ResultCache | None,
+    content: bytes,
+    base: str,
+    content_type: str | None,
+    spec: FeedSpec,
+    options: NewsSource.Options,
+) -> tuple[list[Item], int]:
+    """:func:`parse_items`, or its remembered result for this exact body."""
+    if results is None:
+        return parse_items(content, base, content_type, spec, options)
+    key = _result_key(base, spec, options)
+    cached = results.recall_bytes(content, key)
+    if cached is not None:
+        try:
+            parsed = _Parsed.model_validate_json(cached)
+        except ValidationError:  # a damaged entry: parse again
+            pass
+        else:
+            return parsed.items, parsed.skipped
+    items, skipped = parse_items(content, base, content_type, spec, options)
+    results.remember_bytes(
+        content, key, _Parsed(items=items, skipped=skipped).model_dump_json().encode("utf-8")
+    )
+    return items, skipped
 
 
 def parse_items(
