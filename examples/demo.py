@@ -2,8 +2,10 @@
 
 Builds the example newsletter in ``examples/ai-briefing/`` against sample responses (in the
 real formats of arXiv, GitHub trending, Product Hunt and RSS/Atom feeds) served on
-127.0.0.1, then prints where the email (HTML and text) and the web edition are. Needs only
-Python 3.11+: the first run creates ``.venv`` and installs newsroom into it.
+127.0.0.1, then sends it to the sample subscribers through an SMTP server it runs on
+127.0.0.1, and prints where the email (HTML and text), the web edition and the received
+messages are. Needs only Python 3.11+: the first run creates ``.venv`` and installs
+newsroom into it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 runpy.run_path(str(ROOT / "tests" / "bootstrap.py"))["reexec_in_venv"](Path(__file__))
 
-from newsroom.testing import LocalServer  # noqa: E402  (importable inside the virtualenv)
+from newsroom.smtpsink import SmtpSink  # noqa: E402  (importable inside the virtualenv)
+from newsroom.testing import LocalServer  # noqa: E402
 
 EXAMPLE = HERE / "ai-briefing"
 WORK = EXAMPLE / "_demo"
@@ -29,8 +32,9 @@ AS_OF = "2026-02-14T06:00:00+09:00"
 
 def newsroom(*args: str) -> None:
     # The sample data has no Product Hunt API responses: use the public feed even when a
-    # token is set on this machine.
-    env = {k: v for k, v in os.environ.items() if k != "PRODUCTHUNT_TOKEN"}
+    # token is set on this machine; and no SMTP password or signing key from the machine.
+    hidden = {"PRODUCTHUNT_TOKEN", "NEWSROOM_SMTP_PASSWORD", "NEWSROOM_SECRET_KEY"}
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
     subprocess.run(
         [sys.executable, "-m", "newsroom", "-c", str(WORK / "newsroom.toml"), *args],
         check=True,
@@ -42,18 +46,29 @@ def main() -> None:
     # A fresh copy each run, so the demo never depends on what an earlier run recorded.
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
-    shutil.copy(EXAMPLE / "newsroom.toml", WORK / "newsroom.toml")
-    with LocalServer(EXAMPLE / "sample-data") as server:
+    mailbox = WORK / "mailbox"
+    with SmtpSink(folder=mailbox) as sink, LocalServer(EXAMPLE / "sample-data") as server:
+        # The example sends to 127.0.0.1:2525; the demo's own server listens on a free port.
+        config = (EXAMPLE / "newsroom.toml").read_text("utf-8")
+        (WORK / "newsroom.toml").write_text(
+            config.replace("port = 2525", f"port = {sink.port}"), "utf-8"
+        )
         print(f"Serving the sample responses at {server.url}/ (stand-ins for the live sites)")
+        print(f"Receiving mail at smtp://127.0.0.1:{sink.port} (a stand-in for a mail server)")
+        newsroom("keys", "rotate")
+        newsroom("subscribers", "import", str(EXAMPLE / "subscribers.csv"))
         newsroom("build", "--mirror", server.url, "--now", AS_OF)
+        newsroom("send", AS_OF[:10])
+        received = sink.total
     edition = WORK / "build" / "editions" / AS_OF[:10]
     site = WORK / "build" / "site"
     print()
-    print("The demo edition is ready:")
+    print("The demo edition is ready and was sent:")
     print(f"  email (HTML):  {edition / 'email.html'}")
     print(f"  email (text):  {edition / 'email.txt'}")
     print(f"  web edition:   {site / 'index.html'}")
     print(f"  edition.json:  {edition / 'edition.json'}")
+    print(f"  received:      {received} messages in {mailbox}/ (open them in any mail program)")
     print(f"Browse it with: {sys.executable} -m newsroom -c {WORK / 'newsroom.toml'} preview")
 
 

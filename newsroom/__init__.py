@@ -30,15 +30,28 @@ from newsroom.errors import (
 )
 from newsroom.hookspecs import API_VERSION, hookimpl
 from newsroom.model import BuildWarning, Edition, Item, Newsletter, Section, SourceReport
+from newsroom.transport import (
+    Channel,
+    DeliveryFailure,
+    Envelope,
+    OutgoingMessage,
+    PermanentFailure,
+    TemporaryFailure,
+    Transport,
+    TransportContext,
+)
 
 __all__ = [
     "API_VERSION",
     "BuildError",
     "BuildWarning",
+    "Channel",
     "Component",
     "ConfigError",
     "Context",
+    "DeliveryFailure",
     "Edition",
+    "Envelope",
     "FetchContext",
     "FetchError",
     "Filter",
@@ -47,6 +60,8 @@ __all__ = [
     "Newsletter",
     "NewsroomError",
     "Options",
+    "OutgoingMessage",
+    "PermanentFailure",
     "PluginError",
     "RenderContext",
     "Renderer",
@@ -56,6 +71,9 @@ __all__ = [
     "SourceError",
     "SourceReport",
     "StateError",
+    "TemporaryFailure",
+    "Transport",
+    "TransportContext",
     "__version__",
     "hookimpl",
     "secret_value",

@@ -382,6 +382,10 @@ def preview(opts: Options, port: int, host: str) -> None:
     serve(newsletter.config, host=host, port=port)
 
 
+# The list and delivery commands live in their own module; importing it adds them to `cli`.
+from newsroom import cli_mail  # noqa: E402, F401
+
+
 def main() -> None:
     """Entry point of the ``newsroom`` command."""
     from newsroom.manager import load_plugins

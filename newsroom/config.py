@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from newsroom.components import Component, Options
 from newsroom.errors import ConfigError
+from newsroom.mailconfig import EmailConfig, SubscriptionsConfig
 from newsroom.manager import Plugins
 from newsroom.registry import Registration
 
@@ -116,6 +117,15 @@ class HttpConfig(BaseModel):
         )
 
 
+class PublishConfig(BaseModel):
+    """The ``[publish]`` table: where ``newsroom run`` copies the web edition."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    directory: str = ""
+    """A folder a web server serves (relative to the config); empty: do not copy."""
+
+
 class PluginsConfig(BaseModel):
     """The ``[plugins]`` table."""
 
@@ -166,10 +176,35 @@ class Config:
     theme: dict[str, Any] = field(default_factory=dict)
     """``[theme]`` settings overriding the theme's defaults."""
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
+    email: EmailConfig = field(default_factory=lambda: EmailConfig.model_validate({}))
+    transport: ComponentConfig | None = None
+    """The ``[transport]`` table (default: ``plugin = "smtp"`` on localhost)."""
+    subscriptions: SubscriptionsConfig = field(
+        default_factory=lambda: SubscriptionsConfig.model_validate({})
+    )
+    publish: PublishConfig = field(default_factory=PublishConfig)
+
+    @property
+    def publish_dir(self) -> Path | None:
+        if not self.publish.directory:
+            return None
+        return (self.root / self.publish.directory).resolve()
 
     @property
     def root(self) -> Path:
         return self.path.parent
+
+    @property
+    def subscriptions_url(self) -> str:
+        """Where unsubscribe and preferences links point (``newsroom serve``)."""
+        url = self.subscriptions.url
+        if not url and self.newsletter.base_url:
+            url = f"{self.newsletter.base_url}subscription/"
+        return url
+
+    @property
+    def keys_file(self) -> Path:
+        return (self.root / self.subscriptions.keys_file).resolve()
 
     @property
     def output_dir(self) -> Path:
@@ -196,13 +231,18 @@ _KINDS = {
     "filters": ("filter", "name", {"name", "plugin", "enabled"}, None),
     "sections": ("section", "id", {"id", "title", "plugin", "enabled", "intro"}, "select"),
     "renderers": ("renderer", "name", {"name", "plugin", "enabled"}, None),
+    # A single table, not a list: `[transport]`.
+    "transport": ("transport", "name", {"name", "plugin"}, "smtp"),
 }
-_TOP = {"newsletter", "http", "theme", "plugins", *_KINDS}
+_LISTS = ("sources", "filters", "sections", "renderers")
+_TOP = {"newsletter", "http", "theme", "plugins", "email", "subscriptions", "publish", *_KINDS}
 #: Used when the file has no [[renderers]] tables.
 DEFAULT_RENDERERS = ("email", "web", "markdown")
 
 
 def _label(table: str, index: int, name: str | None, plugin: str | None) -> str:
+    if table == "transport":
+        return f"[transport] (plugin {plugin!r})"
     head = f"[[{table}s]] #{index}" if not table.endswith("s") else f"[[{table}]] #{index}"
     if name and name != plugin:
         head += f" {name!r}"
@@ -299,7 +339,7 @@ def _component(
     seen: set[str],
 ) -> ComponentConfig | None:
     kind, name_key, core, default_plugin = _KINDS[table]
-    where = f"[[{table}]] #{index}"
+    where = "[transport]" if table == "transport" else f"[[{table}]] #{index}"
     if not isinstance(raw, dict):
         problems.append(f"{where}: must be a table")
         return None
@@ -379,15 +419,24 @@ def parse_config(data: dict[str, Any], path: Path, plugins: Plugins) -> Config:
         if not isinstance(raw, dict):
             problems.append(f"[{name}] must be a table")
             return None
+        raw = _resolve_secrets(raw, path.parent, f"[{name}]", problems)
+        for key in _secret_literals(cls, raw):
+            problems.append(
+                f"[{name}]: {key}: secrets cannot be written in the file; use "
+                f'{key} = {{ "$env" = "VARIABLE" }} or {{ "$file" = "path" }}'
+            )
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
-            problems.extend(_pydantic_problems(f"[{name}]", exc))
+            problems.extend(_pydantic_problems(f"[{name}]", exc, raw))
             return None
 
     newsletter = model("newsletter", NewsletterConfig, required=True)
     http = model("http", HttpConfig)
     plugin_cfg = model("plugins", PluginsConfig)
+    email = model("email", EmailConfig)
+    subscriptions = model("subscriptions", SubscriptionsConfig)
+    publish = model("publish", PublishConfig)
     theme = data.get("theme", {})
     if not isinstance(theme, dict):
         problems.append("[theme] must be a table")
@@ -402,7 +451,7 @@ def parse_config(data: dict[str, Any], path: Path, plugins: Plugins) -> Config:
         if isinstance(raw_sources, list)
         else []
     }
-    for table in _KINDS:
+    for table in _LISTS:
         raw_list = data.get(table, [])
         if table == "renderers" and table not in data:
             raw_list = [{"plugin": p} for p in DEFAULT_RENDERERS]
@@ -418,6 +467,18 @@ def parse_config(data: dict[str, Any], path: Path, plugins: Plugins) -> Config:
         ]
     if not data.get("sources"):
         problems.append("no [[sources]] configured: an edition needs at least one source")
+    transport = None
+    if "transport" in data or "smtp" in plugins.registry("transport"):
+        transport = _component(
+            context,
+            "transport",
+            1,
+            data.get("transport", {}),
+            path.parent,
+            plugins,
+            problems,
+            set(),
+        )
 
     if problems:
         raise ConfigError(problems, path=str(path))
@@ -431,6 +492,10 @@ def parse_config(data: dict[str, Any], path: Path, plugins: Plugins) -> Config:
         filters=lists["filters"],
         sections=lists["sections"],
         renderers=lists["renderers"],
+        email=email,
+        transport=transport,
+        subscriptions=subscriptions,
+        publish=publish,
     )
 
 

@@ -15,3 +15,16 @@ WARNINGS = 4
 #: The edition could not be built or rendered (a filter, section or renderer failed,
 #: or no source returned anything).
 BUILD = 5
+#: ``newsroom send`` stopped before the end (the server refused the sender or could not be
+#: reached, too many rejections in a row, Ctrl-C); nothing is lost: run it again to resume.
+SEND_FAILED = 6
+#: The send went through the list, but some messages failed temporarily every time they
+#: were tried; the next ``newsroom send`` tries them again.
+SEND_INCOMPLETE = 7
+#: Another ``newsroom send`` or ``newsroom run`` holds the newsletter's lock.
+LOCKED = 8
+#: Every message was delivered or refused for good; some addresses bounced (they are now
+#: marked ``bounced`` and get no more mail).
+SEND_BOUNCES = 9
+#: Interrupted (Ctrl-C); run the same command again to resume.
+INTERRUPTED = 130

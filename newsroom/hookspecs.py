@@ -69,6 +69,15 @@ def register_renderers(register: Register[Any]) -> None:
 
 
 @hookspec
+def register_transports(register: Register[Any]) -> None:
+    """Register :class:`~newsroom.transport.Transport` classes, selected by
+    ``[transport] plugin = "..."`` (``smtp`` and ``file`` are built in).
+
+    Called: once per process, before the first ``newsroom send``.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add subcommands to the ``newsroom`` command line.
 

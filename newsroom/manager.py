@@ -23,6 +23,7 @@ from newsroom import hookspecs
 from newsroom.components import Filter, Renderer, SectionLayout, Source
 from newsroom.errors import PluginError
 from newsroom.registry import Register, Registry
+from newsroom.transport import Transport
 
 PLUGIN_GROUP = "newsroom.plugins"
 THEME_GROUP = "newsroom.themes"
@@ -148,13 +149,19 @@ class Plugins:
     def renderers(self) -> Registry[type[Renderer]]:
         return self._registry("renderer", "register_renderers", Renderer)
 
+    @property
+    def transports(self) -> Registry[type[Transport]]:
+        return self._registry("transport", "register_transports", Transport)
+
     def registry(self, kind: str) -> Registry[Any]:
-        """The registry for ``kind``: ``source``, ``filter``, ``section`` or ``renderer``."""
+        """The registry for ``kind``: ``source``, ``filter``, ``section``, ``renderer`` or
+        ``transport``."""
         hooks = {
             "source": ("register_sources", Source),
             "filter": ("register_filters", Filter),
             "section": ("register_sections", SectionLayout),
             "renderer": ("register_renderers", Renderer),
+            "transport": ("register_transports", Transport),
         }
         hook, base = hooks[kind]
         return self._registry(kind, hook, base)

@@ -62,8 +62,60 @@ def _v2(db: sqlite3.Connection) -> None:
     )
 
 
+def _v3(db: sqlite3.Connection) -> None:
+    # Subscribers, the delivery log and locks (newsroom send, newsroom serve).
+    _script(
+        db,
+        """
+        CREATE TABLE subscribers (
+            id         INTEGER PRIMARY KEY,
+            email      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name       TEXT NOT NULL DEFAULT '',
+            status     TEXT NOT NULL CHECK (status IN
+                         ('active', 'pending', 'unsubscribed', 'bounced', 'complained')),
+            attributes TEXT NOT NULL DEFAULT '{}',
+            uid        TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            reason     TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX subscribers_status ON subscribers(status);
+        CREATE TABLE suppressed (
+            email_hash TEXT PRIMARY KEY,
+            status     TEXT NOT NULL,
+            at         TEXT NOT NULL
+        );
+        CREATE TABLE sends (
+            edition_id   TEXT PRIMARY KEY,
+            content_hash TEXT NOT NULL,
+            created_at   TEXT NOT NULL,
+            completed_at TEXT
+        );
+        CREATE TABLE deliveries (
+            edition_id    TEXT NOT NULL REFERENCES sends(edition_id) ON DELETE CASCADE,
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+            status        TEXT NOT NULL CHECK (status IN
+                            ('queued', 'sending', 'sent', 'failed', 'bounced', 'skipped')),
+            attempts      INTEGER NOT NULL DEFAULT 0,
+            updated_at    TEXT NOT NULL,
+            error         TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (edition_id, subscriber_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX deliveries_status ON deliveries(edition_id, status);
+        CREATE TABLE locks (
+            name        TEXT PRIMARY KEY,
+            holder      TEXT NOT NULL,
+            pids        TEXT NOT NULL,
+            host        TEXT NOT NULL,
+            acquired_at TEXT NOT NULL,
+            heartbeat   REAL NOT NULL
+        );
+        """,
+    )
+
+
 #: Schema migrations in order; ``MIGRATIONS[n]`` takes a file from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

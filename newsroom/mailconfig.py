@@ -1,0 +1,98 @@
+"""The ``[email]`` and ``[subscriptions]`` tables of ``newsroom.toml``.
+
+``[email]`` says who sends the newsletter and how fast; ``[transport]`` (validated by the
+transport plugin's own options) says through what; ``[subscriptions]`` configures the links
+in every message and ``newsroom serve``, which answers them. Secrets (the SMTP password, the
+signing keys, the webhook secret, the DKIM key) are never written here.
+"""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+
+class EmailConfig(BaseModel):
+    """The ``[email]`` table."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, populate_by_name=True)
+
+    from_: str = Field("", alias="from")
+    """The sender, e.g. ``"AI 브리핑 <briefing@example.org>"``; required to send."""
+    reply_to: str = ""
+    list_id: str = ""
+    """The ``List-Id`` (RFC 2919); default: ``<newsletter slug>.<sender's domain>``."""
+    postal_address: str = ""
+    """The sender's postal address, printed in every message's footer (CAN-SPAM)."""
+    unsubscribe_mailto: str = ""
+    """Address of the ``mailto:`` List-Unsubscribe (default: the sender)."""
+    rate: float = Field(0, ge=0)
+    """Messages per second across all connections; 0: as fast as the server takes them."""
+    hourly_limit: int = Field(0, ge=0)
+    """Messages per hour (a provider's quota); 0: no limit."""
+    concurrency: int = Field(10, ge=1, le=200)
+    """Connections kept open to the server at once."""
+    workers: int = Field(0, ge=0, le=64)
+    """Sending processes; 0: one per CPU core for large lists, one for small ones."""
+    retries: int = Field(4, ge=0, le=20)
+    """Attempts after the first, per message and run, for temporary failures."""
+    backoff: float = Field(1.0, ge=0)
+    """Seconds before the first retry; doubled for each next one."""
+    stop_after_rejections: int = Field(50, ge=0)
+    """Stop the send after this many consecutive permanent failures (the server is
+    refusing everything; 0: never stop)."""
+    dkim_key_file: str = ""
+    """PEM private key for DKIM signing (relative to the config; keep it outside the
+    repository). Signing needs the ``service`` extra (dkimpy)."""
+    dkim_selector: str = ""
+    dkim_domain: str = ""
+    """Default: the sender's domain."""
+
+    @field_validator("from_", "reply_to", "unsubscribe_mailto")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if not value:
+            return value
+        if any(c in value for c in "\r\n"):
+            raise ValueError("must be on one line")
+        _, address = parseaddr(value)
+        if "@" not in address:
+            raise ValueError(f"{value!r} has no email address")
+        return value
+
+    @field_validator("list_id", "dkim_selector", "dkim_domain", "postal_address")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if any(c in value for c in "\r\n\0"):
+            raise ValueError("must be on one line")
+        return value.strip()
+
+
+class SubscriptionsConfig(BaseModel):
+    """The ``[subscriptions]`` table: links in messages, and ``newsroom serve``."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    url: str = ""
+    """Where ``newsroom serve`` is reachable from readers' browsers; unsubscribe and
+    preferences links point there. Default: ``<base_url>subscription/``."""
+    keys_file: str = "signing-keys"
+    """File of signing keys, newest first (relative to the config; keep it out of version
+    control). ``$NEWSROOM_SECRET_KEY`` is used first when set."""
+    confirm_hours: float = Field(72, gt=0)
+    """How long a signup confirmation link stays valid."""
+    double_opt_in: bool = True
+    webhook_secret: SecretStr | None = None
+    """Shared secret of the bounce and complaint webhook: ``{ "$env" = "..." }``."""
+    host: str = "127.0.0.1"
+    port: int = Field(8025, ge=1, le=65535)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http(s) URL")
+        if value and not value.endswith("/"):
+            value += "/"
+        return value

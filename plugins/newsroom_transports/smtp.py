@@ -1,0 +1,170 @@
+"""The ``smtp`` transport: persistent aiosmtplib connections, one per channel."""
+
+from __future__ import annotations
+
+import os
+import ssl
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, SecretStr
+
+from newsroom import Options as BaseOptions
+from newsroom.errors import ConfigError
+from newsroom.transport import (
+    Channel,
+    DeliveryFailure,
+    OutgoingMessage,
+    PermanentFailure,
+    TemporaryFailure,
+    Transport,
+    TransportContext,
+)
+
+if TYPE_CHECKING:
+    import aiosmtplib
+
+PASSWORD_ENV = "NEWSROOM_SMTP_PASSWORD"
+
+
+def _failure(code: int, message: str, stage: str) -> DeliveryFailure:
+    cls = PermanentFailure if 500 <= code < 600 else TemporaryFailure
+    failure = cls(message.strip() or "(no message)", code=code, stage=stage)
+    if code == 421 or code < 400:  # 421: the server is closing the connection
+        failure.connection_lost = True
+    return failure
+
+
+class SmtpTransport(Transport):
+    """Deliver through an SMTP server (a relay, a provider's submission port, a local MTA)."""
+
+    name = "smtp"
+    description = "SMTP with a pool of persistent connections (aiosmtplib)"
+
+    class Options(BaseOptions):
+        host: str = "localhost"
+        port: int = Field(0, ge=0, le=65535)
+        """Default: 465 with ``security = "tls"``, 587 with ``"starttls"``, else 25."""
+        security: Literal["auto", "starttls", "tls", "none"] = "auto"
+        """``auto``: STARTTLS when the server offers it; ``starttls``: required; ``tls``:
+        implicit TLS (port 465); ``none``: never (a local relay)."""
+        username: str = ""
+        password: SecretStr | None = None
+        """Default: ``$NEWSROOM_SMTP_PASSWORD`` when a username is set."""
+        timeout: float = Field(30.0, gt=0)
+        """Seconds to wait for each reply."""
+        helo: str = ""
+        """Name to greet the server with (default: this machine's name)."""
+        validate_certs: bool = True
+        ca_file: str = ""
+
+    options: Options
+
+    async def open(self, ctx: TransportContext) -> Channel:
+        import aiosmtplib  # imported when sending, not whenever a config is read
+
+        o = self.options
+        password = o.password.get_secret_value() if o.password else os.environ.get(PASSWORD_ENV)
+        if o.username and not password:
+            raise ConfigError(
+                f"[transport] (plugin 'smtp'): username {o.username!r} needs a password: "
+                f'set {PASSWORD_ENV} or password = {{ "$env" = "..." }}'
+            )
+        port = o.port or {"tls": 465, "starttls": 587}.get(o.security, 25)
+        tls_context = None
+        if o.ca_file:
+            tls_context = ssl.create_default_context(cafile=str(ctx.root / o.ca_file))
+        client = aiosmtplib.SMTP(
+            hostname=o.host,
+            port=port,
+            username=o.username or None,
+            password=password if o.username else None,
+            local_hostname=o.helo or None,
+            timeout=o.timeout,
+            use_tls=o.security == "tls",
+            start_tls={"auto": None, "starttls": True, "tls": False, "none": False}[o.security],
+            validate_certs=o.validate_certs,
+            tls_context=tls_context,
+        )
+        where = f"{o.host}:{port}"
+        try:
+            await client.connect()
+            if client.last_ehlo_response is None:
+                await client.ehlo()  # so the channel knows the server's extensions
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise PermanentFailure(
+                f"{where} refused the login for {o.username!r}: {exc.message}",
+                code=exc.code,
+                stage="auth",
+            ) from None
+        except aiosmtplib.SMTPResponseException as exc:
+            raise _failure(exc.code, f"{where}: {exc.message}", "connect") from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            failure = TemporaryFailure(f"cannot connect to {where}: {exc}", stage="connect")
+            failure.connection_lost = True
+            raise failure from None
+        return SmtpChannel(client, where)
+
+
+class SmtpChannel(Channel):
+    """One open SMTP connection; many messages go through it, one after another."""
+
+    def __init__(self, client: aiosmtplib.SMTP, where: str) -> None:
+        self.client = client
+        self.where = where
+        self.accepts_8bit = client.supports_extension("8bitmime")
+        self.utf8 = client.supports_extension("smtputf8")
+        self.size = client.supports_extension("size")
+
+    async def send(self, message: OutgoingMessage) -> None:
+        import aiosmtplib
+
+        data = message.data
+        env = message.envelope
+        options = []
+        if not data.isascii():
+            # The sender builds 7-bit messages for channels without 8BITMIME (accepts_8bit).
+            options.append("BODY=8BITMIME")
+        if env.smtputf8:
+            if not self.utf8:
+                raise PermanentFailure(
+                    f"{self.where} cannot deliver to the non-ASCII address {env.recipient!r} "
+                    "(no SMTPUTF8)",
+                    stage="rcpt",
+                )
+            options.append("SMTPUTF8")
+        if self.size:
+            # Our messages already end lines with CRLF: the size is the byte count.
+            options.insert(0, f"SIZE={len(data)}")
+        encoding = "utf-8" if env.smtputf8 else "ascii"
+        stage = "mail"
+        try:
+            await self.client.mail(env.sender, options=options, encoding=encoding)
+            stage = "rcpt"
+            await self.client.rcpt(env.recipient, encoding=encoding)
+            stage = "data"
+            await self.client.data(data)
+        except aiosmtplib.SMTPResponseException as exc:
+            await self._reset()
+            raise _failure(exc.code, exc.message, stage) from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            # Dropped connections and timeouts: the server did not take the message.
+            failure = TemporaryFailure(f"{self.where}: {exc or type(exc).__name__}", stage=stage)
+            failure.connection_lost = True
+            raise failure from None
+
+    async def _reset(self) -> None:
+        import aiosmtplib
+
+        try:
+            await self.client.rset()
+        except (aiosmtplib.SMTPException, OSError):
+            pass
+
+    async def close(self) -> None:
+        import aiosmtplib
+
+        try:
+            if self.client.is_connected:
+                await self.client.quit()
+        except (aiosmtplib.SMTPException, OSError):
+            self.client.close()
