@@ -36,6 +36,10 @@ SUPPRESSING = frozenset({"unsubscribed", "bounced", "complained"})
 #: Longest name kept; longer ones are cut (they go into headers and every message).
 MAX_NAME = 200
 _ATTRIBUTE_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+#: CSV columns that are not attributes (``export`` writes them).
+_RESERVED = frozenset({"email", "name", "status", "created_at", "updated_at", "reason"})
+#: CSV columns that are not attributes (``export`` writes them).
+_RESERVED = frozenset({"email", "name", "status", "created_at", "updated_at", "reason"})
 
 
 class InvalidAddress(NewsroomError):
@@ -271,9 +275,14 @@ class Subscribers:
                 attributes = {
                     key: (value or "").strip()
                     for col, value in row.items()
-                    if col not in ("email", "name", "status") and (key := _attribute_key(col or ""))
+                    if col not in _RESERVED and (key := _attribute_key(col or ""))
                 }
-                outcome = self._upsert(db, address, name, attributes, status)
+                # A `status` column (an export of another list) can only make it stricter:
+                # the suppression list still wins over "active".
+                row_status = (row.get("status") or "").strip().lower()
+                outcome = self._upsert(
+                    db, address, name, attributes, row_status if row_status in STATUSES else status
+                )
                 if outcome == "suppressed":
                     report.suppressed.append(address)
                 else:
@@ -367,6 +376,20 @@ class Subscribers:
                 (reason, _now(), sub.id),
             )
             db.execute("DELETE FROM suppressed WHERE email_hash = ?", (address_hash(sub.email),))
+
+    def confirm_address(self, email: str, name: str = "") -> Subscriber | None:
+        """The owner of an erased address confirmed a new signup (a link sent to it): add
+        it again, active, and forget its suppression."""
+        address = normalize_address(email)
+        with self.state.transaction() as db:
+            db.execute("DELETE FROM suppressed WHERE email_hash = ?", (address_hash(address),))
+            self._upsert(db, address, name or None, {}, "pending")
+            db.execute(
+                "UPDATE subscribers SET status = 'active', reason = 'confirmed', updated_at = ? "
+                "WHERE email = ?",
+                (_now(), address),
+            )
+        return self.get(address)
 
 
 def subscriber_data(sub: Subscriber, state: State) -> dict[str, Any]:
