@@ -26,6 +26,34 @@ PLACEHOLDERS = {
 }
 
 
+class Placeholders(dict[str, str]):
+    """``subscriber`` in templates: ``subscriber.name``, ``subscriber.email``, and
+    ``subscriber.attributes.company`` (any CSV column), each a placeholder the sender fills
+    in for every recipient."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            name=PLACEHOLDERS["name"],
+            email=PLACEHOLDERS["email"],
+        )
+        self.attributes = _Attributes()
+
+    def __getattr__(self, key: str) -> str:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+class _Attributes:
+    def __getattr__(self, key: str) -> str:
+        return self[key]
+
+    def __getitem__(self, key: str) -> str:
+        name = str(key).strip().lower().replace(" ", "_")
+        return f"%%subscriber_attr:{name}%%"
+
+
 def theme_environment(
     theme: Theme, plugins: Plugins, language: str, cache_dir: Path | None = None
 ) -> jinja2.Environment:
@@ -39,7 +67,11 @@ def theme_environment(
 
 
 def template_vars(
-    edition: Edition, fmt: str, ctx: RenderContext, plugins: Plugins | None = None
+    edition: Edition,
+    fmt: str,
+    ctx: RenderContext,
+    plugins: Plugins | None = None,
+    sender: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The variables every theme template gets (documented in docs/themes.md)."""
     base = ctx.base_url
@@ -50,7 +82,8 @@ def template_vars(
         "settings": ctx.theme_settings,
         "language": edition.language,
         "format": fmt,
-        "subscriber": PLACEHOLDERS,
+        "subscriber": Placeholders(),
+        "sender": sender or {"name": "", "address": "", "postal_address": ""},
         "urls": {
             "base": base,
             "edition": f"{base}editions/{edition.id}/" if base else "",
@@ -97,7 +130,15 @@ def render(
             cache_dir=config.cache_dir / "templates",
         ),
     )
-    ctx.variables = lambda ed, fmt: template_vars(ed, fmt, ctx, plugins)
+    from email.utils import parseaddr
+
+    sender_name, sender_address = parseaddr(config.email.from_)
+    sender = {
+        "name": sender_name,
+        "address": sender_address,
+        "postal_address": config.email.postal_address,
+    }
+    ctx.variables = lambda ed, fmt: template_vars(ed, fmt, ctx, plugins, sender)
     written: list[Path] = []
     for cc in config.renderers:
         renderer: Renderer = cc.create()  # type: ignore[assignment]

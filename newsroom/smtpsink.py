@@ -31,6 +31,8 @@ class Faults:
 
     greeting_421: int = 0
     """Answer the first N connections with ``421`` and hang up."""
+    mail: Callable[[str], str | None] = lambda sender: None
+    """A reply such as ``"550 5.7.1 sender not allowed"`` to refuse ``MAIL FROM``."""
     rcpt: Callable[[str, int], str | None] = lambda address, attempt: None
     """A reply such as ``"451 4.3.0 try later"`` to refuse a recipient, or None."""
     drop_in_data: Callable[[str, int], bool] = lambda address, attempt: False
@@ -55,6 +57,16 @@ class Received:
 class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        reply = self.sink.faults.mail(address)
+        if reply:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -137,6 +149,8 @@ class SmtpSink:
     host: str = "127.0.0.1"
     port: int = 0
     """0: a free port, chosen when the server starts."""
+    eight_bit: bool = True
+    """Offer 8BITMIME (False: a server that takes only 7-bit messages)."""
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -164,6 +178,7 @@ class SmtpSink:
             port=self.port,
             ready_timeout=10,
             data_size_limit=64 * 1024 * 1024,
+            decode_data=not self.eight_bit,
             enable_SMTPUTF8=True,
         )
         self._controller.start()

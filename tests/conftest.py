@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -40,3 +42,72 @@ def shared_fixtures() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+# -- a built newsletter for the sending tests ---------------------------------------------------
+
+EXAMPLE = ROOT / "examples" / "ai-briefing"
+#: The sample data describes the morning of 14 February 2026 in Seoul.
+AS_OF = "2026-02-14T06:00:00+09:00"
+EDITION = AS_OF[:10]
+SECRET = "test-signing-key-0123456789abcdef"
+
+
+def newsroom_cli(
+    config: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``newsroom`` command on ``config``."""
+    import sys
+
+    full_env = {**os.environ, "NEWSROOM_SECRET_KEY": SECRET, **(env or {})}
+    full_env.pop("NEWSROOM_SMTP_PASSWORD", None)
+    return subprocess.run(
+        [sys.executable, "-m", "newsroom", "-c", str(config), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def built_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example newsletter, built once from its sample data (do not modify: copy it)."""
+    from newsroom.testing import LocalServer
+
+    work = tmp_path_factory.mktemp("example") / "ai-briefing"
+    work.mkdir()
+    shutil.copy(EXAMPLE / "newsroom.toml", work / "newsroom.toml")
+    with LocalServer(EXAMPLE / "sample-data") as server:
+        result = newsroom_cli(
+            work / "newsroom.toml", "build", "--mirror", server.url, "--now", AS_OF
+        )
+    assert result.returncode == 0, result.stderr
+    return work
+
+
+@pytest.fixture
+def newsletter(built_example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the built example; returns its newsroom.toml. The signing key is
+    in the environment, as a deployment would have it."""
+    target = tmp_path / "ai-briefing"
+    shutil.copytree(built_example, target)
+    monkeypatch.setenv("NEWSROOM_SECRET_KEY", SECRET)
+    monkeypatch.delenv("NEWSROOM_SMTP_PASSWORD", raising=False)
+    return target / "newsroom.toml"
+
+
+def point_at(config: Path, port: int, **email: object) -> None:
+    """Send through 127.0.0.1:``port``; ``email`` sets keys of the [email] table."""
+    import re
+
+    text = config.read_text("utf-8")
+    text = re.sub(r"(?m)^port = \d+", f"port = {port}", text)
+    for key, value in email.items():
+        line = f"{key} = {json.dumps(value, ensure_ascii=False)}"
+        pattern = rf"(?m)^{key} = .*$"
+        if re.search(pattern, text):
+            text = re.sub(pattern, lambda _m, line=line: line, text)
+        else:
+            text = text.replace("[email]\n", f"[email]\n{line}\n", 1)
+    config.write_text(text, "utf-8")

@@ -1,0 +1,338 @@
+"""``newsroom send`` against real SMTP servers on loopback, with a real SQLite log.
+
+The server is :class:`newsroom.smtpsink.SmtpSink` (aiosmtpd); :class:`Faults` makes it
+answer like real servers on bad days.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import re
+import socket
+import time
+from pathlib import Path
+
+from conftest import EDITION, newsroom_cli, point_at
+
+from newsroom.app import open_newsletter
+from newsroom.delivery import send_edition, settings_from
+from newsroom.sending import SendSettings
+from newsroom.smtpsink import Faults, SmtpSink
+from newsroom.state import State
+from newsroom.subscribers import Subscribers
+
+NAMES = ["김지우", "박민준", "이서연", "Alex Morgan", "Priya Shah", "최유나", "정하늘"]
+
+
+def add_subscribers(config: Path, count: int, *, domain: str = "example.com") -> list[str]:
+    """``count`` active subscribers; returns their addresses."""
+    addresses = [f"reader{i:05d}@{domain}" for i in range(count)]
+    with State(config.parent / "state.db") as state:
+        report = Subscribers(state).import_rows(
+            (i + 2, {"email": a, "name": NAMES[i % len(NAMES)], "city": "서울"})
+            for i, a in enumerate(addresses)
+        )
+    assert report.added == count
+    return addresses
+
+
+def statuses(config: Path) -> dict[str, str]:
+    with State(config.parent / "state.db") as state:
+        rows = state.db.execute(
+            "SELECT s.email, d.status FROM deliveries d "
+            "JOIN subscribers s ON s.id = d.subscriber_id"
+        ).fetchall()
+    return dict(rows)
+
+
+def fast(**overrides: object) -> SendSettings:
+    values: dict[str, object] = {"backoff": 0.01, "concurrency": 8, "workers": 1, **overrides}
+    return SendSettings(**values)  # type: ignore[arg-type]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_send_delivers_one_copy_to_each_active_subscriber(newsletter: Path) -> None:
+    addresses = add_subscribers(newsletter, 12)
+    with State(newsletter.parent / "state.db") as state:
+        subs = Subscribers(state)
+        subs.add("pending@example.com", status="pending")
+        gone, _ = subs.add("gone@example.com")
+        assert gone is not None
+        subs.set_status(gone.id, "unsubscribed")
+    with SmtpSink() as sink:
+        point_at(newsletter, sink.port)
+        result = newsroom_cli(newsletter, "send", "--json")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["counts"]["sent"] == 12 == sink.total
+        assert report["complete"] and report["exit_code"] == 0
+        assert {a: sink.count(a) for a in addresses} == {a: 1 for a in addresses}
+        assert sink.count("pending@example.com") == sink.count("gone@example.com") == 0
+        first = sink.messages[0].parsed()
+        assert first["Subject"] == "AI 브리핑 2026년 2월 14일"
+        assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        # The envelope sender is [email] from; each message has exactly one recipient.
+        assert {m.sender for m in sink.messages} == {"briefing@example.org"}
+        assert all(len(m.recipients) == 1 for m in sink.messages)
+
+        # Sending again sends nothing, and says so.
+        again = newsroom_cli(newsletter, "send")
+        assert again.returncode == 0, again.stderr
+        assert "already sent to 12 subscriber(s); nothing to send" in again.stdout
+        assert sink.total == 12
+    # What went out is history for the next build's `history` filter.
+    listing = newsroom_cli(newsletter, "editions", "--json")
+    assert json.loads(listing.stdout)[0]["published_at"]
+    log = newsroom_cli(newsletter, "deliveries")
+    assert f"{EDITION}\tcomplete\t12 sent" in log.stdout
+
+
+def test_a_thousand_subscribers_through_a_faulty_server(newsletter: Path) -> None:
+    addresses = add_subscribers(newsletter, 1000)
+    hard = {a for i, a in enumerate(addresses) if i % 50 == 7}  # 550: no such user
+    soft = {a for i, a in enumerate(addresses) if i % 9 == 4}  # 451 twice, then accepted
+    dropped = {a for i, a in enumerate(addresses) if i % 13 == 5}  # connection lost in DATA
+
+    def rcpt(address: str, attempt: int) -> str | None:
+        if address in hard:
+            return "550 5.1.1 no such user"
+        if address in soft and attempt < 2:
+            return "451 4.3.0 try again later"
+        return None
+
+    faults = Faults(
+        greeting_421=3,
+        rcpt=rcpt,
+        drop_in_data=lambda address, attempt: address in dropped and attempt == 0,
+        delay=0.0005,
+    )
+    with SmtpSink(faults=faults) as sink:
+        point_at(newsletter, sink.port)
+        config = open_newsletter(newsletter).config
+        report = send_edition(config, EDITION, fast(concurrency=10))
+    deliverable = [a for a in addresses if a not in hard]
+    assert {a: sink.count(a) for a in deliverable} == {a: 1 for a in deliverable}
+    assert all(sink.count(a) == 0 for a in hard)
+    assert report.counts.sent == sink.total == len(deliverable)
+    assert report.counts.bounced == len(hard)
+    assert report.counts.failed == 0 and report.remaining == 0 and report.complete
+    assert report.counts.retried >= 2 * len(soft - hard) + len(dropped - hard)
+    assert sink.dropped == len(dropped - hard)
+    assert sink.connections > 3  # the first three were refused at the greeting
+    log = statuses(newsletter)
+    assert {a for a, s in log.items() if s == "bounced"} == hard
+    with State(newsletter.parent / "state.db") as state:
+        bounced = {s.email for s in Subscribers(state).iter("bounced")}
+    assert bounced == hard  # a 550 suppresses the address for every later edition
+    assert report.exit_code == 9  # delivered, but with bounces
+
+
+def test_temporary_failures_that_never_clear_are_left_for_the_next_run(newsletter: Path) -> None:
+    addresses = add_subscribers(newsletter, 20)
+    stuck = set(addresses[:3])
+    faults = Faults(rcpt=lambda a, n: "452 4.2.2 mailbox full" if a in stuck else None)
+    with SmtpSink(faults=faults) as sink:
+        point_at(newsletter, sink.port)
+        config = open_newsletter(newsletter).config
+        report = send_edition(config, EDITION, fast(retries=2))
+        assert report.counts.failed == 3 and report.counts.sent == 17
+        assert report.remaining == 3 and not report.complete and report.exit_code == 7
+        assert {a: s for a, s in statuses(newsletter).items() if a in stuck} == {
+            a: "failed" for a in stuck
+        }
+        # The mailboxes have room again: the next run sends exactly those three.
+        sink.faults.rcpt = lambda a, n: None
+        again = send_edition(config, EDITION, fast())
+        assert again.counts.sent == 3 and again.complete
+        assert {a: sink.count(a) for a in addresses} == {a: 1 for a in addresses}
+
+
+def test_a_dead_server_loses_nothing(newsletter: Path) -> None:
+    addresses = add_subscribers(newsletter, 30)
+    port = free_port()  # nothing listens here yet
+    point_at(newsletter, port)
+    result = newsroom_cli(newsletter, "send")
+    assert result.returncode == 6, result.stderr
+    assert f"cannot connect to 127.0.0.1:{port}" in result.stderr
+    assert "30 message(s) left to send" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert set(statuses(newsletter).values()) == {"queued"}
+    with SmtpSink(port=port) as sink:
+        result = newsroom_cli(newsletter, "send")
+        assert result.returncode == 0, result.stderr
+        assert {a: sink.count(a) for a in addresses} == {a: 1 for a in addresses}
+
+
+def test_a_refused_sender_stops_the_send_without_bouncing_anyone(newsletter: Path) -> None:
+    add_subscribers(newsletter, 25)
+    faults = Faults(mail=lambda sender: "550 5.7.1 sender not allowed")
+    with SmtpSink(faults=faults) as sink:
+        point_at(newsletter, sink.port)
+        result = newsroom_cli(newsletter, "send")
+    assert result.returncode == 6
+    assert "the server refused the sender: 550 5.7.1 sender not allowed" in result.stderr
+    assert set(statuses(newsletter).values()) == {"queued"}
+    with State(newsletter.parent / "state.db") as state:
+        assert Subscribers(state).counts()["active"] == 25
+
+
+def test_a_server_that_refuses_everything_trips_the_breaker(newsletter: Path) -> None:
+    add_subscribers(newsletter, 200)
+    faults = Faults(rcpt=lambda a, n: "554 5.7.1 rejected: policy")
+    with SmtpSink(faults=faults) as sink:
+        point_at(newsletter, sink.port)
+        config = open_newsletter(newsletter).config
+        report = send_edition(config, EDITION, fast(stop_after_rejections=20, concurrency=2))
+    assert "in a row were refused" in report.stopped
+    # Only the first few are marked; the rest wait for someone to look at the server.
+    assert report.counts.bounced < 30
+    assert list(statuses(newsletter).values()).count("queued") > 150
+
+
+def test_rate_limit_is_honoured(newsletter: Path) -> None:
+    add_subscribers(newsletter, 20)
+    with SmtpSink() as sink:
+        point_at(newsletter, sink.port)
+        config = open_newsletter(newsletter).config
+        started = time.monotonic()
+        report = send_edition(config, EDITION, fast(rate=40.0, concurrency=10))
+        took = time.monotonic() - started
+    assert report.counts.sent == 20
+    # 20 messages at 40 a second cannot take less than 19 intervals of 25 ms.
+    assert took >= 19 / 40
+
+
+def test_a_second_send_while_one_runs_is_refused_and_says_who(newsletter: Path) -> None:
+    add_subscribers(newsletter, 60)
+    import subprocess
+    import sys
+
+    with SmtpSink(faults=Faults(delay=0.02)) as sink:
+        point_at(newsletter, sink.port, concurrency=1)
+        env = {"NEWSROOM_SECRET_KEY": "test-signing-key-0123456789abcdef"}
+        first = subprocess.Popen(
+            [sys.executable, "-m", "newsroom", "-c", str(newsletter), "send"],
+            env={**__import__("os").environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while sink.total < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            second = newsroom_cli(newsletter, "send")
+            assert second.returncode == 8
+            assert "is locked by newsroom send 2026-02-14" in second.stderr
+            assert f"pid {first.pid}" in second.stderr
+        finally:
+            first.wait(timeout=120)
+        assert first.returncode == 0
+        assert sink.total == 60
+
+
+def test_a_rerendered_edition_is_not_mixed_with_the_old_one(newsletter: Path) -> None:
+    add_subscribers(newsletter, 10)
+    with SmtpSink() as sink:
+        point_at(newsletter, sink.port)
+        assert newsroom_cli(newsletter, "send", "--limit", "4").returncode == 7
+        assert sink.total == 4
+        html = newsletter.parent / "build" / "editions" / EDITION / "email.html"
+        html.write_text(html.read_text("utf-8").replace("논문 동향", "논문 소식"), "utf-8")
+        refused = newsroom_cli(newsletter, "send")
+        assert refused.returncode == 6
+        assert "rendered again after its send began: 4 subscriber(s)" in refused.stderr
+        assert sink.total == 4
+        accepted = newsroom_cli(newsletter, "send", "--accept-new-version")
+        assert accepted.returncode == 0, accepted.stderr
+        assert sink.total == 10
+        assert "논문 소식" in sink.messages[-1].data.decode("utf-8")
+
+
+def test_subscribers_who_leave_during_a_send_are_skipped(newsletter: Path) -> None:
+    addresses = add_subscribers(newsletter, 10)
+    with SmtpSink() as sink:
+        point_at(newsletter, sink.port)
+        assert newsroom_cli(newsletter, "send", "--limit", "5").returncode == 7
+        with State(newsletter.parent / "state.db") as state:
+            subs = Subscribers(state)
+            late = subs.get(addresses[9])
+            assert late is not None
+            subs.set_status(late.id, "unsubscribed", "unsubscribe link")
+        result = newsroom_cli(newsletter, "send", "--json")
+        report = json.loads(result.stdout)
+        assert report["counts"]["sent"] == 4 and report["counts"]["skipped"] == 1
+        assert sink.count(addresses[9]) == 0
+
+
+def test_dry_run_writes_every_message_and_sends_nothing(newsletter: Path, tmp_path: Path) -> None:
+    add_subscribers(newsletter, 7)
+    out = tmp_path / "dry"
+    point_at(newsletter, free_port())  # nothing listens: a dry run must not connect
+    result = newsroom_cli(newsletter, "send", "--dry-run", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    files = sorted(out.glob("*.eml"))
+    assert len(files) == 7
+    parsed = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert parsed["To"].addresses[0].addr_spec == "reader00000@example.com"
+    assert statuses(newsletter) == {}
+
+
+def test_a_test_copy_goes_to_one_address_outside_the_log(newsletter: Path) -> None:
+    add_subscribers(newsletter, 3)
+    with SmtpSink() as sink:
+        point_at(newsletter, sink.port)
+        result = newsroom_cli(newsletter, "send", "--to", "editor@example.org")
+        assert result.returncode == 0, result.stderr
+        assert sink.total == 1 and sink.count("editor@example.org") == 1
+        assert statuses(newsletter) == {}
+        # The real send is unaffected by the test copy.
+        assert newsroom_cli(newsletter, "send").returncode == 0
+        assert sink.total == 4
+
+
+def test_a_server_without_8bitmime_gets_7bit_messages(newsletter: Path) -> None:
+    add_subscribers(newsletter, 3)
+    with SmtpSink(eight_bit=False) as sink:
+        point_at(newsletter, sink.port)
+        assert newsroom_cli(newsletter, "send").returncode == 0
+    assert sink.total == 3
+    assert all(m.data.isascii() for m in sink.messages)
+    html = sink.messages[0].parsed().get_body(preferencelist=("html",))
+    assert html is not None and "논문 동향" in str(html.get_content())
+
+
+def test_many_subscribers_over_worker_processes(newsletter: Path) -> None:
+    addresses = add_subscribers(newsletter, 600)
+    with SmtpSink() as sink:
+        point_at(newsletter, sink.port)
+        result = newsroom_cli(newsletter, "send", "--workers", "2", "--json")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+    assert report["workers"] == 2 and report["counts"]["sent"] == 600
+    assert {a: sink.count(a) for a in addresses} == {a: 1 for a in addresses}
+
+
+def test_send_settings_come_from_the_file_and_the_command_line(newsletter: Path) -> None:
+    point_at(newsletter, 2525, rate=5, concurrency=3)
+    config = open_newsletter(newsletter).config
+    settings = settings_from(config, rate=None, concurrency=7)
+    assert (settings.rate, settings.concurrency) == (5, 7)
+
+
+def test_smtp_password_never_comes_from_the_file(newsletter: Path) -> None:
+    text = newsletter.read_text("utf-8").replace(
+        'security = "none"', 'security = "none"\nusername = "u"\npassword = "hunter2"'
+    )
+    newsletter.write_text(text, "utf-8")
+    result = newsroom_cli(newsletter, "send")
+    assert result.returncode == 3
+    assert "password: secrets cannot be written in the file" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+    assert re.search(r"\[transport\] \(plugin 'smtp'\)", result.stderr)

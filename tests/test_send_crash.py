@@ -1,0 +1,111 @@
+"""A real ``newsroom send`` process killed partway, several times, then resumed.
+
+Nobody may be missed; only messages whose SMTP transaction was in flight at the instant of
+a hard kill (their log rows say ``sending``) may arrive twice. After Ctrl-C, nothing at all
+arrives twice.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SECRET, newsroom_cli, point_at
+from test_send import add_subscribers, statuses
+
+from newsroom.smtpsink import Faults, SmtpSink
+from newsroom.state import State
+
+
+def start_send(config: Path, *args: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "NEWSROOM_SECRET_KEY": SECRET}
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsroom", "-c", str(config), "send", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a terminal job would be
+    )
+
+
+def wait_for(sink: SmtpSink, count: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while sink.total < count:
+        assert proc.poll() is None, f"send ended early: {proc.stderr.read() if proc.stderr else ''}"
+        assert time.monotonic() < deadline, "the send made no progress"
+        time.sleep(0.002)
+
+
+def in_flight(config: Path) -> set[str]:
+    return {a for a, s in statuses(config).items() if s == "sending"}
+
+
+def no_live_workers(config: Path) -> None:
+    """The killed run's worker processes died with it (else they would go on sending)."""
+    from newsroom.locks import pid_alive
+
+    with State(config.parent / "state.db") as state:
+        row = state.db.execute("SELECT pids FROM locks").fetchone()
+    if row is not None:
+        import json
+
+        deadline = time.monotonic() + 10
+        while any(pid_alive(p) for p in json.loads(row[0])):
+            assert time.monotonic() < deadline, "a worker process outlived its parent"
+            time.sleep(0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigkill_at_several_points_then_resume(newsletter: Path, workers: str) -> None:
+    addresses = add_subscribers(newsletter, 900)
+    may_repeat: set[str] = set()
+    kills = 0
+    with SmtpSink(faults=Faults(delay=0.002)) as sink:
+        point_at(newsletter, sink.port, concurrency=4)
+        for threshold in (120, 400, 650):
+            proc = start_send(newsletter, "--workers", workers)
+            wait_for(sink, threshold, proc)
+            proc.send_signal(signal.SIGKILL)  # the parent only, as `kill -9 PID` does
+            proc.wait(timeout=30)
+            kills += 1
+            no_live_workers(newsletter)
+            # What the log says was in flight at the instant of the kill.
+            may_repeat |= in_flight(newsletter)
+        final = newsroom_cli(newsletter, "send", "--workers", workers)
+        assert final.returncode == 0, final.stderr
+        assert "resumed:" in final.stdout
+        counts = {a: sink.count(a) for a in addresses}
+    assert min(counts.values()) == 1, "a subscriber was missed"
+    repeated = {a for a, n in counts.items() if n > 1}
+    assert repeated <= may_repeat, "a message that was not in flight arrived twice"
+    assert len(may_repeat) <= kills * 4  # at most one per connection per kill
+    assert max(counts.values()) <= 2
+    assert set(statuses(newsletter).values()) == {"sent"}
+
+
+@pytest.mark.slow
+def test_ctrl_c_finishes_what_is_in_flight_and_resumes_without_duplicates(
+    newsletter: Path,
+) -> None:
+    addresses = add_subscribers(newsletter, 300)
+    with SmtpSink(faults=Faults(delay=0.003)) as sink:
+        point_at(newsletter, sink.port, concurrency=4)
+        proc = start_send(newsletter)
+        wait_for(sink, 60, proc)
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
+        proc.wait(timeout=60)
+        assert proc.returncode == 130
+        stderr = proc.stderr.read().decode() if proc.stderr else ""
+        assert "Stopped: interrupted" in stderr and "left to send" in stderr
+        assert in_flight(newsletter) == set()  # everything in flight was finished
+        assert sink.total < len(addresses)
+        result = newsroom_cli(newsletter, "send")
+        assert result.returncode == 0, result.stderr
+        assert "resumed:" not in result.stdout
+        assert {a: sink.count(a) for a in addresses} == {a: 1 for a in addresses}
