@@ -133,7 +133,12 @@ def init(directory: Path, title: str, language: str, timezone: str) -> None:
     target.write_text(text, "utf-8")
     gitignore = directory / ".gitignore"
     if not gitignore.exists():
-        gitignore.write_text("build/\n.cache/\nstate.db*\n", "utf-8")
+        gitignore.write_text("build/\n.cache/\nstate.db*\nsigning-keys\n", "utf-8")
+    from newsroom.tokens import rotate
+
+    keys = directory / "signing-keys"
+    if not keys.exists():
+        rotate(keys)  # the key that signs unsubscribe links; private to its owner
     click.echo(f"Created {target}. Next: cd {directory} && newsroom build")
 
 

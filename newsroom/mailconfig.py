@@ -21,6 +21,7 @@ class EmailConfig(BaseModel):
     from_: str = Field("", alias="from")
     """The sender, e.g. ``"AI 브리핑 <briefing@example.org>"``; required to send."""
     reply_to: str = ""
+    """Where replies go, when not to the sender."""
     list_id: str = ""
     """The ``List-Id`` (RFC 2919); default: ``<newsletter slug>.<sender's domain>``."""
     postal_address: str = ""
@@ -46,6 +47,7 @@ class EmailConfig(BaseModel):
     """PEM private key for DKIM signing (relative to the config; keep it outside the
     repository). Signing needs the ``service`` extra (dkimpy)."""
     dkim_selector: str = ""
+    """The selector of the DKIM key's DNS record (``<selector>._domainkey.<domain>``)."""
     dkim_domain: str = ""
     """Default: the sender's domain."""
 
@@ -83,9 +85,11 @@ class SubscriptionsConfig(BaseModel):
     confirm_hours: float = Field(72, gt=0)
     """How long a signup confirmation link stays valid."""
     double_opt_in: bool = True
+    """Signups get a confirmation email and stay ``pending`` until its link is used."""
     webhook_secret: SecretStr | None = None
     """Shared secret of the bounce and complaint webhook: ``{ "$env" = "..." }``."""
     host: str = "127.0.0.1"
+    """Where ``newsroom serve`` listens (behind a reverse proxy on the web edition's domain)."""
     port: int = Field(8025, ge=1, le=65535)
 
     @field_validator("url")

@@ -52,13 +52,25 @@ def model_table(model: type[BaseModel]) -> str:
 
 def options_reference(plugins: Plugins | None = None) -> str:
     """Markdown for every registered source, filter, section layout and renderer."""
+    from newsroom.config import PublishConfig
+    from newsroom.mailconfig import EmailConfig, SubscriptionsConfig
+
     plugins = plugins or load_plugins()
     out: list[str] = []
+    for table, model in (
+        ("email", EmailConfig),
+        ("subscriptions", SubscriptionsConfig),
+        ("publish", PublishConfig),
+    ):
+        out.append(f"### `[{table}]`\n")
+        out.append(" ".join((model.__doc__ or "").split()) + "\n")
+        out.append(model_table(model) + "\n")
     for kind, title in (
         ("source", "Sources"),
         ("filter", "Filters"),
         ("section", "Section layouts"),
         ("renderer", "Renderers"),
+        ("transport", "Transports (`[transport]`)"),
     ):
         out.append(f"### {title}\n")
         for reg in plugins.registry(kind):

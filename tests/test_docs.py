@@ -72,6 +72,7 @@ def test_hook_examples_run_and_register() -> None:
     assert "min-stars" in plugins.filters
     assert "everything" in plugins.sections
     assert "urls" in plugins.renderers
+    assert "http-api" in plugins.transports
     group = click.Group()
     plugins.pm.hook.register_commands(cli=group)
     assert "hello" in group.commands
