@@ -336,3 +336,73 @@ def test_smtp_password_never_comes_from_the_file(newsletter: Path) -> None:
     assert "password: secrets cannot be written in the file" in result.stderr
     assert "hunter2" not in result.stderr + result.stdout
     assert re.search(r"\[transport\] \(plugin 'smtp'\)", result.stderr)
+
+
+def test_subscribers_commands(newsletter: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "readers.csv"
+    csv.write_text("email,name,company\njiwoo.kim@example.com,김지우,뉴스룸\nbroken@,X,\n", "utf-8")
+    imported = newsroom_cli(newsletter, "subscribers", "import", str(csv))
+    assert imported.returncode == 4  # the invalid row must not go unnoticed
+    assert f"{csv}:3: skipped: 'broken@' is not a valid address" in imported.stderr
+    assert "1 added" in imported.stdout
+    added = newsroom_cli(newsletter, "subscribers", "add", "Alex@Example.org", "--name", "Alex")
+    assert added.returncode == 0 and "Added alex@example.org" in added.stdout.replace(
+        "Alex@", "alex@"
+    )
+    listed = json.loads(newsroom_cli(newsletter, "subscribers", "list", "--json").stdout)
+    assert {s["email"]: s["attributes"] for s in listed}["jiwoo.kim@example.com"] == {
+        "company": "뉴스룸"
+    }
+    exported = newsroom_cli(newsletter, "subscribers", "export")
+    assert exported.stdout.splitlines()[0] == "email,name,status,company,created_at"
+    assert (
+        newsroom_cli(newsletter, "subscribers", "remove", "jiwoo.kim@example.com").returncode == 0
+    )
+    missing = newsroom_cli(newsletter, "subscribers", "remove", "jiwoo.kim@example.com")
+    assert missing.returncode == 1 and "no such subscriber" in missing.stderr
+
+
+def test_deliveries_shows_the_log_of_an_edition(newsletter: Path) -> None:
+    addresses = add_subscribers(newsletter, 4)
+    faults = Faults(rcpt=lambda a, n: "550 5.1.1 no such user" if a == addresses[2] else None)
+    with SmtpSink(faults=faults) as sink:
+        point_at(newsletter, sink.port)
+        assert newsroom_cli(newsletter, "send").returncode == 9
+    rows = json.loads(newsroom_cli(newsletter, "deliveries", EDITION, "--json").stdout)
+    assert {r["email"]: r["status"] for r in rows} == {
+        a: ("bounced" if a == addresses[2] else "sent") for a in addresses
+    }
+    bounced = newsroom_cli(newsletter, "deliveries", EDITION, "--status", "bounced")
+    assert "550 5.1.1 no such user" in bounced.stdout and addresses[0] not in bounced.stdout
+
+
+def test_run_builds_publishes_and_sends_and_a_second_run_sends_nothing(
+    newsletter: Path, tmp_path: Path
+) -> None:
+    from conftest import AS_OF, EXAMPLE
+
+    from newsroom.testing import LocalServer
+
+    www = tmp_path / "www"
+    newsletter.write_text(
+        newsletter.read_text("utf-8") + f'\n[publish]\ndirectory = "{www}"\n', "utf-8"
+    )
+    # Today's edition is built afresh by `run`, so start from an empty build.
+    import shutil
+
+    shutil.rmtree(newsletter.parent / "build")
+    (newsletter.parent / "state.db").unlink()
+    addresses = add_subscribers(newsletter, 5)
+    with SmtpSink() as sink, LocalServer(EXAMPLE / "sample-data") as server:
+        point_at(newsletter, sink.port)
+        first = newsroom_cli(newsletter, "run", "--now", AS_OF, "--mirror", server.url, "--json")
+        assert first.returncode == 0, first.stderr
+        result = json.loads(first.stdout)
+        assert result["edition"] == EDITION and result["send"]["counts"]["sent"] == 5
+        assert (www / "index.html").is_file()
+        assert {a: sink.count(a) for a in addresses} == {a: 1 for a in addresses}
+        second = newsroom_cli(newsletter, "run", "--now", AS_OF, "--mirror", server.url)
+        assert second.returncode == 0, second.stderr
+        assert "has started going out already: not rebuilding it" in second.stderr
+        assert "nothing to send" in second.stdout
+        assert sink.total == 5

@@ -15,8 +15,9 @@ import types
 from pathlib import Path
 
 import pytest
-
 from conftest import EDITION, ROOT
+from test_send import add_subscribers, statuses
+
 from newsroom.app import open_newsletter
 from newsroom.delivery import send_edition
 from newsroom.manager import load_plugins
@@ -24,7 +25,6 @@ from newsroom.sending import SendSettings
 from newsroom.state import State
 from newsroom.subscribers import Subscribers
 from newsroom.testing import LocalServer
-from test_send import add_subscribers, statuses
 
 
 def api_transport_plugin() -> types.ModuleType:
