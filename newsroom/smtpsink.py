@@ -13,7 +13,9 @@ import asyncio
 import collections
 import email
 import email.policy
+import ssl
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 
 @dataclass
@@ -134,7 +136,10 @@ class _Controller(Controller):
         super().__init__(_Handler(sink), **kwargs)
 
     def factory(self) -> SMTP:
-        server = _Server(self.handler, **self.SMTP_kwargs)
+        with warnings.catch_warnings():
+            # Raised for AUTH over implicit TLS, which aiosmtpd takes for a clear connection.
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+            server = _Server(self.handler, **self.SMTP_kwargs)
         server.sink = self.sink
         return server
 
@@ -151,6 +156,12 @@ class SmtpSink:
     """0: a free port, chosen when the server starts."""
     eight_bit: bool = True
     """Offer 8BITMIME (False: a server that takes only 7-bit messages)."""
+    starttls: ssl.SSLContext | None = None
+    """Offer STARTTLS with this server context."""
+    implicit_tls: ssl.SSLContext | None = None
+    """Speak TLS from the first byte (port 465 style)."""
+    users: dict[str, str] | None = None
+    """Require AUTH (over TLS) with one of these username/password pairs."""
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -172,6 +183,19 @@ class SmtpSink:
             with socket.socket() as s:
                 s.bind((self.host, 0))
                 self.port = s.getsockname()[1]
+        extra: dict[str, Any] = {}
+        if self.starttls is not None:
+            extra["tls_context"] = self.starttls
+        if self.implicit_tls is not None:
+            extra["ssl_context"] = self.implicit_tls
+        if self.users is not None:
+            # Over implicit TLS the whole connection is encrypted; aiosmtpd only knows about
+            # STARTTLS, so it must not insist on it there.
+            extra.update(
+                auth_required=True,
+                authenticator=self._authenticate,
+                auth_require_tls=self.implicit_tls is None,
+            )
         self._controller = _Controller(
             self,
             hostname=self.host,
@@ -180,9 +204,20 @@ class SmtpSink:
             data_size_limit=64 * 1024 * 1024,
             decode_data=not self.eight_bit,
             enable_SMTPUTF8=True,
+            **extra,
         )
         self._controller.start()
         return self
+
+    def _authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        users = self.users or {}
+        if isinstance(data, LoginPassword):
+            login, password = data.login.decode(), data.password.decode()
+            if users.get(login) == password:
+                return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
 
     def stop(self) -> None:
         if self._controller is not None:

@@ -59,8 +59,9 @@ def newsroom_cli(
     """Run the real ``newsroom`` command on ``config``."""
     import sys
 
-    full_env = {**os.environ, "NEWSROOM_SECRET_KEY": SECRET, **(env or {})}
+    full_env = {**os.environ, "NEWSROOM_SECRET_KEY": SECRET}
     full_env.pop("NEWSROOM_SMTP_PASSWORD", None)
+    full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "newsroom", "-c", str(config), *args],
         capture_output=True,
