@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -95,7 +98,7 @@ def test_preview_serves_the_built_outputs(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_demo_command_builds_and_says_where_the_outputs_are() -> None:
+def test_demo_command_builds_sends_and_says_where_the_outputs_are() -> None:
     env = {**os.environ, "NEWSROOM_VENV": sys.prefix}
     proc = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "demo.py")],
@@ -114,6 +117,14 @@ def test_demo_command_builds_and_says_where_the_outputs_are() -> None:
         path = Path(lines[label])
         assert path.is_file() and path.stat().st_size > 1000, label
     assert "AI 브리핑" in Path(lines["email (HTML)"]).read_text("utf-8")
+    # The demo also sends the edition to the sample subscribers, and says where it arrived.
+    received = re.match(r"(\d+) messages in (\S+)/", lines["received"])
+    assert received is not None and received.group(1) == "5"
+    mailbox = sorted(Path(received.group(2)).glob("*.eml"))
+    assert len(mailbox) == 5
+    message = email.message_from_bytes(mailbox[0].read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "AI 브리핑 2026년 2월 14일"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def _newsroom(*args: str) -> subprocess.CompletedProcess[str]:
