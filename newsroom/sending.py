@@ -14,8 +14,8 @@ dead server) can be started again and resumes:
 - ``sent``, ``bounced`` and ``skipped`` rows are never touched again.
 
 The recipients are fixed when an edition's send first starts; subscribers who left since
-are skipped. Work is spread over worker processes (both cores of a small machine) and, in
-each, over ``concurrency`` persistent connections; a rate limit holds across all of them.
+are skipped. Work is spread over ``concurrency`` persistent connections, and with
+``workers = N`` over N processes; a rate limit holds across all of them.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ import sqlite3
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from newsroom import exitcodes
 from newsroom.errors import NewsroomError
@@ -50,9 +50,8 @@ from newsroom.transport import (
     TransportContext,
 )
 
-#: Lists at least this long are sent by one worker process per core (``workers = 0``).
-PARALLEL_FROM = 2000
 _BATCH = 500
+_T = TypeVar("_T")
 
 
 class SendError(NewsroomError):
@@ -264,6 +263,17 @@ class _Job:
     attempts: int = 0
 
 
+_Statement = tuple[str, tuple[Any, ...]]
+
+
+@dataclass
+class _Outcome:
+    """What one attempt at a message did, as statements for the log."""
+
+    statements: list[_Statement]
+    after: Callable[[], None] | None = None
+
+
 class _Stop(Exception):
     """Stop the whole send: every further message would fail the same way."""
 
@@ -307,9 +317,9 @@ class Worker:
 
     # -- the log --------------------------------------------------------------------------
 
-    async def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> int:
-        """Commit ``statements`` in one transaction; wait (without blocking the other
-        connections) while another process writes."""
+    async def _write(self, statements: list[_Statement]) -> list[int]:
+        """Commit ``statements`` in one transaction and return their row counts; wait
+        (without blocking the other connections) while another process writes."""
         assert self.db is not None
         delay = 0.0005
         deadline = time.monotonic() + 60
@@ -325,19 +335,23 @@ class Worker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.02)
         try:
-            first = 0
-            for i, (sql, args) in enumerate(statements):
-                count = self.db.execute(sql, args).rowcount
-                if i == 0:
-                    first = count
+            counts = [self.db.execute(sql, args).rowcount for sql, args in statements]
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        return first
+        return counts
 
-    async def _mark(self, job: _Job, status: str, error: str = "", subscriber: str = "") -> None:
-        statements: list[tuple[str, tuple[Any, ...]]] = [
+    def _mark(
+        self,
+        job: _Job,
+        status: str,
+        error: str = "",
+        subscriber: str = "",
+        after: Callable[[], None] | None = None,
+    ) -> _Outcome:
+        """The outcome of ``job``'s attempt, to commit at once (``after`` runs once it is)."""
+        statements: list[_Statement] = [
             (
                 "UPDATE deliveries SET status = ?, attempts = ?, error = ?, updated_at = ? "
                 "WHERE edition_id = ? AND subscriber_id = ?",
@@ -352,32 +366,40 @@ class Worker:
                     (subscriber, error[:500], _now(), job.sid),
                 )
             )
-        await self._write(statements)
+        return _Outcome(statements, after)
 
-    async def _start(self, job: _Job) -> bool:
-        """Mark ``job`` as in flight; False (and marked skipped) when its subscriber left."""
-        started = await self._write(
+    async def _commit(self, outcome: _Outcome | None) -> None:
+        if outcome is not None:
+            await self._write(outcome.statements)
+            if outcome.after is not None:
+                outcome.after()
+
+    async def _start(self, job: _Job, outcome: _Outcome | None = None) -> bool:
+        """Mark ``job`` as in flight; False (and marked skipped) when its subscriber left.
+
+        ``outcome``, the previous message's on this connection, is committed in the same
+        transaction: as soon as its reply came, and before ``job``'s SMTP transaction."""
+        now = _now()
+        counts = await self._write(
             [
+                *(outcome.statements if outcome else []),
                 (
                     "UPDATE deliveries SET status = 'sending', updated_at = ? "
                     "WHERE edition_id = ? AND subscriber_id = ? AND status = 'queued' "
                     "AND EXISTS (SELECT 1 FROM subscribers WHERE id = ? AND status = 'active')",
-                    (_now(), self.edition_id, job.sid, job.sid),
-                )
-            ]
-        )
-        if started:
-            return True
-        await self._write(
-            [
+                    (now, self.edition_id, job.sid, job.sid),
+                ),
+                # A no-op when the row just became 'sending'.
                 (
                     "UPDATE deliveries SET status = 'skipped', updated_at = ? "
                     "WHERE edition_id = ? AND subscriber_id = ? AND status = 'queued'",
-                    (_now(), self.edition_id, job.sid),
-                )
+                    (now, self.edition_id, job.sid),
+                ),
             ]
         )
-        return False
+        if outcome is not None and outcome.after is not None:
+            outcome.after()
+        return counts[-2] == 1
 
     # -- the queue ------------------------------------------------------------------------
 
@@ -427,6 +449,15 @@ class Worker:
             self._wake.clear()
             await self._wake.wait()
 
+    def _next_nowait(self) -> _Job | None:
+        """The next job if one is waiting now (never waits)."""
+        if self.stopping or self._queue.empty():
+            return None
+        job = self._queue.get_nowait()
+        if self._queue.qsize() <= _BATCH:
+            self._wake.set()
+        return job
+
     def _finish(self) -> None:
         self._outstanding -= 1
         self._wake.set()
@@ -474,11 +505,20 @@ class Worker:
 
     async def _connection(self) -> None:
         channel: Channel | None = None
+        # The last message's outcome, committed with the next message's 'sending' mark
+        # when that message is ready to go at once, else on its own: never later than the
+        # next wait of this connection.
+        outcome: _Outcome | None = None
         try:
             while True:
-                job = await self._next()
+                job = self._next_nowait() if outcome is not None else None
+                if job is None or channel is None:
+                    await self._commit(outcome)
+                    outcome = None
                 if job is None:
-                    return
+                    job = await self._next()
+                    if job is None:
+                        return
                 try:
                     if channel is None:
                         channel = await self._open()
@@ -489,20 +529,28 @@ class Worker:
                     self._finish()
                     self.stop(str(exc))
                     return
-                lost = await self._deliver(channel, job)
+                started = await self._start(job, outcome)
+                outcome = None
+                if not started:
+                    self.counts.skipped += 1
+                    self._finish()
+                    continue
+                lost, outcome = await self._deliver(channel, job)
                 if lost:
+                    await self._commit(outcome)
+                    outcome = None
                     await channel.close()
                     channel = None
         finally:
-            if channel is not None:
-                await channel.close()
+            try:
+                await self._commit(outcome)
+            finally:
+                if channel is not None:
+                    await channel.close()
 
-    async def _deliver(self, channel: Channel, job: _Job) -> bool:
-        """Send one job; returns True when the connection is gone."""
-        if not await self._start(job):
-            self.counts.skipped += 1
-            self._finish()
-            return False
+    async def _deliver(self, channel: Channel, job: _Job) -> tuple[bool, _Outcome]:
+        """Send one job (marked in flight); returns whether the connection is gone and the
+        outcome, for the caller to commit at once."""
         await self.limiter.acquire()
         try:
             message = self.message.build(job.recipient, eight_bit=channel.accepts_8bit)
@@ -510,41 +558,40 @@ class Worker:
         except TemporaryFailure as exc:
             job.attempts += 1
             if job.attempts > self.settings.retries:
-                await self._mark(job, "failed", str(exc))
+                outcome = self._mark(job, "failed", str(exc))
                 self.counts.failed += 1
                 self._finish()
             else:
-                await self._mark(job, "queued", str(exc))
+                # Back in the queue only once the log says 'queued' again.
+                outcome = self._mark(job, "queued", str(exc), after=lambda: self._retry_later(job))
                 self.counts.retried += 1
-                self._retry_later(job)
-            return exc.connection_lost
+            return exc.connection_lost, outcome
         except PermanentFailure as exc:
             if exc.stage in ("mail", "auth", "connect"):
-                await self._mark(job, "queued", str(exc))
+                outcome = self._mark(job, "queued", str(exc))
                 self._finish()
                 self.stop(f"the server refused the sender: {exc}")
-                return True
-            await self._mark(job, "bounced", str(exc), "bounced" if exc.stage == "rcpt" else "")
+                return True, outcome
+            outcome = self._mark(job, "bounced", str(exc), "bounced" if exc.stage == "rcpt" else "")
             self.counts.bounced += 1
             self._finish()
             self.rejections += 1
             limit = self.settings.stop_after_rejections
             if limit and self.rejections >= limit:
                 self.stop(f"{self.rejections} messages in a row were refused (last: {exc})")
-            return exc.connection_lost
+            return exc.connection_lost, outcome
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             # A bug in a transport plugin: stop rather than mark everyone failed.
-            await self._mark(job, "queued", f"{type(exc).__name__}: {exc}")
+            outcome = self._mark(job, "queued", f"{type(exc).__name__}: {exc}")
             self._finish()
             self.stop(f"transport {self.transport.name!r} failed: {type(exc).__name__}: {exc}")
-            return True
-        await self._mark(job, "sent")
+            return True, outcome
         self.counts.sent += 1
         self.rejections = 0
         self._finish()
-        return False
+        return False, self._mark(job, "sent")
 
     # -- running --------------------------------------------------------------------------
 
@@ -603,6 +650,16 @@ async def _run_worker(worker: Worker, tick: Callable[[Counts], None] | None) -> 
     return await worker.run(tick)
 
 
+def run_loop(coro: Coroutine[Any, Any, _T]) -> _T:
+    """``asyncio.run(coro)``, on uvloop's faster event loop when it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
 # -- worker processes --------------------------------------------------------------------------
 
 
@@ -632,7 +689,7 @@ def _worker_process(worker: Worker, conn: Any, parent: int) -> None:
             os._exit(1)
 
     try:
-        counts = asyncio.run(_run_worker(worker, tick))
+        counts = run_loop(_run_worker(worker, tick))
         conn.send(("done", asdict(counts), worker.stopped))
     except BaseException as exc:  # report, never leave the parent waiting
         conn.send(("done", asdict(worker.counts), f"{type(exc).__name__}: {exc}"))
@@ -641,11 +698,11 @@ def _worker_process(worker: Worker, conn: Any, parent: int) -> None:
 
 
 def choose_workers(requested: int, queued: int) -> int:
-    if requested:
-        return requested
-    if queued < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    return max(1, min(os.cpu_count() or 1, 4))
+    """``requested`` processes, or one (``workers = 0``): one process with ``concurrency``
+    connections sends faster than aiosmtplib's own loop does (about 1,500 messages a
+    second on a small machine), and each further process would cost another 50-60 MB,
+    the memory of the whole command. ``--workers N`` splits a list over N processes."""
+    return requested or 1
 
 
 def deliver(
@@ -685,7 +742,7 @@ def deliver(
                 beat[0] = time.monotonic()
                 heartbeat()
 
-        counts = asyncio.run(_run_worker(worker, tick))
+        counts = run_loop(_run_worker(worker, tick))
         return counts, worker.stopped, 1
 
     ctx = multiprocessing.get_context("fork")
