@@ -35,7 +35,7 @@ class EmailConfig(BaseModel):
     concurrency: int = Field(10, ge=1, le=200)
     """Connections kept open to the server at once."""
     workers: int = Field(0, ge=0, le=64)
-    """Sending processes; 0: one per CPU core for large lists, one for small ones."""
+    """Sending processes, each with a share of the connections and the rate; 0: one."""
     retries: int = Field(4, ge=0, le=20)
     """Attempts after the first, per message and run, for temporary failures."""
     backoff: float = Field(1.0, ge=0)

@@ -312,7 +312,8 @@ class Worker:
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._outstanding = 0
         self._exhausted = False
-        self._wake = asyncio.Event()
+        self._jobs = asyncio.Event()  # set: jobs were queued or the state changed
+        self._room = asyncio.Event()  # set: the queue has room for another batch
         self.db: sqlite3.Connection | None = None
 
     # -- the log --------------------------------------------------------------------------
@@ -412,8 +413,8 @@ class Worker:
             if budget is not None and budget <= 0:
                 break
             while self._queue.qsize() > _BATCH and not self.stopping:
-                self._wake.clear()
-                await self._wake.wait()
+                self._room.clear()
+                await self._room.wait()
             size = _BATCH if budget is None else min(_BATCH, budget)
             rows = self.db.execute(
                 "SELECT d.subscriber_id, s.email, s.name, s.uid, s.attributes, d.attempts "
@@ -431,9 +432,10 @@ class Worker:
             after = rows[-1][0]
             if budget is not None:
                 budget -= len(rows)
+            self._jobs.set()
             await asyncio.sleep(0)
         self._exhausted = True
-        self._wake.set()
+        self._jobs.set()
 
     async def _next(self) -> _Job | None:
         while True:
@@ -442,12 +444,12 @@ class Worker:
             if not self._queue.empty():
                 job = self._queue.get_nowait()
                 if self._queue.qsize() <= _BATCH:
-                    self._wake.set()
+                    self._room.set()
                 return job
             if self._exhausted and self._outstanding == 0:
                 return None
-            self._wake.clear()
-            await self._wake.wait()
+            self._jobs.clear()
+            await self._jobs.wait()
 
     def _next_nowait(self) -> _Job | None:
         """The next job if one is waiting now (never waits)."""
@@ -455,19 +457,19 @@ class Worker:
             return None
         job = self._queue.get_nowait()
         if self._queue.qsize() <= _BATCH:
-            self._wake.set()
+            self._room.set()
         return job
 
     def _finish(self) -> None:
         self._outstanding -= 1
-        self._wake.set()
+        self._jobs.set()
 
     def _retry_later(self, job: _Job) -> None:
         delay = self.settings.backoff * (2 ** (job.attempts - 1)) * random.uniform(0.8, 1.2)
 
         def again() -> None:
             self._queue.put_nowait(job)
-            self._wake.set()
+            self._jobs.set()
 
         asyncio.get_running_loop().call_later(delay, again)
 
@@ -476,7 +478,8 @@ class Worker:
         if reason and not self.stopped:
             self.stopped = reason
         self.stopping = True
-        self._wake.set()
+        self._jobs.set()
+        self._room.set()
 
     # -- connections ----------------------------------------------------------------------
 
