@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,7 @@ def template_vars(
         "urls": {
             "base": base,
             "edition": f"{base}editions/{edition.id}/" if base else "",
+            "archive": f"{base}archive/" if base else "",
             "feed": f"{base}feed.xml" if base else "",
             "unsubscribe": PLACEHOLDERS["unsubscribe_url"],
             "preferences": PLACEHOLDERS["preferences_url"],
@@ -106,11 +108,17 @@ def render(
     *,
     theme: Theme | None = None,
     now: dt.datetime | None = None,
+    only: Collection[str] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Path]:
-    """Run every configured renderer over ``edition``; return the files written."""
+    """Run every configured renderer over ``edition``; return the files written.
+
+    ``only`` names the renderers to run (``{"web"}`` to bring the site up to date without
+    touching an email that may have gone out); ``options`` overrides renderers' options
+    by renderer name (``{"web": {"incremental": False}}``).
+    """
     theme = theme or load_theme(config.newsletter.theme, root=config.root)
-    settings = dict(theme.settings)
-    settings.update(config.theme)
+    settings = theme.resolve_settings(config.theme)
     out = edition_dir(config, edition.id)
     out.mkdir(parents=True, exist_ok=True)
     site = config.output_dir / "site"
@@ -141,7 +149,11 @@ def render(
     ctx.variables = lambda ed, fmt: template_vars(ed, fmt, ctx, plugins, sender)
     written: list[Path] = []
     for cc in config.renderers:
+        if only is not None and cc.plugin not in only:
+            continue
         renderer: Renderer = cc.create()  # type: ignore[assignment]
+        if options and cc.plugin in options:
+            renderer.options = renderer.options.model_copy(update=dict(options[cc.plugin]))
         try:
             written.extend(renderer.render(edition, ctx))
         except NewsroomError as exc:

@@ -1,39 +1,60 @@
-"""Themes: folders of Jinja2 templates found through the ``newsroom.themes`` entry points.
+"""Themes: folders of Jinja2 templates, found three ways and resolved with their parents.
 
 A theme is a package (or a plain folder) holding::
 
-    theme.toml        name, extends = "<parent>", [settings] with defaults
+    theme.toml        name, extends = "<parent>", description, [settings] with defaults
     templates/        email/*.mjml.j2, text/*.txt.j2, web/*.html.j2, markdown/*.md.j2
     static/           copied into the web edition
+    locale/           gettext catalogs: <lang>/LC_MESSAGES/messages.po
+
+Where themes come from:
+
+- **first-party**: ``default`` and ``briefing`` in newsroom's own ``themes/`` folder, declared
+  under the ``newsroom.themes`` entry points of the ``newsroom`` distribution;
+- **packages**: any installed distribution declaring a ``newsroom.themes`` entry point;
+- **local folders**: ``theme = "./my-theme"`` in ``[newsletter]`` (relative to the config).
 
 Templates are looked up in the theme, then its parent, recursively, ending with ``default``
-(the complete theme every other falls back to). ``{% extends "default:web/base.html.j2" %}``
-reaches a named theme's own version of a file, so an override can extend what it replaces.
-
-Autoescape is on everywhere. Sanitized HTML fields render as markup; any other string is
-escaped, and ``|safe`` is the sanitizer's check, not a bypass (see :mod:`newsroom.sanitize`).
+(the complete theme every other falls back to). ``{% extends "parent:web/base.html.j2" %}``
+reaches the parent's version of a file, and ``"default:..."`` a named theme's, so an
+override can extend what it replaces (see :mod:`newsroom.theme_environment`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import difflib
+import logging
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
-
-import jinja2
-from babel.dates import format_date, format_datetime
+from typing import TYPE_CHECKING, Any
 
 from newsroom.errors import ConfigError
-from newsroom.jinja_cache import compiled_templates
-from newsroom.manager import THEME_GROUP
-from newsroom.sanitize import html_filter, html_to_text
+from newsroom.manager import OWN_DISTRIBUTION, THEME_GROUP
+
+if TYPE_CHECKING:
+    import jinja2
 
 FALLBACK_THEME = "default"
+#: Prefix that names the parent of the theme a template belongs to.
+PARENT_PREFIX = "parent"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ThemeInfo:
+    """Where an installed theme comes from."""
+
+    name: str
+    path: Path
+    origin: str
+    """``first-party``, ``package`` or ``local``."""
+    package: str
+    version: str = ""
 
 
 @dataclass
@@ -47,6 +68,7 @@ class Theme:
     """Defaults from theme.toml's [settings], parents' first."""
     description: str = ""
     package: str = "?"
+    origin: str = "package"
 
     @property
     def chain(self) -> list[Theme]:
@@ -60,12 +82,45 @@ class Theme:
 
     @property
     def template_dirs(self) -> list[Path]:
-        return [t.path / "templates" for t in self.chain]
+        return [t.path / "templates" for t in self.chain if (t.path / "templates").is_dir()]
 
     @property
     def static_dirs(self) -> list[Path]:
         """Static folders, parents first, so a child's file overwrites its parent's."""
         return [t.path / "static" for t in reversed(self.chain) if (t.path / "static").is_dir()]
+
+    def find(self, name: str) -> Theme | None:
+        """The theme called ``name`` in this chain."""
+        return next((t for t in self.chain if t.name == name), None)
+
+    def resolve_settings(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """The settings after ``[theme]`` in newsroom.toml, checked against the declared ones.
+
+        A key no theme of the chain declares is refused (a typo would otherwise change
+        nothing, silently), and so is a value of another type than the default's.
+        """
+        problems: list[str] = []
+        merged = dict(self.settings)
+        for key, value in overrides.items():
+            if key not in self.settings:
+                close = difflib.get_close_matches(key, list(self.settings), n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                problems.append(
+                    f"{key}: theme {self.name!r} has no such setting{hint}; its settings: "
+                    f"{', '.join(sorted(self.settings))}"
+                )
+                continue
+            default = self.settings[key]
+            if not _same_type(default, value):
+                problems.append(
+                    f"{key}: expected {type(default).__name__} like the default "
+                    f"{default!r}, got {value!r}"
+                )
+                continue
+            merged[key] = value
+        if problems:
+            raise ConfigError("[theme] " + "; ".join(problems))
+        return merged
 
     def environment(
         self,
@@ -74,123 +129,117 @@ class Theme:
         configure: Callable[[jinja2.Environment], None] | None = None,
         cache_dir: Path | None = None,
     ) -> jinja2.Environment:
-        """A Jinja2 environment for this theme (autoescape on, newsroom's filters added)."""
-        loader = jinja2.ChoiceLoader(
-            [
-                jinja2.FileSystemLoader([str(d) for d in self.template_dirs]),
-                jinja2.PrefixLoader(
-                    {
-                        t.name: jinja2.FileSystemLoader(str(t.path / "templates"))
-                        for t in self.chain
-                    },
-                    delimiter=":",
-                ),
-            ]
-        )
-        env = jinja2.Environment(
-            loader=loader,
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            bytecode_cache=compiled_templates(cache_dir),
-        )
-        locale = language.replace("-", "_")
-        env.filters["html"] = html_filter
-        # `|safe` would let a theme print a raw string from a feed; here it only passes HTML
-        # the sanitizer produced, exactly like `|html`.
-        env.filters["safe"] = html_filter
-        env.filters["plaintext"] = html_to_text
-        env.filters["date"] = lambda value, fmt="long": _format_date(value, fmt, locale)
-        env.filters["datetime"] = lambda value, fmt="medium": _format_datetime(value, fmt, locale)
-        env.filters["number"] = lambda value: _format_number(value, locale)
-        env.globals["theme"] = {"name": self.name}
-        if configure:
-            configure(env)
-        return env
+        """A Jinja2 environment for this theme (see :mod:`newsroom.theme_environment`)."""
+        from newsroom.theme_environment import theme_environment
+
+        return theme_environment(self, language=language, configure=configure, cache_dir=cache_dir)
 
 
-def _format_date(value: Any, fmt: str, locale: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value[:10])
-    if fmt == "iso":
-        return str(value.isoformat())
-    return str(format_date(value, format=fmt, locale=locale))
+def _same_type(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, int | float) and isinstance(value, int | float):
+        return isinstance(default, float) or isinstance(value, int)
+    return isinstance(value, type(default))
 
 
-def _format_datetime(value: Any, fmt: str, locale: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if fmt == "iso":
-        return str(value.isoformat())
-    if fmt == "rfc3339":
-        return str(value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return str(format_datetime(value, format=fmt, locale=locale))
+def available_themes() -> dict[str, ThemeInfo]:
+    """Themes from the ``newsroom.themes`` entry points, by name.
 
-
-def _format_number(value: Any, locale: str) -> str:
-    from babel.numbers import format_decimal
-
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(format_decimal(value, locale=locale))
-
-
-def installed_themes() -> dict[str, tuple[Path, str]]:
-    """Themes from the ``newsroom.themes`` entry points: name → (folder, distribution)."""
-    found: dict[str, tuple[Path, str]] = {}
+    A package may not take the name of a first-party theme (the first-party one is kept and
+    the package's ignored, with a warning); between two packages, the later one wins.
+    """
+    found: dict[str, ThemeInfo] = {}
     for ep in entry_points(group=THEME_GROUP):
         spec = find_spec(ep.value)
         if spec is None or not spec.submodule_search_locations:
+            log.warning("theme %r: package %r is not importable", ep.name, ep.value)
             continue
-        package = ep.dist.metadata["Name"] if ep.dist else "?"
-        found[ep.name] = (Path(next(iter(spec.submodule_search_locations))), package)
+        dist = ep.dist.metadata["Name"] if ep.dist else "?"
+        version = ep.dist.version if ep.dist else ""
+        origin = "first-party" if dist == OWN_DISTRIBUTION else "package"
+        info = ThemeInfo(
+            ep.name, Path(next(iter(spec.submodule_search_locations))), origin, dist, version
+        )
+        earlier = found.get(ep.name)
+        if earlier is not None:
+            if earlier.origin == "first-party":
+                log.warning(
+                    "theme %r from %s ignored: the name belongs to a first-party theme",
+                    ep.name,
+                    dist,
+                )
+                continue
+            log.warning("theme %r: %s replaces %s", ep.name, dist, earlier.package)
+        found[ep.name] = info
     return found
 
 
-def _read_theme_toml(path: Path) -> dict[str, Any]:
+def installed_themes() -> dict[str, tuple[Path, str]]:
+    """Installed themes: name → (folder, distribution)."""
+    return {name: (info.path, info.package) for name, info in available_themes().items()}
+
+
+def read_theme_toml(path: Path) -> dict[str, Any]:
+    """``theme.toml`` of the theme folder ``path`` ({} when there is none)."""
     toml = path / "theme.toml"
     if not toml.exists():
         return {}
     try:
-        return tomllib.loads(toml.read_text("utf-8"))
+        data = tomllib.loads(toml.read_text("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{toml}: not valid TOML: {exc}") from None
+    settings = data.get("settings", {})
+    if not isinstance(settings, dict):
+        raise ConfigError(f"{toml}: [settings] must be a table")
+    for key in ("name", "extends", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise ConfigError(f"{toml}: {key} must be a string")
+    return data
+
+
+def is_path(name: str) -> bool:
+    """Whether a theme reference names a folder rather than an installed theme."""
+    return "/" in name or "\\" in name or name.startswith((".", "~"))
 
 
 def load_theme(
     name_or_path: str, *, root: Path | None = None, _seen: tuple[str, ...] = ()
 ) -> Theme:
-    """The theme called ``name_or_path`` (installed), or the theme folder at that path
+    """The installed theme called ``name_or_path``, or the theme folder at that path
     (relative to ``root``), with its parents resolved."""
-    installed = installed_themes()
-    candidate = (root / name_or_path) if root else Path(name_or_path)
-    if name_or_path in installed:
-        path, package = installed[name_or_path]
-        name = name_or_path
-    elif ("/" in name_or_path or name_or_path.startswith(".")) and candidate.is_dir():
-        path, package = candidate.resolve(), "(local folder)"
-        name = path.name
+    installed = available_themes()
+    if not is_path(name_or_path):
+        if name_or_path not in installed:
+            listing = ", ".join(f"{n} ({i.origin})" for n, i in sorted(installed.items()))
+            via = f" (extended by {_seen[-1]!r})" if _seen else ""
+            raise ConfigError(
+                f"[newsletter] theme: unknown theme {name_or_path!r}{via}; installed themes: "
+                f"{listing or 'none'} (or give a path to a theme folder, like ./my-theme)"
+            )
+        info = installed[name_or_path]
+        path, name, package, origin = info.path, name_or_path, info.package, info.origin
     else:
-        raise ConfigError(
-            f"[newsletter] theme: unknown theme {name_or_path!r}; installed themes: "
-            f"{', '.join(sorted(installed)) or 'none'} (or give a path to a theme folder)"
-        )
-    meta = _read_theme_toml(path)
+        candidate = Path(name_or_path).expanduser()
+        if root is not None and not candidate.is_absolute():
+            candidate = root / candidate
+        if not candidate.is_dir():
+            raise ConfigError(f"[newsletter] theme: no theme folder at {candidate}")
+        path, package, origin = candidate.resolve(), "(local folder)", "local"
+        name = path.name
+    meta = read_theme_toml(path)
     name = str(meta.get("name", name))
+    if name == PARENT_PREFIX:
+        raise ConfigError(f"{path}: a theme cannot be called {PARENT_PREFIX!r}")
     if name in _seen:
-        raise ConfigError(f"theme {name!r} extends itself through {' → '.join(_seen)}")
+        raise ConfigError(f"theme {name!r} extends itself through {' → '.join((*_seen, name))}")
     parent_name = meta.get("extends")
     if parent_name is None and name != FALLBACK_THEME:
         parent_name = FALLBACK_THEME
-    parent = load_theme(str(parent_name), root=root, _seen=(*_seen, name)) if parent_name else None
+    parent = None
+    if parent_name:
+        # A local theme may extend another folder, named relative to its own.
+        parent = load_theme(str(parent_name), root=path, _seen=(*_seen, name))
     settings = dict(parent.settings) if parent else {}
     settings.update(meta.get("settings", {}))
     return Theme(
@@ -200,4 +249,5 @@ def load_theme(
         settings=settings,
         description=str(meta.get("description", "")),
         package=package,
+        origin=origin,
     )

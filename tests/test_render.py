@@ -17,7 +17,6 @@ from newsroom_renderers.common import clean_output
 from newsroom_renderers.mdtext import escape_markdown, html_to_markdown, slugify
 from newsroom_renderers.plaintext import display_width, wrap
 from newsroom_renderers.render_email import compile_mjml
-from newsroom_renderers.strings import load_strings
 
 from newsroom import BuildError, Edition, Item, Source, hookimpl
 from newsroom.config import Config, load_config
@@ -25,6 +24,7 @@ from newsroom.manager import Plugins, load_plugins
 from newsroom.model import load_edition
 from newsroom.rendering import PLACEHOLDERS, render
 from newsroom.sanitize import clean_html, html_to_text, sanitize_edition
+from newsroom.theme_environment import load_translations
 from newsroom.themes import load_theme
 
 DATA = Path(__file__).parent / "data" / "editions"
@@ -315,7 +315,10 @@ def test_index_shows_the_latest_edition_and_the_archive(korean) -> None:
     assert doc.get("lang") == "ko"
     _headings_in_order(doc)
     archive = doc.get_element_by_id("archive")
-    assert [a.get("href") for a in archive.iter("a")] == [f"editions/{edition.id}/index.html"]
+    assert [a.get("href") for a in archive.iter("a")] == [
+        f"editions/{edition.id}/index.html",
+        "archive/index.html",
+    ]
     assert _check_links_resolve(page) >= 3
     assert (config.output_dir / "site" / "static" / "newsroom.css").is_file()
 
@@ -382,7 +385,11 @@ def test_archive_collects_earlier_editions_newest_first(plugins: Plugins, tmp_pa
     files = run(config, plugins, current)
     doc = lxml_html.document_fromstring(files["index.html"].read_text("utf-8"))
     links = [a.get("href") for a in doc.get_element_by_id("archive").iter("a")]
-    assert links == [f"editions/{current.id}/index.html", f"editions/{older.id}/index.html"]
+    assert links == [
+        f"editions/{current.id}/index.html",
+        f"editions/{older.id}/index.html",
+        "archive/index.html",
+    ]
     feed = etree.parse(str(files["feed.xml"])).getroot()
     assert [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")] == [
         current.title,
@@ -467,6 +474,7 @@ def test_an_edition_without_sections_intro_or_insight_still_renders(
     edition = korean_edition(hostile=False, sections=[], intro="", insight="", categories=[])
     files = run(config, plugins, edition)
     assert len(files) == 6
+    assert (config.output_dir / "site" / "archive" / "index.html").is_file()
     etree.parse(str(files["feed.xml"]))
     meta, _ = _front_matter(next((config.output_dir / "_posts").glob("*.md")).read_text("utf-8"))
     assert meta["categories"] == []
@@ -499,10 +507,13 @@ def test_english_edition_gets_english_ui_strings(plugins: Plugins, tmp_path: Pat
 def test_a_child_theme_overrides_one_block_and_one_string(plugins: Plugins, tmp_path: Path) -> None:
     theme = tmp_path / "mytheme"
     (theme / "templates" / "email").mkdir(parents=True)
+    (theme / "locale" / "ko" / "LC_MESSAGES").mkdir(parents=True)
     (theme / "theme.toml").write_text('name = "mytheme"\nextends = "default"\n', "utf-8")
-    (theme / "strings.toml").write_text('[ko]\nunsubscribe = "그만 받기"\n', "utf-8")
+    (theme / "locale" / "ko" / "LC_MESSAGES" / "messages.po").write_text(
+        'msgid "Unsubscribe"\nmsgstr "그만 받기"\n', "utf-8"
+    )
     (theme / "templates" / "email" / "edition.mjml.j2").write_text(
-        '{% extends "default:email/edition.mjml.j2" %}\n'
+        '{% extends "parent:email/edition.mjml.j2" %}\n'
         "{% block insight %}<mj-section><mj-column><mj-text>맞춤 인사이트</mj-text>"
         "</mj-column></mj-section>{% endblock %}\n",
         "utf-8",
@@ -521,10 +532,13 @@ def test_a_child_theme_overrides_one_block_and_one_string(plugins: Plugins, tmp_
 
 def test_ui_strings_fall_back_to_the_base_language_then_english() -> None:
     theme = load_theme("default")
-    assert load_strings(theme, "ko-KR").unsubscribe == "수신 거부"
-    assert load_strings(theme, "ja").unsubscribe == "Unsubscribe"
-    assert load_strings(theme, "ko")("item_count", n=3) == "3개 항목"
-    assert load_strings(theme, "ko").no_such_key == "no_such_key"
+    assert load_translations(theme, "ko-KR").gettext("Unsubscribe") == "수신 거부"
+    assert load_translations(theme, "ja").gettext("Unsubscribe") == "Unsubscribe"
+    items = load_translations(theme, "ko").ngettext("%(num)d item", "%(num)d items", 3)
+    assert items % {"num": 3} == "3개 항목"
+    one = load_translations(theme, "en").ngettext("%(num)d item", "%(num)d items", 1)
+    assert one % {"num": 1} == "1 item"
+    assert load_translations(theme, "ko").gettext("No such message") == "No such message"
 
 
 def test_wrap_counts_korean_as_two_columns_and_never_splits_a_word() -> None:

@@ -16,9 +16,10 @@ from babel.numbers import format_decimal
 
 from newsroom import Edition, Item, RenderContext
 from newsroom.sanitize import html_to_text
+from newsroom.theme_environment import load_translations
 
 from .filters import install_filters
-from .strings import Strings, load_strings
+from .labels import Messages
 
 #: Characters XML 1.0 forbids and HTML treats as errors, and lone surrogates (not encodable,
 #: so MJML and css-inline would refuse the text): feeds and files must not carry them.
@@ -30,18 +31,18 @@ def template_variables(
 ) -> dict[str, Any]:
     """The core's variables for ``fmt`` plus the helpers the default theme uses.
 
-    Variables a plugin returned from ``extra_template_vars`` win over these helpers (a
-    translation plugin may bring its own ``t``); ``extra`` (the renderer's own) wins over all.
+    Variables a plugin returned from ``extra_template_vars`` win over these helpers;
+    ``extra`` (the renderer's own) wins over all. UI words come from the theme's gettext
+    catalogs (``_()`` in templates, :class:`.labels.Messages` here).
     """
     values = ctx.variables(edition, fmt)
-    t = load_strings(ctx.theme, edition.language)
+    t = Messages(load_translations(ctx.theme, edition.language))
     settings = values.get("settings", ctx.theme_settings)
     helpers: dict[str, Any] = {
-        "t": t,
         "subject": edition.title,
         "preheader": preheader(edition),
         "text_direction": text_direction(edition.language),
-        "insight_title": settings.get("insight_title") or t.insight,
+        "insight_title": settings.get("insight_title") or t.gettext("Editor's insight"),
         "item_meta": partial(item_meta, t=t, edition=edition, settings=settings),
         "item_links": partial(item_links, t=t),
         "item_count": item_count_text(edition, t),
@@ -80,12 +81,12 @@ def preheader(edition: Edition, limit: int = 140) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def item_count_text(edition: Edition, t: Strings) -> str:
+def item_count_text(edition: Edition, t: Messages) -> str:
     n = len(edition.items)
-    return t.item_count_one if n == 1 else t("item_count", n=n)
+    return t.ngettext("%(num)d item", "%(num)d items", n) % {"num": n}
 
 
-def item_meta(item: Item, *, t: Strings, edition: Edition, settings: dict[str, Any]) -> list[str]:
+def item_meta(item: Item, *, t: Messages, edition: Edition, settings: dict[str, Any]) -> list[str]:
     """The parts of an item's muted source line: publisher, authors, date, metrics.
 
     Plain strings; each format joins and escapes them its own way.
@@ -96,7 +97,7 @@ def item_meta(item: Item, *, t: Strings, edition: Edition, settings: dict[str, A
         parts.append(item.publisher)
     if item.authors:
         names = ", ".join(item.authors[:2])
-        parts.append(f"{names} {t.et_al}" if len(item.authors) > 2 else names)
+        parts.append(f"{names} {t.gettext('et al.')}" if len(item.authors) > 2 else names)
     if item.published:
         # The reader's calendar day, not the feed's.
         day = item.published.astimezone(_zone(edition)).date()
@@ -117,7 +118,7 @@ def _format_number(value: float, locale: str) -> str:
     return str(format_decimal(int(value) if float(value).is_integer() else value, locale=locale))
 
 
-def _metrics(metrics: dict[str, float], t: Strings, locale: str) -> list[str]:
+def _metrics(metrics: dict[str, float], t: Messages, locale: str) -> list[str]:
     def num(value: float) -> str:
         return _format_number(value, locale)
 
@@ -127,20 +128,22 @@ def _metrics(metrics: dict[str, float], t: Strings, locale: str) -> list[str]:
         if metrics.get("stars_period"):
             stars += f" (+{num(metrics['stars_period'])})"
         out.append(stars)
-    for key in ("votes", "points", "comments"):
+    if "votes" in metrics:
+        out.append(f"▲ {num(metrics['votes'])}")
+    for key in ("points", "comments"):
         if key in metrics:
-            out.append(t(key, n=num(metrics[key])))
+            out.append(t.metric(key, metrics[key], num(metrics[key])))
     return out
 
 
-def item_links(item: Item, *, t: Strings) -> list[tuple[str, str]]:
+def item_links(item: Item, *, t: Messages) -> list[tuple[str, str]]:
     """The link row: ``(label, url)`` for the item itself, then its further links."""
-    links = [(t.get(f"open_{item.kind}", t.read_more), item.url)]
+    links = [(t.kind_label(item.kind), item.url)]
     seen = {item.url}
     for key, url in item.links.items():
         if url not in seen:
             seen.add(url)
-            links.append((t.get(f"link_{key.lower()}", key), url))
+            links.append((t.link_label(key), url))
     return links
 
 
@@ -178,3 +181,22 @@ def write(path: Path, text: str) -> Path:
     tmp.write_text(clean_output(text), encoding="utf-8", newline="\n")
     tmp.replace(path)
     return path
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` unless the file already holds exactly it; whether it was written.
+
+    Unchanged files keep their modification time, so rsync, a git commit or a web server's
+    caches see only what really changed.
+    """
+    data = clean_output(text).encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return True
