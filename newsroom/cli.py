@@ -308,69 +308,6 @@ def editions(opts: Options, as_json: bool) -> None:
         click.echo(f"{r.id}\t{status}\t{r.title}")
 
 
-# -- plugins ----------------------------------------------------------------------------------
-
-
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@handle_errors
-def plugins(as_json: bool) -> None:
-    """List installed plugins and themes: package, version, and what each registers."""
-    from newsroom.manager import load_plugins
-    from newsroom.themes import installed_themes
-
-    loaded = _LOADED.get("plugins") or load_plugins()
-    rows: dict[str, dict[str, Any]] = {
-        name: {
-            "name": name,
-            "package": info.package,
-            "version": info.version,
-            "module": info.module,
-            "sources": [],
-            "filters": [],
-            "sections": [],
-            "renderers": [],
-        }
-        for name, info in loaded.info.items()
-    }
-    for kind in ("source", "filter", "section", "renderer"):
-        for reg in loaded.registry(kind):
-            rows.setdefault(reg.plugin, {"name": reg.plugin, "package": reg.package})
-            rows[reg.plugin].setdefault(f"{kind}s", []).append(reg.name)
-    themes = [
-        {"name": n, "package": pkg, "path": str(p)}
-        for n, (p, pkg) in sorted(installed_themes().items())
-    ]
-    failures = [
-        {"name": f.name, "package": f.package, "version": f.version, "error": f.error}
-        for f in loaded.failures
-    ]
-    if as_json:
-        click.echo(
-            json.dumps(
-                {"plugins": list(rows.values()), "themes": themes, "failures": failures}, indent=2
-            )
-        )
-        return
-    from rich.table import Table
-
-    table = Table(title="Plugins", title_justify="left")
-    for col in ("plugin", "package", "version", "registers"):
-        table.add_column(col)
-    for row in rows.values():
-        parts = [
-            f"{k}: {', '.join(row[k])}"
-            for k in ("sources", "filters", "sections", "renderers")
-            if row.get(k)
-        ]
-        table.add_row(row["name"], row["package"], row.get("version", "?"), "\n".join(parts))
-    out = _console(stderr=False)
-    out.print(table)
-    out.print("Themes: " + ", ".join(f"{t['name']} ({t['package']})" for t in themes))
-    for f in loaded.failures:
-        out.print(f"[red]{f.message()}[/]")
-
-
 # -- preview ------------------------------------------------------------------------------------
 
 
@@ -401,3 +338,7 @@ def main() -> None:
     except Exception as exc:  # a plugin's command must not break the whole CLI
         click.echo(f"Warning: a plugin failed to add its commands: {exc}", err=True)
     cli(prog_name="newsroom")
+
+
+# The plugin commands (plugins, install, uninstall, check, schema) live in their own module.
+from newsroom import cli_plugins  # noqa: E402, F401

@@ -127,12 +127,20 @@ class PublishConfig(BaseModel):
 
 
 class PluginsConfig(BaseModel):
-    """The ``[plugins]`` table."""
+    """The ``[plugins]`` table: which plugins load, and the limits every source runs under."""
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     disabled: list[str] = Field(default_factory=list)
     """Plugin (entry-point) names not to load."""
+    plugins_dir: str = ""
+    """A folder (relative to the config) whose ``*.py`` files are loaded as plugins, each
+    named after its file; no packaging needed."""
+    source_timeout: float | None = Field(default=None, gt=0)
+    """Seconds one source may take in all before it is cut off with a warning (default:
+    ``[http] total_timeout`` × (``retries`` + 1) + 30)."""
+    max_items_per_source: int = Field(default=10_000, ge=1)
+    """Items kept from one source; a source returning more is cut to this, with a warning."""
 
 
 @dataclass

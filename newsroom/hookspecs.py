@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 hookspec = HookspecMarker("newsroom")
 hookimpl = HookimplMarker("newsroom")
 
-#: Version of this hook API (semantic: a major change breaks plugins).
+#: Version of this hook API and of the component contracts. A minor version adds (hooks,
+#: arguments, context attributes) and breaks nothing; only a major version removes or
+#: changes something, after a deprecation period (``docs/hooks.md``). A plugin module states
+#: the versions it works with as ``NEWSROOM_API = ">=1.0,<2"``; one whose range excludes this
+#: version is not loaded, and the failure names its package and version.
 API_VERSION = "1.0"
 
 
@@ -38,7 +42,8 @@ def register_sources(register: Register[Any]) -> None:
     Call ``register(MySource)``; ``MySource.name`` is what users write as ``plugin = "..."`` in
     a ``[[sources]]`` table, and ``MySource.Options`` validates the rest of that table.
 
-    :param register: Raises :class:`~newsroom.PluginError` when the name is already taken.
+    :param register: Refuses (and reports, naming both packages) a name another plugin owns,
+        and a class that is not a complete :class:`~newsroom.Source`.
 
     Called: once per process, before the first build.
     """

@@ -2,32 +2,56 @@
 
 Code plugins are modules named by entry points in the ``newsroom.plugins`` group; the
 first-party ones are declared in newsroom's own ``pyproject.toml`` exactly like a third-party
-package's. The core never imports a plugin by name.
+package's. The core never imports a plugin by name. A newsletter may add a folder of ``.py``
+files (``[plugins] plugins_dir``), each loaded as a plugin named after its file.
 
 ``NEWSROOM_LOAD_PLUGINS`` limits loading to a comma-separated allowlist of distributions
 (``""`` loads only the plugins shipped in the ``newsroom`` distribution).
 ``NEWSROOM_TRACE_PLUGINS=1`` prints every hook call to stderr.
+
+Nothing a plugin does while loading stops the others: an import error, an incompatible
+``NEWSROOM_API`` range, a crash inside a ``register_*`` hook or a refused registration is
+recorded as a :class:`LoadFailure` naming the plugin, its package and version.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from newsroom import hookspecs
+from newsroom.__about__ import __version__
 from newsroom.components import Filter, Renderer, SectionLayout, Source
-from newsroom.errors import PluginError
 from newsroom.registry import Register, Registry
 from newsroom.transport import Transport
 
 PLUGIN_GROUP = "newsroom.plugins"
 THEME_GROUP = "newsroom.themes"
 OWN_DISTRIBUTION = "newsroom"
+#: The module attribute in which a plugin states the hook API versions it supports.
+API_ATTRIBUTE = "NEWSROOM_API"
+
+#: Registry kind → (registration hook, base class of what it registers).
+KINDS: dict[str, tuple[str, type[Any]]] = {
+    "source": ("register_sources", Source),
+    "filter": ("register_filters", Filter),
+    "section": ("register_sections", SectionLayout),
+    "renderer": ("register_renderers", Renderer),
+    "transport": ("register_transports", Transport),
+}
 
 
 @dataclass(frozen=True)
@@ -38,21 +62,41 @@ class PluginInfo:
     package: str
     version: str
     module: str
+    api: str = ""
+    """The ``NEWSROOM_API`` range the plugin declares ("" when it declares none)."""
 
 
 @dataclass(frozen=True)
 class LoadFailure:
-    """A plugin that could not be imported; the rest keep working."""
+    """A plugin, or one registration of it, that did not load; the rest keep working."""
 
     name: str
     package: str
     version: str
     error: str
+    stage: str = "import"
+    """``import`` (it raised), ``api`` (incompatible ``NEWSROOM_API``) or ``register``."""
+    component: str = ""
+    """For a refused registration: the component name it tried to register."""
+
+    @property
+    def origin(self) -> str:
+        return f"{self.package} {self.version}".strip()
 
     def message(self) -> str:
-        return (
-            f'plugin "{self.name}" from {self.package} {self.version} failed to load: {self.error}'
-        )
+        if self.stage == "register":
+            return f'plugin "{self.name}" from {self.origin}: {self.error}'
+        return f'plugin "{self.name}" from {self.origin} failed to load: {self.error}'
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An installed plugin that was deliberately not loaded, and why."""
+
+    name: str
+    package: str
+    version: str
+    reason: str
 
 
 def _dist(ep: EntryPoint) -> tuple[str, str]:
@@ -66,7 +110,30 @@ def _allowlist() -> set[str] | None:
     raw = os.environ.get("NEWSROOM_LOAD_PLUGINS")
     if raw is None:
         return None
-    return {p.strip().lower().replace("_", "-") for p in raw.split(",") if p.strip()}
+    return {canonicalize_name(p.strip()) for p in raw.split(",") if p.strip()}
+
+
+def api_problem(module: Any, package: str) -> str | None:
+    """Why ``module`` cannot be used with this hook API, or None when it can.
+
+    A plugin without ``NEWSROOM_API`` is assumed to support the current API.
+    """
+    declared = getattr(module, API_ATTRIBUTE, None)
+    if declared is None:
+        return None
+    if not isinstance(declared, str):
+        return f"{API_ATTRIBUTE} must be a version range string like '>=1.0,<2', got {declared!r}"
+    try:
+        supported = SpecifierSet(declared)
+    except InvalidSpecifier:
+        return f"{API_ATTRIBUTE} = {declared!r} is not a version range (write e.g. '>=1.0,<2')"
+    if supported.contains(Version(hookspecs.API_VERSION), prereleases=True):
+        return None
+    return (
+        f"it supports newsroom plugin API {declared}, but newsroom {__version__} provides "
+        f"API {hookspecs.API_VERSION}; install a version of {package} made for "
+        f"API {hookspecs.API_VERSION}, or a newsroom that provides {declared}"
+    )
 
 
 @dataclass
@@ -75,103 +142,236 @@ class Plugins:
 
     pm: pluggy.PluginManager
     info: dict[str, PluginInfo] = field(default_factory=dict)
-    failures: list[LoadFailure] = field(default_factory=list)
+    load_failures: list[LoadFailure] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     _registries: dict[str, Registry[Any]] = field(default_factory=dict)
+    _refusals: dict[str, list[LoadFailure]] = field(default_factory=dict)
 
     # -- loading --------------------------------------------------------------------------
 
     def load_entrypoints(self, blocked: set[str] | frozenset[str] = frozenset()) -> None:
         """Import every ``newsroom.plugins`` entry point, recording failures, not raising."""
         allow = _allowlist()
-        for ep in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+        # First-party plugins first, so a package can never take one of their names.
+        found = sorted(
+            entry_points(group=PLUGIN_GROUP),
+            key=lambda e: (canonicalize_name(_dist(e)[0]) != OWN_DISTRIBUTION, e.name),
+        )
+        for ep in found:
             package, version = _dist(ep)
             if ep.name in blocked or self.pm.is_blocked(ep.name):
+                self.skipped.append(
+                    Skipped(ep.name, package, version, "disabled in [plugins] disabled")
+                )
                 continue
-            if allow is not None:
-                normalized = package.lower().replace("_", "-")
-                if normalized != OWN_DISTRIBUTION and normalized not in allow:
-                    continue
-            if self.pm.get_plugin(ep.name) is not None:
+            normalized = canonicalize_name(package)
+            if allow is not None and normalized != OWN_DISTRIBUTION and normalized not in allow:
+                self.skipped.append(
+                    Skipped(ep.name, package, version, "not in NEWSROOM_LOAD_PLUGINS")
+                )
+                continue
+            if ep.name in self.info:
+                owner = self.info[ep.name]
+                if (owner.package, owner.version) != (package, version):
+                    self.load_failures.append(
+                        LoadFailure(
+                            ep.name,
+                            package,
+                            version,
+                            f"the plugin name is taken by {owner.package} {owner.version}",
+                        )
+                    )
                 continue
             try:
                 module = ep.load()
             except Exception as exc:  # a broken plugin must not take the others down
-                self.failures.append(
+                self.load_failures.append(
                     LoadFailure(ep.name, package, version, f"{type(exc).__name__}: {exc}")
                 )
                 continue
-            self.add(module, ep.name, package=package, version=version)
+            self._add_checked(module, ep.name, package, version)
+
+    def load_directory(
+        self, folder: Path, blocked: set[str] | frozenset[str] = frozenset()
+    ) -> None:
+        """Load every ``*.py`` file in ``folder`` as a plugin named after the file."""
+        for path in sorted(folder.glob("*.py")):
+            name = path.stem
+            if name.startswith("_"):
+                continue
+            if name in blocked:
+                self.skipped.append(Skipped(name, str(path), "", "disabled in [plugins] disabled"))
+                continue
+            if name in self.info:
+                owner = self.info[name]
+                self.load_failures.append(
+                    LoadFailure(
+                        name,
+                        str(path),
+                        "",
+                        f"a plugin called {name!r} is already installed "
+                        f"({owner.package} {owner.version}); rename the file",
+                    )
+                )
+                continue
+            try:
+                module = _import_file(path)
+            except Exception as exc:
+                self.load_failures.append(
+                    LoadFailure(name, str(path), "", f"{type(exc).__name__}: {exc}")
+                )
+                continue
+            self._add_checked(module, name, str(path), "")
+
+    def _add_checked(self, module: ModuleType, name: str, package: str, version: str) -> None:
+        problem = api_problem(module, package)
+        if problem:
+            self.load_failures.append(LoadFailure(name, package, version, problem, stage="api"))
+            return
+        try:
+            self.add(module, name, package=package, version=version)
+        except Exception as exc:  # pluggy refuses hookimpls that match no hook's arguments
+            self.load_failures.append(
+                LoadFailure(name, package, version, f"{type(exc).__name__}: {exc}")
+            )
 
     def add(self, plugin: Any, name: str, *, package: str = "?", version: str = "?") -> None:
         """Register a plugin object (module or instance) under ``name``."""
         self.pm.register(plugin, name=name)
+        api = getattr(plugin, API_ATTRIBUTE, "")
         self.info[name] = PluginInfo(
-            name, package, version, getattr(plugin, "__name__", type(plugin).__name__)
+            name,
+            package,
+            version,
+            getattr(plugin, "__name__", type(plugin).__name__),
+            api if isinstance(api, str) else "",
         )
         self._registries.clear()
+        self._refusals.clear()
+
+    def copy(self, exclude: set[str] | frozenset[str] = frozenset()) -> Plugins:
+        """A new manager with the same plugins, less those named in ``exclude``."""
+        new = Plugins(new_plugin_manager())
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None or name in exclude:
+                continue
+            new.pm.register(plugin, name=name)
+            if name in self.info:
+                new.info[name] = self.info[name]
+        new.load_failures = [f for f in self.load_failures if f.name not in exclude]
+        new.skipped = list(self.skipped) + [
+            Skipped(name, info.package, info.version, "disabled in [plugins] disabled")
+            for name, info in self.info.items()
+            if name in exclude
+        ]
+        return new
 
     # -- registries -----------------------------------------------------------------------
 
-    def _registry(self, kind: str, hook: str, base: type[Any]) -> Registry[Any]:
-        if kind in self._registries:
-            return self._registries[kind]
-        registry: Registry[Any] = Registry(kind)
-        # Call implementations one plugin at a time so each registration knows its owner.
-        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
-            info = self.info.get(impl.plugin_name)
-            package = info.package if info else "?"
-            register: Register[Any] = Register(registry, base, impl.plugin_name, package)
-            try:
-                impl.function(**{arg: register for arg in impl.argnames})
-            except PluginError:
-                raise
-            except Exception as exc:
-                raise PluginError(
-                    f"plugin {impl.plugin_name!r} ({package}) failed in {hook}: "
-                    f"{type(exc).__name__}: {exc}"
-                ) from exc
-        self._registries[kind] = registry
-        return registry
-
-    @property
-    def sources(self) -> Registry[type[Source]]:
-        return self._registry("source", "register_sources", Source)
-
-    @property
-    def filters(self) -> Registry[type[Filter]]:
-        return self._registry("filter", "register_filters", Filter)
-
-    @property
-    def sections(self) -> Registry[type[SectionLayout]]:
-        return self._registry("section", "register_sections", SectionLayout)
-
-    @property
-    def renderers(self) -> Registry[type[Renderer]]:
-        return self._registry("renderer", "register_renderers", Renderer)
-
-    @property
-    def transports(self) -> Registry[type[Transport]]:
-        return self._registry("transport", "register_transports", Transport)
+    def _is_own(self, plugin_name: str) -> bool:
+        info = self.info.get(plugin_name)
+        return info is not None and canonicalize_name(info.package) == OWN_DISTRIBUTION
 
     def registry(self, kind: str) -> Registry[Any]:
         """The registry for ``kind``: ``source``, ``filter``, ``section``, ``renderer`` or
         ``transport``."""
-        hooks = {
-            "source": ("register_sources", Source),
-            "filter": ("register_filters", Filter),
-            "section": ("register_sections", SectionLayout),
-            "renderer": ("register_renderers", Renderer),
-            "transport": ("register_transports", Transport),
-        }
-        hook, base = hooks[kind]
-        return self._registry(kind, hook, base)
+        if kind in self._registries:
+            return self._registries[kind]
+        hook, base = KINDS[kind]
+        registry: Registry[Any] = Registry(kind)
+        refusals: list[LoadFailure] = []
+        impls = [
+            impl
+            for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls())
+            if not (impl.hookwrapper or impl.wrapper)
+        ]
+        # One plugin at a time, so each registration knows its owner; first-party plugins
+        # first, so their names are theirs whatever the load order.
+        for impl in sorted(impls, key=lambda i: not self._is_own(i.plugin_name)):
+            info = self.info.get(impl.plugin_name)
+            package, version = (info.package, info.version) if info else ("?", "?")
+            refuse = _recorder(refusals, impl.plugin_name, package, version)
+            register: Register[Any] = Register(
+                registry, base, impl.plugin_name, package, refused=refuse
+            )
+            try:
+                impl.function(**{arg: register for arg in impl.argnames})
+            except Exception as exc:  # what it registered before the crash stays
+                refuse(f"{hook} raised {type(exc).__name__}: {exc}", "")
+        self._registries[kind] = registry
+        self._refusals[kind] = refusals
+        return registry
+
+    @property
+    def sources(self) -> Registry[type[Source]]:
+        return self.registry("source")
+
+    @property
+    def filters(self) -> Registry[type[Filter]]:
+        return self.registry("filter")
+
+    @property
+    def sections(self) -> Registry[type[SectionLayout]]:
+        return self.registry("section")
+
+    @property
+    def renderers(self) -> Registry[type[Renderer]]:
+        return self.registry("renderer")
+
+    @property
+    def transports(self) -> Registry[type[Transport]]:
+        return self.registry("transport")
+
+    @property
+    def failures(self) -> list[LoadFailure]:
+        """Every load failure, and every refused registration of the registries built so far
+        (:meth:`all_registries` builds them all)."""
+        return self.load_failures + [f for kind in KINDS for f in self._refusals.get(kind, [])]
+
+    def all_registries(self) -> dict[str, Registry[Any]]:
+        """Every registry, by kind (building them runs every ``register_*`` hook)."""
+        return {kind: self.registry(kind) for kind in KINDS}
 
     def failure_for(self, name: str) -> LoadFailure | None:
-        """A load failure that may explain why ``name`` is missing (same plugin name)."""
-        for failure in self.failures:
-            if failure.name == name:
+        """A load failure that may explain why ``name`` is missing (same plugin or component
+        name, or the only failure there is)."""
+        failures = self.failures
+        for failure in failures:
+            if name in (failure.name, failure.component):
                 return failure
-        return self.failures[0] if len(self.failures) == 1 else None
+        return failures[0] if len(failures) == 1 else None
+
+
+def _recorder(
+    into: list[LoadFailure], plugin: str, package: str, version: str
+) -> Callable[[str, str], None]:
+    """A ``refused`` callback for :class:`Register` that records into ``into``."""
+
+    def refuse(message: str, component: str = "") -> None:
+        into.append(LoadFailure(plugin, package, version, message, "register", component))
+
+    return refuse
+
+
+def _import_file(path: Path) -> ModuleType:
+    """Import one ``plugins_dir`` file as a module of its own (kept in ``sys.modules``, which
+    pydantic and dataclasses need to resolve annotations)."""
+    resolved = path.resolve()
+    digest = hashlib.sha1(str(resolved).encode("utf-8")).hexdigest()[:10]
+    module_name = f"_newsroom_local_{digest}_{path.stem}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, resolved)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {resolved}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
 
 
 def new_plugin_manager() -> pluggy.PluginManager:

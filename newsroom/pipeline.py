@@ -125,6 +125,7 @@ async def _fetch_one(
     progress: Progress,
     since: dt.datetime | None,
     source_timeout: float,
+    max_items: int | None = None,
 ) -> SourceOutcome:
     outcome = SourceOutcome(cc)
     name = cc.name
@@ -146,12 +147,12 @@ async def _fetch_one(
     try:
         async with asyncio.timeout(source_timeout):
             items = await source.fetch(ctx)
-        outcome.items = _checked_items(items, name, cc.plugin)
+        outcome.items = _checked_items(items, name, cc.plugin, max_items, warn)
     except SourceError as exc:
         error = exc.message
         warn(exc.message, exc.url)
     except TimeoutError:
-        error = f"gave no result within {source_timeout:g} s"
+        error = f"plugin {cc.plugin!r} gave no result within {source_timeout:g} s; cut off"
         warn(error)
     except NewsroomError as exc:
         error = exc.message
@@ -169,9 +170,22 @@ async def _fetch_one(
     return outcome
 
 
-def _checked_items(items: Any, source: str, plugin: str) -> list[Item]:
+def _checked_items(
+    items: Any,
+    source: str,
+    plugin: str,
+    limit: int | None = None,
+    warn: Callable[[str], None] = lambda message: None,
+) -> list[Item]:
     if not isinstance(items, list):
         raise SourceError(f"plugin {plugin!r} returned {type(items).__name__}, not a list of Item")
+    if limit is not None and len(items) > limit:
+        # Bounded before anything looks at them: every later stage is linear or worse.
+        warn(
+            f"plugin {plugin!r} returned {len(items):,} items; kept the first {limit:,} "
+            "([plugins] max_items_per_source)"
+        )
+        items = items[:limit]
     out = []
     for item in items:
         if not isinstance(item, Item):
@@ -196,12 +210,15 @@ async def fetch_all(
     """Run every configured source concurrently over one shared client."""
     cache_dir = config.cache_dir / "http" if config.http.cache else None
     sources = [(cc, instances[cc.name]) for cc in config.sources]
-    source_timeout = config.http.total_timeout * (config.http.retries + 1) + 30
+    source_timeout = config.plugins.source_timeout or (
+        config.http.total_timeout * (config.http.retries + 1) + 30
+    )
+    max_items = config.plugins.max_items_per_source
     async with Fetcher(config.http.settings(), cache_dir=cache_dir, mirror=mirror) as http:
         return list(
             await asyncio.gather(
                 *(
-                    _fetch_one(cc, src, ctx_args, http, progress, since, source_timeout)
+                    _fetch_one(cc, src, ctx_args, http, progress, since, source_timeout, max_items)
                     for cc, src in sources
                 )
             )

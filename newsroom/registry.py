@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from pydantic import BaseModel
 
 from newsroom.components import Component
 from newsroom.errors import PluginError
@@ -27,28 +30,64 @@ class Registration(Generic[C]):
 class Register(Generic[C]):
     """The ``register`` callback handed to a ``register_*`` hook.
 
-    ``register(MySource)`` adds ``MySource`` under ``MySource.name``. A second registration of
-    a name is refused with a message naming both packages.
+    ``register(MySource)`` adds ``MySource`` under ``MySource.name``. A class that is not a
+    complete component of the right kind, or a name another plugin already owns, is refused
+    with a message naming the plugin (and, for a name, both packages). The plugin manager
+    records a refusal and lets the hook go on with its other registrations; without a
+    ``refused`` callback a refusal raises :class:`~newsroom.PluginError`.
     """
 
-    def __init__(self, registry: Registry[C], kind: type[Component], plugin: str, package: str):
+    def __init__(
+        self,
+        registry: Registry[C],
+        kind: type[Component],
+        plugin: str,
+        package: str,
+        refused: Callable[[str, str], None] | None = None,
+    ):
         self._registry = registry
         self._kind = kind
         self._plugin = plugin
         self._package = package
+        self._refused = refused
+
+    def _refuse(self, message: str, component: str = "") -> None:
+        if self._refused is None:
+            raise PluginError(f"plugin {self._plugin!r} ({self._package}): {message}")
+        self._refused(message, component)
 
     def __call__(self, cls: C) -> C:
+        kind = self._kind.__name__
         if not (isinstance(cls, type) and issubclass(cls, self._kind)):
-            raise PluginError(
-                f"plugin {self._plugin!r} ({self._package}) registered {cls!r}, "
-                f"which is not a {self._kind.__name__} subclass"
-            )
+            self._refuse(f"registered {cls!r}, which is not a {kind} subclass")
+            return cls
         name = getattr(cls, "name", "")
         if not name or not isinstance(name, str):
-            raise PluginError(
-                f"plugin {self._plugin!r} ({self._package}) registered {cls.__name__} "
-                "without a `name`"
+            self._refuse(f"registered {cls.__name__} without a `name`")
+            return cls
+        options = getattr(cls, "Options", None)
+        if not (isinstance(options, type) and issubclass(options, BaseModel)):
+            self._refuse(
+                f"{self._registry.kind} {name!r}: {cls.__name__}.Options must be a subclass "
+                "of newsroom.Options",
+                name,
             )
+            return cls
+        if inspect.isabstract(cls):
+            missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
+            self._refuse(
+                f"{self._registry.kind} {name!r}: {cls.__name__} does not implement {missing}",
+                name,
+            )
+            return cls
+        existing = self._registry.get(name)
+        if existing is not None:
+            self._refuse(
+                f"{self._registry.kind} {name!r} refused: the name belongs to plugin "
+                f"{existing.plugin!r} ({existing.package})",
+                name,
+            )
+            return cls
         self._registry.add(Registration(name, cls, self._plugin, self._package))
         return cls
 
