@@ -8,6 +8,8 @@
     Keep items mentioning any ``include`` word, drop those mentioning an ``exclude`` word.
 ``history``
     Drop items already sent in an earlier published edition.
+``rank``
+    Score items by freshness, metrics normalised within each source, and keywords.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from newsroom import hookimpl
 from .dedupe import Dedupe
 from .history import History
 from .keywords import Keywords
+from .rank import Rank
 from .window import Window
 
-__all__ = ["Dedupe", "History", "Keywords", "Window"]
+__all__ = ["Dedupe", "History", "Keywords", "Rank", "Window"]
 
 
 @hookimpl
@@ -28,3 +31,4 @@ def register_filters(register):  # type: ignore[no-untyped-def]
     register(Dedupe)
     register(Keywords)
     register(History)
+    register(Rank)
