@@ -6,9 +6,15 @@ The fixtures stay inert unless a test asks for them:
     A real HTTP server on 127.0.0.1 (:class:`LocalServer`) that serves files and scripted
     responses (status codes, headers, delays, gzip, ETag/304), and records every request.
 ``plugin_manager``
-    A fresh :class:`newsroom.manager.Plugins` with every installed plugin loaded.
+    A fresh :class:`newsroom.manager.Plugins` with every installed plugin loaded; add one
+    under test with ``plugin_manager.add(module, "name")``.
+``build_edition``
+    ``build_edition(toml)`` builds an edition from ``newsroom.toml`` text with the real
+    pipeline (config validation, sources, filters, sections, sanitizing) in a temporary
+    folder, and returns the :class:`newsroom.pipeline.BuildResult`.
 
-:func:`run_source` runs one source the way a build does, for a test.
+:func:`run_source` runs one source the way a build does, for a test; :func:`build_from_toml`
+is what ``build_edition`` calls.
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ import pytest
 
 if TYPE_CHECKING:
     from newsroom.components import Source
+    from newsroom.manager import Plugins
     from newsroom.model import Item
+    from newsroom.pipeline import BuildResult
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -133,6 +141,12 @@ class LocalServer:
 
     def add_file(self, path: str, file: Path, **kwargs: Any) -> str:
         return self.add(path, file.read_bytes(), **kwargs)
+
+    def serve_directory(self, folder: Path) -> str:
+        """Serve the files under ``folder`` (with ETag and Last-Modified) at paths the
+        scripted routes do not take; returns the base URL."""
+        self.root = folder
+        return self.url
 
     def hits(self, path: str) -> int:
         return sum(1 for r in self.requests if urlsplit(r.path).path == path)
@@ -282,9 +296,56 @@ def local_server() -> Iterator[LocalServer]:
         yield server
 
 
+def build_from_toml(
+    toml: str,
+    folder: Path,
+    *,
+    plugins: Plugins | None = None,
+    now: Any = None,
+    render: bool = False,
+) -> BuildResult:
+    """Write ``toml`` as ``folder/newsroom.toml`` and build it as ``newsroom build`` does.
+
+    A missing ``[newsletter]`` table is filled in (title "Test"). ``plugins`` defaults to
+    every installed plugin; ``render=True`` also runs the renderers (their files are in
+    ``folder/build/``). Configuration problems raise :class:`newsroom.ConfigError`.
+    """
+    import asyncio
+
+    from newsroom.app import open_newsletter
+    from newsroom.pipeline import build
+
+    if not any(line.strip() == "[newsletter]" for line in toml.splitlines()):
+        toml = '[newsletter]\ntitle = "Test"\n' + toml
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "newsroom.toml"
+    path.write_text(toml, "utf-8")
+    newsletter = open_newsletter(path, plugins)
+    result = asyncio.run(build(newsletter.config, newsletter.plugins, now=now))
+    if render:
+        from newsroom.rendering import render as run_render
+
+        run_render(newsletter.config, newsletter.plugins, result.edition)
+    return result
+
+
 @pytest.fixture
-def plugin_manager() -> Any:
+def plugin_manager() -> Plugins:
     """A fresh plugin manager with every installed plugin loaded."""
     from newsroom.manager import load_plugins
 
     return load_plugins()
+
+
+@pytest.fixture
+def build_edition(tmp_path: Path) -> Callable[..., BuildResult]:
+    """``build_edition(toml, plugins=None, now=None, render=False)``: an edition built from
+    newsroom.toml text in a fresh folder; see :func:`build_from_toml`."""
+    count = 0
+
+    def build(toml: str, **options: Any) -> BuildResult:
+        nonlocal count
+        count += 1
+        return build_from_toml(toml, tmp_path / f"newsletter-{count}", **options)
+
+    return build
