@@ -1,0 +1,288 @@
+"""What a misbehaving plugin can do to a build: a source that hangs, floods or returns the
+wrong thing is cut off and named; a filter, section or renderer that fails stops the build
+with its name (the traceback only with --debug). Also: plugins from a plugins_dir."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import types
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from newsroom import Item, Options, Source, hookimpl
+from newsroom.manager import Plugins
+from newsroom.pipeline import BuildResult
+
+NOW = dt.datetime(2026, 2, 14, 6, tzinfo=dt.UTC)
+
+
+class Hanging(Source):
+    """Waits forever, as a source stuck on a lock or an endless stream would."""
+
+    name = "hanging"
+
+    async def fetch(self, ctx):  # type: ignore[no-untyped-def]
+        await asyncio.Event().wait()
+        return []
+
+
+class Flood(Source):
+    name = "flood"
+
+    class Options(Options):
+        count: int = 100_000
+
+    async def fetch(self, ctx):  # type: ignore[no-untyped-def]
+        return [
+            Item(url=f"https://flood.example/{n}", title=f"item {n}", published=NOW)
+            for n in range(self.options.count)
+        ]
+
+
+class Steady(Source):
+    name = "steady"
+
+    async def fetch(self, ctx):  # type: ignore[no-untyped-def]
+        return [Item(url="https://steady.example/1", title="steady", published=NOW)]
+
+
+class WrongItems(Source):
+    name = "wrong-items"
+
+    async def fetch(self, ctx):  # type: ignore[no-untyped-def]
+        return [{"url": "https://x.example", "title": "a dict, not an Item"}]
+
+
+@pytest.fixture
+def plugins(plugin_manager: Plugins) -> Plugins:
+    module = types.ModuleType("misbehaving_sources")
+
+    @hookimpl
+    def register_sources(register):  # type: ignore[no-untyped-def]
+        for cls in (Hanging, Flood, Steady, WrongItems):
+            register(cls)
+
+    module.register_sources = register_sources  # type: ignore[attr-defined]
+    plugin_manager.add(module, "misbehaving", package="newsroom-misbehaving", version="0.1")
+    return plugin_manager
+
+
+SECTION = '[[sections]]\nid = "all"\ntitle = "All"\nlimit = 20\n'
+
+
+def test_a_source_hanging_past_the_source_timeout_is_cut_off_and_named(
+    plugins: Plugins, build_edition: Callable[..., BuildResult]
+) -> None:
+    result = build_edition(
+        "[plugins]\nsource_timeout = 0.5\n"
+        '[[sources]]\nname = "stuck"\nplugin = "hanging"\n'
+        '[[sources]]\nname = "fine"\nplugin = "steady"\n' + SECTION,
+        plugins=plugins,
+        now=NOW,
+    )
+    assert [i.title for i in result.edition.items] == ["steady"]
+    (warning,) = result.warnings
+    assert warning.source == "stuck"
+    assert warning.message == "plugin 'hanging' gave no result within 0.5 s; cut off"
+    assert {s.name: s.ok for s in result.edition.sources} == {"stuck": False, "fine": True}
+
+
+def test_a_hundred_thousand_items_are_bounded_with_a_warning_naming_the_plugin(
+    plugins: Plugins, build_edition: Callable[..., BuildResult]
+) -> None:
+    result = build_edition(
+        '[[sources]]\nname = "firehose"\nplugin = "flood"\n' + SECTION, plugins=plugins, now=NOW
+    )
+    assert result.fetched == {"firehose": 10_000}
+    (warning,) = result.warnings
+    assert warning.source == "firehose"
+    assert warning.message == (
+        "plugin 'flood' returned 100,000 items; kept the first 10,000 "
+        "([plugins] max_items_per_source)"
+    )
+    assert len(result.edition.items) == 20
+
+
+def test_the_item_cap_is_configurable(
+    plugins: Plugins, build_edition: Callable[..., BuildResult]
+) -> None:
+    result = build_edition(
+        "[plugins]\nmax_items_per_source = 50\n"
+        '[[sources]]\nname = "firehose"\nplugin = "flood"\ncount = 60\n' + SECTION,
+        plugins=plugins,
+        now=NOW,
+    )
+    assert result.fetched == {"firehose": 50}
+    assert "kept the first 50" in result.warnings[0].message
+
+
+def test_a_source_returning_the_wrong_type_is_named(
+    plugins: Plugins, build_edition: Callable[..., BuildResult]
+) -> None:
+    result = build_edition(
+        '[[sources]]\nname = "odd"\nplugin = "wrong-items"\n'
+        '[[sources]]\nname = "fine"\nplugin = "steady"\n' + SECTION,
+        plugins=plugins,
+        now=NOW,
+    )
+    (warning,) = result.warnings
+    assert warning.source == "odd"
+    assert warning.message == "plugin 'wrong-items' returned a dict where an Item was expected"
+
+
+# -- the command line, with plugins from a plugins_dir ----------------------------------------
+
+LOCAL_PLUGINS = {
+    "local_sources.py": """
+        from newsroom import Item, Options, Source, hookimpl
+
+        class Notes(Source):
+            '''Items written in the config: a plugin file, no packaging.'''
+            name = "notes"
+
+            class Options(Options):
+                titles: list[str]
+
+            async def fetch(self, ctx):
+                return [
+                    Item(url=f"https://notes.example/{n}", title=t, published=ctx.now)
+                    for n, t in enumerate(self.options.titles)
+                ]
+
+        @hookimpl
+        def register_sources(register):
+            register(Notes)
+        """,
+    "exploding.py": """
+        from newsroom import Filter, Renderer, hookimpl
+
+        class Exploding(Filter):
+            name = "exploding"
+            def apply(self, items, ctx):
+                return 1 / 0
+
+        class NotAList(Filter):
+            name = "not-a-list"
+            def apply(self, items, ctx):
+                return "everything"
+
+        class BrokenRenderer(Renderer):
+            name = "broken"
+            def render(self, edition, ctx):
+                raise OSError("disk full")
+
+        @hookimpl
+        def register_filters(register):
+            register(Exploding)
+            register(NotAList)
+
+        @hookimpl
+        def register_renderers(register):
+            register(BrokenRenderer)
+        """,
+    "syntax_error.py": "def broken(:\n",
+    "news.py": "# takes the name of an installed plugin\n",
+    "_helpers.py": "raise RuntimeError('files starting with _ are not plugins')\n",
+}
+
+
+def newsletter(tmp_path: Path, extra: str = "") -> Path:
+    folder = tmp_path / "letter"
+    plugins_dir = folder / "my-plugins"
+    plugins_dir.mkdir(parents=True)
+    for name, code in LOCAL_PLUGINS.items():
+        (plugins_dir / name).write_text(textwrap.dedent(code), "utf-8")
+    config = folder / "newsroom.toml"
+    config.write_text(
+        '[newsletter]\ntitle = "Local"\n'
+        '[plugins]\nplugins_dir = "my-plugins"\n'
+        '[[sources]]\nname = "notes"\nplugin = "notes"\ntitles = ["첫 소식", "second"]\n'
+        '[[sections]]\nid = "all"\ntitle = "All"\n'
+        '[[renderers]]\nplugin = "markdown"\n' + extra,
+        "utf-8",
+    )
+    return config
+
+
+def cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "NEWSROOM_RAISE_ERRORS"}
+    return subprocess.run(
+        [sys.executable, "-m", "newsroom", "-c", str(config), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_a_plugins_dir_needs_no_packaging(tmp_path: Path) -> None:
+    config = newsletter(tmp_path)
+    built = cli(config, "build", "--json")
+    assert built.returncode == 0, built.stderr
+    (source,) = json.loads(built.stdout)["sources"]
+    assert (source["plugin"], source["items"], source["ok"]) == ("notes", 2, True)
+    listing = json.loads(cli(config, "plugins", "--json").stdout)
+    rows = {p["name"]: p for p in listing["plugins"]}
+    assert rows["local_sources"]["sources"] == ["notes"]
+    assert rows["local_sources"]["package"] == str(
+        config.parent / "my-plugins" / "local_sources.py"
+    )
+    failures = {f["name"]: f["message"] for f in listing["failures"]}
+    assert set(failures) == {"syntax_error", "news"}
+    assert "syntax_error.py failed to load: SyntaxError:" in failures["syntax_error"]
+    assert "a plugin called 'news' is already installed (newsroom " in failures["news"]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            '[[filters]]\nplugin = "exploding"\n',
+            "Error: filter [[filters]] #1 (plugin 'exploding') failed: "
+            "ZeroDivisionError: division by zero",
+        ),
+        (
+            '[[filters]]\nplugin = "not-a-list"\n',
+            "Error: filter [[filters]] #1 (plugin 'not-a-list') returned something other than "
+            "a list of Item",
+        ),
+        (
+            '[[renderers]]\nplugin = "broken"\n',
+            "Error: renderer [[renderers]] #2 (plugin 'broken') failed: OSError: disk full",
+        ),
+    ],
+    ids=["filter-raises", "filter-wrong-type", "renderer-raises"],
+)
+def test_a_failing_filter_or_renderer_stops_the_build_naming_it(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    config = newsletter(tmp_path, table)
+    plain = cli(config, "build")
+    assert plain.returncode == 5
+    assert plain.stderr.strip().splitlines()[-1] == message
+    assert "Traceback" not in plain.stderr
+    debug = cli(config, "--debug", "build")
+    assert debug.returncode == 5
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert message in debug.stderr
+
+
+def test_a_missing_plugins_dir_is_a_config_problem(tmp_path: Path) -> None:
+    config = tmp_path / "newsroom.toml"
+    config.write_text(
+        '[newsletter]\ntitle = "T"\n[plugins]\nplugins_dir = "nowhere"\n'
+        '[[sources]]\nname = "n"\nplugin = "notes"\n',
+        "utf-8",
+    )
+    result = cli(config, "build")
+    assert result.returncode == 3
+    assert f"[plugins] plugins_dir: no folder at {tmp_path / 'nowhere'}" in result.stderr
+    assert "unknown source plugin 'notes'" in result.stderr  # every problem at once
