@@ -324,6 +324,9 @@ def preview(opts: Options, port: int, host: str) -> None:
     serve(newsletter.config, host=host, port=port)
 
 
+# The theme and web-edition commands (themes, theme new, publish) live in their own module.
+import newsroom.cli_themes  # noqa: E402, F401
+
 # The list and delivery commands live in their own module; importing it adds them to `cli`.
 from newsroom import cli_mail  # noqa: E402, F401
 

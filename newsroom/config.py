@@ -124,6 +124,11 @@ class PublishConfig(BaseModel):
 
     directory: str = ""
     """A folder a web server serves (relative to the config); empty: do not copy."""
+    git_branch: str = ""
+    """``newsroom publish`` commits the web edition to this branch (``gh-pages``) of the git
+    repository holding the config, leaving the working tree alone; empty: no commit."""
+    git_remote: str = ""
+    """Remote to push ``git_branch`` to after committing (``origin``); empty: do not push."""
 
 
 class PluginsConfig(BaseModel):

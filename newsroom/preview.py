@@ -1,63 +1,398 @@
-"""``newsroom preview``: serve the built outputs on localhost."""
+"""``newsroom preview``: the email and the web edition on localhost, reloaded as you edit.
+
+``/`` shows the latest edition's email at desktop and mobile width, in light and dark mode,
+next to its web pages; ``?edition=ID`` shows another. A watcher polls ``newsroom.toml``,
+every file of the theme chain and ``editions/*/edition.json``; when one changes, the
+edition is rendered again (the config and the theme are read anew first) and every open
+page reloads through a server-sent event. A render that fails is shown on the page, and
+the last good files stay served.
+
+``/editions/...`` and ``/site/...`` serve the output folder as it is; light and dark
+previews force the edition's ``prefers-color-scheme`` rules on or off, so both can be
+seen side by side whatever the desktop's setting.
+"""
 
 from __future__ import annotations
 
-import functools
 import html
 import http.server
+import json
+import logging
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from newsroom.config import Config
 
+if TYPE_CHECKING:
+    from newsroom.manager import Plugins
 
-def _index(output: Path) -> bytes:
-    editions = sorted((output / "editions").glob("*/edition.json"), reverse=True)
-    rows = []
-    for path in editions:
-        eid = html.escape(path.parent.name)
-        links = [
-            f'<a href="editions/{eid}/{name}">{name}</a>'
-            for name in ("email.html", "email.txt", "edition.json")
-            if (path.parent / name).exists()
-        ]
-        rows.append(f"<li><strong>{eid}</strong> · {' · '.join(links)}</li>")
-    site = '<p><a href="site/index.html">Web edition</a></p>' if (output / "site").exists() else ""
-    body = (
-        "<!doctype html><html lang=en><meta charset=utf-8><title>newsroom preview</title>"
-        f"<h1>newsroom preview</h1>{site}<ul>{''.join(rows) or '<li>No editions yet.</li>'}</ul>"
-    )
-    return body.encode("utf-8")
+log = logging.getLogger(__name__)
+
+EVENTS = "/_preview/events"
+EMAIL = "/_preview/email/"
+#: Shown inside the previews only; never written into the built files.
+RELOAD_SCRIPT = (
+    "<script>(function(){if(window.top!==window)return;"
+    f'var s=new EventSource("{EVENTS}");'
+    's.addEventListener("reload",function(){location.reload()});'
+    's.addEventListener("failed",function(e){var d=document.getElementById("nr-preview-error")'
+    '||document.body.insertBefore(document.createElement("pre"),document.body.firstChild);'
+    'd.id="nr-preview-error";d.style.cssText="margin:0;padding:12px;background:#b00020;'
+    'color:#fff;white-space:pre-wrap;font:13px monospace";d.textContent=JSON.parse(e.data)})'
+    "})();</script>"
+)
+_DARK_QUERY = re.compile(r"\(\s*prefers-color-scheme\s*:\s*dark\s*\)")
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".jpg": "image/jpeg",
+    ".webp": "image/webp",
+    ".ico": "image/x-icon",
+}
 
 
-def serve(config: Config, *, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve ``config``'s output folder until interrupted."""
-    output = config.output_dir
-    output.mkdir(parents=True, exist_ok=True)
+def force_scheme(page: str, scheme: str) -> str:
+    """``page`` with its dark-mode media queries always on (``dark``) or off (``light``)."""
+    if scheme not in ("light", "dark"):
+        return page
+    return _DARK_QUERY.sub("all" if scheme == "dark" else "not all", page)
 
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        extensions_map = {
-            **http.server.SimpleHTTPRequestHandler.extensions_map,
-            ".txt": "text/plain; charset=utf-8",
-            ".html": "text/html; charset=utf-8",
-            ".json": "application/json; charset=utf-8",
-            ".xml": "application/atom+xml; charset=utf-8",
-        }
 
-        def do_GET(self) -> None:
-            if self.path in ("/", "/index.html"):
-                body = _index(output)
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                return
-            super().do_GET()
+def with_reload(page: str) -> str:
+    """``page`` with the live-reload script before ``</body>``."""
+    at = page.lower().rfind("</body>")
+    return page[:at] + RELOAD_SCRIPT + page[at:] if at >= 0 else page + RELOAD_SCRIPT
 
-    handler = functools.partial(Handler, directory=str(output))
-    with http.server.ThreadingHTTPServer((host, port), handler) as httpd:
-        print(f"Serving {output} at http://{host}:{port}/ (Ctrl-C to stop)")
+
+# -- what to watch and what to do ---------------------------------------------------------
+
+
+class Watcher:
+    """Polls the config, the theme and the editions; renders again when one changes."""
+
+    def __init__(
+        self, config_path: Path, plugins: Plugins | None, on_change: Callable[[str], None]
+    ) -> None:
+        self.config_path = config_path
+        self.plugins = plugins
+        self.on_change = on_change
+        self.error = ""
+        self._config: Config | None = None
+        self._seen: dict[Path, int] = {}
+
+    def _open(self) -> Config:
+        from newsroom.app import open_newsletter
+
+        newsletter = open_newsletter(self.config_path, self.plugins)
+        self.plugins = newsletter.plugins
+        self._config = newsletter.config
+        return newsletter.config
+
+    def _theme_files(self, config: Config) -> Iterator[Path]:
+        from newsroom.themes import load_theme
+
         try:
-            httpd.serve_forever()
-        except KeyboardInterrupt:
-            pass
+            theme = load_theme(config.newsletter.theme, root=config.root)
+        except Exception:  # a broken theme.toml is reported by the render
+            return
+        for t in theme.chain:
+            yield from (p for p in t.path.rglob("*") if p.is_file() and p.suffix != ".pyc")
+
+    def snapshot(self) -> dict[Path, int]:
+        config = self._config
+        files: list[Path] = [self.config_path]
+        if config is not None:
+            files.extend(self._theme_files(config))
+            files.extend((config.output_dir / "editions").glob("*/edition.json"))
+        out: dict[Path, int] = {}
+        for path in files:
+            try:
+                out[path] = path.stat().st_mtime_ns
+            except OSError:
+                continue
+        return out
+
+    def start(self) -> None:
+        try:
+            self._open()
+        except Exception as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+        self._seen = self.snapshot()
+
+    def poll(self) -> bool:
+        """Look once; render and report when something changed. Whether it did."""
+        now = self.snapshot()
+        changed = {p for p in now.keys() | self._seen.keys() if now.get(p) != self._seen.get(p)}
+        self._seen = now
+        if not changed:
+            return False
+        editions = sorted(p for p in changed if p.name == "edition.json" and p in now)
+        reread = any(p.name != "edition.json" for p in changed)
+        self.error = ""
+        try:
+            config = self._open() if reread or self._config is None else self._config
+            targets = editions if editions and not reread else [self.latest(config)]
+            for path in targets:
+                if path is not None:
+                    self._render(config, path)
+        except Exception as exc:  # shown on the page; the last good files stay served
+            self.error = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            log.warning("preview: %s", self.error)
+        self._seen = self.snapshot()  # a theme switch watches the new theme's files
+        self.on_change(self.error)
+        return True
+
+    @staticmethod
+    def latest(config: Config) -> Path | None:
+        found = list((config.output_dir / "editions").glob("*/edition.json"))
+        return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+    def _render(self, config: Config, path: Path) -> None:
+        from newsroom.model import load_edition
+        from newsroom.rendering import render
+
+        assert self.plugins is not None
+        render(config, self.plugins, load_edition(path))
+
+
+# -- the server ---------------------------------------------------------------------------
+
+
+class PreviewServer:
+    """The preview: an HTTP server and a watcher thread; ``start()``, then ``stop()``."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        plugins: Plugins | None = None,
+        interval: float = 0.5,
+    ) -> None:
+        self.output = config.output_dir
+        self.output.mkdir(parents=True, exist_ok=True)
+        self.interval = interval
+        self.version = 0
+        self._changed = threading.Condition()
+        self._stopping = threading.Event()
+        self.watcher = Watcher(config.path, plugins, self._announce)
+        self.httpd = http.server.ThreadingHTTPServer((host, port), self._handler())
+        self.httpd.daemon_threads = True  # open event streams must not keep the process up
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}/"
+
+    def _announce(self, error: str) -> None:
+        with self._changed:
+            self.version += 1
+            self._changed.notify_all()
+
+    def wait_for_change(self, version: int, timeout: float) -> int:
+        """Block until the version passes ``version`` (or ``timeout``); the version then."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self.version > version or self._stopping.is_set(), timeout
+            )
+            return self.version
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(self.interval):
+            try:
+                self.watcher.poll()
+            except Exception:  # never let the watcher die: the preview would go stale
+                log.exception("preview: watching failed")
+
+    def start(self) -> None:
+        self.watcher.start()
+        for target in (self.httpd.serve_forever, self._watch):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._changed:
+            self._changed.notify_all()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    # -- pages ----------------------------------------------------------------------------
+
+    def editions(self) -> list[str]:
+        found = (self.output / "editions").glob("*/edition.json")
+        return [p.parent.name for p in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)]
+
+    def dashboard(self, edition: str | None) -> str:
+        ids = self.editions()
+        eid = edition if edition in ids else (ids[0] if ids else "")
+        q = html.escape(urllib.parse.quote(eid))
+        folder = self.output / "editions" / eid
+        rows = []
+        for other in ids:
+            o = html.escape(other)
+            links = " · ".join(
+                f'<a href="editions/{o}/{name}">{name}</a>'
+                for name in ("email.html", "email.txt", "edition.json")
+                if (self.output / "editions" / other / name).exists()
+            )
+            here = " aria-current=page" if other == eid else ""
+            rows.append(
+                f'<li><a href="/?edition={o}"{here}><strong>{o}</strong></a> · {links}</li>'
+            )
+        frames = ""
+        if eid and (folder / "email.html").exists():
+            frames += "<h2>Email</h2><div class=row>" + "".join(
+                f'<figure><figcaption>{label}</figcaption><iframe title="{label}" '
+                f'src="{EMAIL}{q}?scheme={scheme}" width="{width}" height="900"></iframe></figure>'
+                for label, scheme, width in (
+                    ("desktop · light", "light", 680),
+                    ("desktop · dark", "dark", 680),
+                    ("mobile · light", "light", 375),
+                    ("mobile · dark", "dark", 375),
+                )
+            )
+            frames += "</div>"
+        page = self.output / "site" / "editions" / eid / "index.html"
+        if eid and page.exists():
+            src = f"/site/editions/{q}/index.html"
+            frames += (
+                f'<h2>Web edition</h2><p><a href="/site/index.html">front page</a> · '
+                f'<a href="/site/archive/index.html">archive</a> · '
+                f'<a href="{src}">this edition</a> · '
+                f'<a href="/site/feed.xml">feed</a></p><div class=row>'
+                f'<figure><figcaption>desktop · light</figcaption><iframe title="web, desktop" '
+                f'src="{src}?scheme=light" width="1100" height="900"></iframe></figure>'
+                f'<figure><figcaption>mobile · dark</figcaption><iframe title="web, mobile" '
+                f'src="{src}?scheme=dark" width="375" height="900"></iframe></figure></div>'
+            )
+        error = self.watcher.error
+        banner = f'<pre id="nr-preview-error">{html.escape(error)}</pre>' if error else ""
+        return (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<meta name=viewport content='width=device-width, initial-scale=1'>"
+            "<title>newsroom preview</title><style>"
+            "body{font:15px system-ui,sans-serif;margin:1rem 2rem;color:#1f2328}"
+            ".row{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}"
+            "figure{margin:0}figcaption{font-size:13px;color:#57606a;margin:0 0 4px}"
+            "iframe{border:1px solid #d8dee4;background:#fff}"
+            "#nr-preview-error{padding:12px;background:#b00020;color:#fff;white-space:pre-wrap}"
+            "</style></head><body>"
+            f"<h1>newsroom preview</h1>{banner}"
+            f"<ul>{''.join(rows) or '<li>No editions yet: run newsroom build.</li>'}</ul>"
+            f"{frames}"
+            "<script>(function(){var s=new EventSource('" + EVENTS + "');"
+            "s.addEventListener('reload',function(){location.reload()});"
+            "s.addEventListener('failed',function(){location.reload()})})();</script>"
+            "</body></html>"
+        )
+
+    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                log.debug("preview: " + format, *args)
+
+            def _send(self, status: int, body: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def do_HEAD(self) -> None:
+                self.do_GET()
+
+            def do_GET(self) -> None:
+                parts = urllib.parse.urlsplit(self.path)
+                query = dict(urllib.parse.parse_qsl(parts.query))
+                path = urllib.parse.unquote(parts.path)
+                if path in ("/", "/index.html"):
+                    page = server.dashboard(query.get("edition"))
+                    self._send(200, page.encode("utf-8"), _TYPES[".html"])
+                elif path == EVENTS:
+                    self._events()
+                elif path.startswith(EMAIL):
+                    eid = path[len(EMAIL) :].strip("/")
+                    self._file(f"editions/{eid}/email.html", query.get("scheme", ""))
+                else:
+                    self._file(path.lstrip("/"), query.get("scheme", ""))
+
+            def _file(self, rel: str, scheme: str) -> None:
+                root = server.output.resolve()
+                target = (root / rel).resolve()
+                if target.is_dir():
+                    target = target / "index.html"
+                if not target.is_relative_to(root) or not target.is_file():
+                    self._send(404, b"not found", "text/plain; charset=utf-8")
+                    return
+                content_type = _TYPES.get(target.suffix, "application/octet-stream")
+                body = target.read_bytes()
+                if target.suffix == ".html":
+                    text = with_reload(force_scheme(body.decode("utf-8", "replace"), scheme))
+                    body = text.encode("utf-8")
+                self._send(200, body, content_type)
+
+            def _events(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                seen = server.version
+                try:
+                    self.wfile.write(b": connected\n\n")
+                    self.wfile.flush()
+                    while not server._stopping.is_set():
+                        now = server.wait_for_change(seen, timeout=15)
+                        if now == seen:
+                            self.wfile.write(b": ping\n\n")  # finds closed connections
+                        else:
+                            seen = now
+                            error = server.watcher.error
+                            event = "failed" if error else "reload"
+                            data = json.dumps(error or "changed", ensure_ascii=False)
+                            self.wfile.write(f"event: {event}\ndata: {data}\n\n".encode())
+                        self.wfile.flush()
+                except OSError:
+                    return  # the page went away
+
+        return Handler
+
+
+def serve(
+    config: Config, *, host: str = "127.0.0.1", port: int = 8000, plugins: Plugins | None = None
+) -> None:
+    """Serve ``config``'s outputs with live reload until interrupted."""
+    server = PreviewServer(config, host=host, port=port, plugins=plugins)
+    server.start()
+    print(f"Previewing {server.output} at {server.url} (Ctrl-C to stop)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()

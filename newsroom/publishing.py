@@ -1,0 +1,208 @@
+"""Publishing the web edition: copying ``build/site`` to a folder, or committing it to a git
+branch (GitHub Pages style), without touching anything else.
+
+A folder is synchronised: files whose content differs are copied (unchanged ones keep their
+modification time, so rsync and caches see only what changed), and files this newsletter
+published there before and that the site no longer has are removed. Files someone else put
+in the folder are never touched. What was published where is kept in
+``<output>/.publish-state.json``.
+
+A branch gets one commit per publish with the site as its whole tree (plus ``.nojekyll``, so
+GitHub Pages serves the files as they are), made with git's plumbing through a temporary
+index: the checkout, the index and the current branch of the repository stay as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from newsroom.errors import NewsroomError
+
+STATE_FILE = ".publish-state.json"
+
+
+class PublishError(NewsroomError):
+    """The web edition could not be published."""
+
+
+@dataclass
+class FolderResult:
+    target: Path
+    copied: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+@dataclass
+class BranchResult:
+    repository: Path
+    branch: str
+    commit: str
+    """The branch's commit after publishing."""
+    changed: bool
+    """Whether a new commit was made (false: the site was already there)."""
+    pushed_to: str = ""
+
+
+def site_files(site: Path) -> list[str]:
+    """The site's files, as POSIX paths relative to it."""
+    if not site.is_dir():
+        raise PublishError(f"no web edition at {site}: build or render an edition first")
+    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
+
+
+def _read_state(output: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((output / STATE_FILE).read_text("utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_state(output: Path, state: dict[str, Any]) -> None:
+    path = output / STATE_FILE
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(state, ensure_ascii=False, indent=1), "utf-8")
+    tmp.replace(path)
+
+
+def publish_to_folder(site: Path, target: Path, *, output: Path | None = None) -> FolderResult:
+    """Make ``target`` hold the site: copy what differs, remove what this newsletter published
+    there before and the site no longer has."""
+    target = target.resolve()
+    site = site.resolve()
+    if target == site or target.is_relative_to(site) or site.is_relative_to(target):
+        raise PublishError(f"cannot publish {site} into {target}: one holds the other")
+    files = site_files(site)
+    output = output or site.parent
+    state = _read_state(output)
+    key = str(target)
+    before = set(state.get("folders", {}).get(key, []))
+    result = FolderResult(target)
+    target.mkdir(parents=True, exist_ok=True)
+    for rel in files:
+        source, dest = site / rel, target / rel
+        if _same(source, dest):
+            result.unchanged += 1
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        # Through a temporary name, so a web server never serves half a file.
+        tmp = dest.with_name(f".{dest.name}.publishing")
+        shutil.copyfile(source, tmp)
+        tmp.replace(dest)
+        result.copied.append(rel)
+    for rel in sorted(before - set(files)):
+        path = target / rel
+        if path.is_file():
+            path.unlink()
+            result.removed.append(rel)
+            _remove_empty_parents(path.parent, target)
+    state.setdefault("folders", {})[key] = files
+    _write_state(output, state)
+    return result
+
+
+def _remove_empty_parents(folder: Path, stop: Path) -> None:
+    while folder != stop and folder.is_relative_to(stop):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+# -- git --------------------------------------------------------------------------------
+
+
+def _git(
+    repo: Path, *args: str, env: dict[str, str] | None = None, input: bytes | None = None
+) -> str:
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=repo,
+            env={**os.environ, **(env or {})},
+            input=input,
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise PublishError("publishing to a branch needs the git command") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+        raise PublishError(f"git {args[0]}: {message}")
+    return done.stdout.decode("utf-8", "replace").strip()
+
+
+def repository_of(folder: Path) -> Path:
+    """The top of the git work tree holding ``folder``."""
+    try:
+        return Path(_git(folder, "rev-parse", "--show-toplevel"))
+    except PublishError:
+        raise PublishError(
+            f"{folder} is not inside a git repository: run `git init` there, or publish "
+            "to a folder ([publish] directory)"
+        ) from None
+
+
+def _identity(repo: Path) -> dict[str, str]:
+    """Commit as the repository's configured user, or as newsroom when there is none."""
+    env: dict[str, str] = {}
+    for kind in ("name", "email"):
+        try:
+            value = _git(repo, "config", f"user.{kind}")
+        except PublishError:
+            value = ""
+        if not value and not os.environ.get(f"GIT_AUTHOR_{kind.upper()}"):
+            default = "newsroom" if kind == "name" else "newsroom@localhost"
+            env[f"GIT_AUTHOR_{kind.upper()}"] = env[f"GIT_COMMITTER_{kind.upper()}"] = default
+    return env
+
+
+def publish_to_branch(
+    site: Path, repo: Path, branch: str, *, message: str, remote: str = ""
+) -> BranchResult:
+    """Commit ``site`` as the whole tree of ``branch`` in ``repo`` (created when missing);
+    push it to ``remote`` when one is given."""
+    site_files(site)  # refuses a missing site
+    ref = f"refs/heads/{branch}"
+    _git(repo, "check-ref-format", ref)
+    with tempfile.TemporaryDirectory(prefix="newsroom-publish-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        _git(repo, f"--work-tree={site.resolve()}", "add", "--all", "--force", ".", env=env)
+        blob = _git(repo, "hash-object", "-w", "--stdin", input=b"")
+        _git(repo, "update-index", "--add", "--cacheinfo", f"100644,{blob},.nojekyll", env=env)
+        tree = _git(repo, "write-tree", env=env)
+    try:
+        parent = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except PublishError:
+        parent = ""
+    if parent and _git(repo, "rev-parse", f"{parent}^{{tree}}") == tree:
+        commit, changed = parent, False
+    else:
+        args = ["commit-tree", tree, "-m", message]
+        if parent:
+            args[2:2] = ["-p", parent]
+        commit = _git(repo, *args, env=_identity(repo))
+        # Compare-and-swap: a publish running at the same time fails instead of being lost.
+        _git(repo, "update-ref", "-m", "newsroom publish", ref, commit, parent or "0" * 40)
+        changed = True
+    result = BranchResult(repo, branch, commit, changed)
+    if remote:
+        _git(repo, "push", "--quiet", remote, f"{ref}:{ref}")
+        result.pushed_to = remote
+    return result
