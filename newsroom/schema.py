@@ -15,6 +15,7 @@ import warnings
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
 from newsroom.config import _KINDS, HttpConfig, NewsletterConfig, PluginsConfig, PublishConfig
 from newsroom.manager import Plugins
@@ -101,6 +102,24 @@ def _is_secret(node: dict[str, Any]) -> bool:
     return bool(branches) and all(_is_secret(n) for n in branches)
 
 
+class _InputSchema(GenerateJsonSchema):
+    """The schema of what a config may hold for a model: a field with a ``before``, ``plain``
+    or ``wrap`` validator accepts more than its type says (``feeds = ["https://..."]`` for a
+    list of tables), unless the validator declares its ``json_schema_input_type``."""
+
+    def _lenient(self, schema: Any, declared: Any) -> JsonSchemaValue:
+        if schema.get("json_schema_input_schema") is not None:
+            return declared  # type: ignore[no-any-return]
+        inner = self.generate_inner(schema["schema"]) if "schema" in schema else {}
+        return {"anyOf": [inner, {"description": "(other forms accepted; see the plugin's docs)"}]}
+
+    def function_before_schema(self, schema: Any) -> JsonSchemaValue:
+        return self._lenient(schema, super().function_before_schema(schema))
+
+    def function_wrap_schema(self, schema: Any) -> JsonSchemaValue:
+        return self._lenient(schema, super().function_wrap_schema(schema))
+
+
 def model_schema(
     model: type[BaseModel], prefix: str, definitions: dict[str, Any], secrets_allowed: bool
 ) -> dict[str, Any]:
@@ -108,7 +127,9 @@ def model_schema(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # defaults that JSON cannot hold are left out
-            raw = model.model_json_schema(ref_template=f"#/definitions/{prefix}{{model}}")
+            raw = model.model_json_schema(
+                ref_template=f"#/definitions/{prefix}{{model}}", schema_generator=_InputSchema
+            )
     except Exception as exc:  # a type with no JSON Schema: keep the rest of the file useful
         return {"type": "object", "description": f"(no schema: {type(exc).__name__})"}
     for name, sub in raw.pop("$defs", {}).items():
