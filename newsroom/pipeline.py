@@ -24,6 +24,7 @@ from babel.dates import format_date
 
 from newsroom.components import Context, FetchContext, FilterContext, Source
 from newsroom.config import ComponentConfig, Config
+from newsroom.editing import edit_edition
 from newsroom.errors import BuildError, NewsroomError, SourceError
 from newsroom.http import Fetcher
 from newsroom.manager import Plugins
@@ -36,6 +37,7 @@ from newsroom.model import (
     Section,
     SourceReport,
 )
+from newsroom.notes import EditorNotes
 from newsroom.sanitize import sanitize_edition
 from newsroom.state import State
 from newsroom.urls import is_safe_url
@@ -347,6 +349,9 @@ async def build(
             warn=lambda message: warnings.append(BuildWarning(source="filters", message=message)),
         )
         items = await run_filters(config, items, filter_ctx, progress)
+        # The editor's notes (notes/<edition id>.md) drop items before the sections fill up.
+        notes = EditorNotes.for_edition(config.root, edition_id, warnings)
+        items = notes.drop(items)
         # Items whose own link is unusable would be dropped by the sanitizer after taking a
         # place in a section: drop them now, and say so.
         unsafe = [i for i in items if not is_safe_url(i.url)]
@@ -397,6 +402,11 @@ async def build(
                 for o in outcomes
             ],
         )
+        # The editor's pins, additions and order, then the summarizers (docs/summaries.md).
+        edition = await edit_edition(
+            config, plugins, edition, items, filter_ctx, notes, progress.stage
+        )
+        lap("edit")
         # The one place untrusted content enters the edition: after every plugin has run.
         edition = sanitize_edition(edition)
         try:
