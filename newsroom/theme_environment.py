@@ -64,18 +64,33 @@ class ThemeEnvironment(jinja2.Environment):
         return next((t for t in start.chain if (t.path / "templates" / path).is_file()), None)
 
 
-def theme_loader(theme: Theme) -> jinja2.BaseLoader:
-    """Plain names search the whole chain; ``name:`` names search from that theme down."""
+class ThemeLoader(jinja2.BaseLoader):
+    """Plain names search the whole chain; ``name:`` names search from that theme down.
 
-    def chain_loader(start: Theme) -> jinja2.FileSystemLoader:
-        return jinja2.FileSystemLoader([str(d) for d in start.template_dirs])
+    Templates keep the name they were asked for (a prefix loader would compile them under
+    the name without the prefix), so ``parent:`` can tell which theme's file is extending.
+    """
 
-    return jinja2.ChoiceLoader(
-        [
-            chain_loader(theme),
-            jinja2.PrefixLoader({t.name: chain_loader(t) for t in theme.chain}, delimiter=":"),
-        ]
-    )
+    def __init__(self, theme: Theme) -> None:
+        self.theme = theme
+        self.loaders = {
+            t.name: jinja2.FileSystemLoader([str(d) for d in t.template_dirs]) for t in theme.chain
+        }
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        prefix, sep, rest = template.partition(":")
+        start = self.theme.find(prefix) if sep else self.theme
+        if start is None:
+            raise jinja2.TemplateNotFound(template)
+        try:
+            return self.loaders[start.name].get_source(environment, rest if sep else template)
+        except jinja2.TemplateNotFound:
+            raise jinja2.TemplateNotFound(template) from None
+
+    def list_templates(self) -> list[str]:
+        return self.loaders[self.theme.name].list_templates()
 
 
 def theme_environment(
@@ -88,7 +103,7 @@ def theme_environment(
     """A Jinja2 environment for ``theme`` in ``language`` (autoescape on, filters added,
     ``_``/``gettext``/``ngettext`` from the theme's catalogs)."""
     env = ThemeEnvironment(
-        loader=theme_loader(theme),
+        loader=ThemeLoader(theme),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -19,7 +19,7 @@ from newsroom.sanitize import html_to_text
 from newsroom.theme_environment import load_translations
 
 from .filters import install_filters
-from .labels import Messages
+from .labels import ET_AL, Messages
 
 #: Characters XML 1.0 forbids and HTML treats as errors, and lone surrogates (not encodable,
 #: so MJML and css-inline would refuse the text): feeds and files must not carry them.
@@ -97,7 +97,7 @@ def item_meta(item: Item, *, t: Messages, edition: Edition, settings: dict[str, 
         parts.append(item.publisher)
     if item.authors:
         names = ", ".join(item.authors[:2])
-        parts.append(f"{names} {t.gettext('et al.')}" if len(item.authors) > 2 else names)
+        parts.append(f"{names} {t.gettext(ET_AL)}" if len(item.authors) > 2 else names)
     if item.published:
         # The reader's calendar day, not the feed's.
         day = item.published.astimezone(_zone(edition)).date()

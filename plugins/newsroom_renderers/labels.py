@@ -30,6 +30,8 @@ KIND_LABELS = {
     "discussion": N_("Discussion"),
 }
 READ_MORE = N_("Read more")
+#: After the first two of more than two authors.
+ET_AL = N_("et al.")
 
 #: Labels of ``Item.links`` keys; unknown keys are shown as they are.
 LINK_LABELS = {
