@@ -73,7 +73,8 @@ class CheckReport:
     problems: list[str] = field(default_factory=list)
     """Everything that stops the newsletter from building; all of them, not the first."""
     warnings: list[str] = field(default_factory=list)
-    """Plugins that failed to load but are not used by this config."""
+    """Plugins that failed to load but are not used by this config, and plugins that use a
+    deprecated part of the hook API."""
     config: Config | None = None
 
     @property
@@ -112,5 +113,5 @@ def check_newsletter(path: Path | None = None, plugins: Plugins | None = None) -
     mentioned = "\n".join(report.problems)
     report.warnings = [
         failure.message() for failure in loaded.failures if failure.message() not in mentioned
-    ]
+    ] + [deprecation.message() for deprecation in loaded.deprecations]
     return report

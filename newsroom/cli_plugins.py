@@ -84,6 +84,7 @@ def plugin_listing(plugins: Plugins) -> dict[str, Any]:
             {"name": s.name, "package": s.package, "version": s.version, "reason": s.reason}
             for s in plugins.skipped
         ],
+        "deprecations": [d.message() for d in plugins.deprecations],
     }
 
 
@@ -119,8 +120,10 @@ def plugins(opts: Options, as_json: bool) -> None:
     out.print(table)
     for skipped in listing["skipped"]:
         out.print(f"skipped: {skipped['name']} ({skipped['package']}): {skipped['reason']}")
+    for deprecation in listing["deprecations"]:
+        out.print(f"[yellow]{deprecation}[/]")
     for failure in listing["failures"]:
-        out.print(f"[red]{failure['message']}[/]", markup=True, highlight=False)
+        out.print(f"[red]{failure['message']}[/]")
     for problem in problems:
         out.print(f"[red]{problem}[/]")
 

@@ -20,6 +20,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -99,6 +100,20 @@ class Skipped:
     reason: str
 
 
+@dataclass(frozen=True)
+class Deprecation:
+    """A plugin that implements a deprecated hook or hook argument (it still works)."""
+
+    name: str
+    package: str
+    version: str
+    warning: str
+
+    def message(self) -> str:
+        origin = f"{self.package} {self.version}".strip()
+        return f'plugin "{self.name}" from {origin} uses a deprecated hook API: {self.warning}'
+
+
 def _dist(ep: EntryPoint) -> tuple[str, str]:
     dist = ep.dist
     if dist is None:
@@ -144,6 +159,8 @@ class Plugins:
     info: dict[str, PluginInfo] = field(default_factory=dict)
     load_failures: list[LoadFailure] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    deprecations: list[Deprecation] = field(default_factory=list)
+    """Deprecated hooks or hook arguments the loaded plugins use."""
     _registries: dict[str, Registry[Any]] = field(default_factory=dict)
     _refusals: dict[str, list[LoadFailure]] = field(default_factory=dict)
 
@@ -237,7 +254,15 @@ class Plugins:
 
     def add(self, plugin: Any, name: str, *, package: str = "?", version: str = "?") -> None:
         """Register a plugin object (module or instance) under ``name``."""
-        self.pm.register(plugin, name=name)
+        with warnings.catch_warnings(record=True) as caught:
+            # pluggy warns when a plugin implements a deprecated hook or argument.
+            warnings.simplefilter("always", DeprecationWarning)
+            self.pm.register(plugin, name=name)
+        self.deprecations.extend(
+            Deprecation(name, package, version, str(w.message))
+            for w in caught
+            if issubclass(w.category, DeprecationWarning)
+        )
         api = getattr(plugin, API_ATTRIBUTE, "")
         self.info[name] = PluginInfo(
             name,
@@ -259,6 +284,7 @@ class Plugins:
             if name in self.info:
                 new.info[name] = self.info[name]
         new.load_failures = [f for f in self.load_failures if f.name not in exclude]
+        new.deprecations = [d for d in self.deprecations if d.name not in exclude]
         new.skipped = list(self.skipped) + [
             Skipped(name, info.package, info.version, "disabled in [plugins] disabled")
             for name, info in self.info.items()

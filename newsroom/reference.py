@@ -51,13 +51,15 @@ def model_table(model: type[BaseModel]) -> str:
 
 
 def options_reference(plugins: Plugins | None = None) -> str:
-    """Markdown for every registered source, filter, section layout and renderer."""
-    from newsroom.config import PublishConfig
+    """Markdown for the ``[plugins]``, ``[email]``, ``[subscriptions]`` and ``[publish]`` tables
+    and every registered source, filter, section layout, renderer and transport."""
+    from newsroom.config import PluginsConfig, PublishConfig
     from newsroom.mailconfig import EmailConfig, SubscriptionsConfig
 
     plugins = plugins or load_plugins()
     out: list[str] = []
     for table, model in (
+        ("plugins", PluginsConfig),
         ("email", EmailConfig),
         ("subscriptions", SubscriptionsConfig),
         ("publish", PublishConfig),

@@ -13,11 +13,12 @@ import os
 import subprocess
 import sys
 import textwrap
+import types
 from pathlib import Path
 
 import pytest
 
-from newsroom import ConfigError
+from newsroom import ConfigError, hookimpl
 from newsroom.app import open_newsletter
 from newsroom.manager import load_plugins
 
@@ -315,3 +316,63 @@ def test_plugins_json_shows_transports_themes_and_the_api_version() -> None:
     assert rows["arxiv"]["sources"] == ["arxiv"] and rows["arxiv"]["transports"] == []
     (default,) = [t for t in data["themes"] if t["name"] == "default"]
     assert default["package"] == "newsroom" and default["version"]
+
+
+def test_a_plugin_using_a_deprecated_hook_still_works_and_is_told() -> None:
+    from newsroom.hookspecs import hookspec
+    from newsroom.manager import Plugins, new_plugin_manager
+
+    # How a hook is retired (docs/hooks.md): its spec warns every plugin that implements it.
+    specs = types.ModuleType("retired_specs")
+
+    @hookspec(warn_on_impl=DeprecationWarning("use edition_built; removed in hook API 2.0"))
+    def edition_ready(edition):  # type: ignore[no-untyped-def]
+        """An old name of edition_built."""
+
+    specs.edition_ready = edition_ready  # type: ignore[attr-defined]
+    plugin = types.ModuleType("old_plugin")
+
+    @hookimpl
+    def edition_ready(edition):  # type: ignore[no-untyped-def]  # noqa: F811
+        return edition
+
+    plugin.edition_ready = edition_ready  # type: ignore[attr-defined]
+    plugins = Plugins(new_plugin_manager())
+    plugins.pm.add_hookspecs(specs)
+    plugins.add(plugin, "old", package="newsroom-old", version="0.9")
+    assert plugins.pm.hook.edition_ready(edition="e") == ["e"]  # it still works
+    (deprecation,) = plugins.deprecations
+    assert deprecation.message() == (
+        'plugin "old" from newsroom-old 0.9 uses a deprecated hook API: '
+        "use edition_built; removed in hook API 2.0"
+    )
+
+
+def test_the_pytest_plugin_is_inert_until_a_fixture_is_asked_for(tmp_path: Path) -> None:
+    (tmp_path / "test_inert.py").write_text(
+        textwrap.dedent(
+            """
+            import sys
+
+            def test_nothing_loaded(request):
+                assert set(request.fixturenames) == {"request"}  # no autouse fixtures
+                heavy = ("newsroom.manager", "newsroom.pipeline", "newsroom.config", "httpx")
+                assert [m for m in sys.modules if m.startswith(heavy + ("newsroom_",))] == []
+                assert "newsroom.testing" in sys.modules  # loaded, as a pytest11 plugin
+
+            def test_fixtures_on_demand(local_server, plugin_manager, build_edition):
+                assert local_server.url.startswith("http://127.0.0.1:")
+                assert "news" in plugin_manager.sources
+            """
+        ),
+        "utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_inert.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout

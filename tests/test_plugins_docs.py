@@ -1,0 +1,156 @@
+"""docs/plugins.md is a working guide: its package is written out file by file, installed as
+a distribution, listed by `newsroom plugins`, and its own tests pass with newsroom's pytest
+plugin; its plugins-folder example builds; and it documents every contract."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from newsroom import Edition, Item
+from newsroom.components import Context, FetchContext, FilterContext, RenderContext
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = ROOT / "docs" / "plugins.md"
+
+
+def files_in_guide() -> dict[str, str]:
+    """Code blocks whose first line names a file (``# tests/test_x.py``), by that name."""
+    text = GUIDE.read_text("utf-8")
+    return {
+        name: body
+        for name, body in re.findall(r"```(?:python|toml)\n# (\S+)\n(.*?)```", text, re.S)
+    }
+
+
+@pytest.fixture(scope="module")
+def guide_package(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The guide's package written out, and a site folder where it is installed."""
+    files = files_in_guide()
+    package = tmp_path_factory.mktemp("guide") / "newsroom-mastodon"
+    for name, body in files.items():
+        if name.startswith("plugins/"):
+            continue
+        target = package / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(body, "utf-8")
+    project = tomllib.loads(files["pyproject.toml"])["project"]
+    site = package.parent / "site"
+    info = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n"
+    )
+    points = project["entry-points"]["newsroom.plugins"]
+    (info / "entry_points.txt").write_text(
+        "[newsroom.plugins]\n" + "".join(f"{k} = {v}\n" for k, v in points.items())
+    )
+    return package, site
+
+
+def env_with(package: Path, site: Path) -> dict[str, str]:
+    """The metadata from the site folder, the modules from the package (an editable install)."""
+    env = {k: v for k, v in os.environ.items() if k != "NEWSROOM_LOAD_PLUGINS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), str(package)])
+    return env
+
+
+def test_the_guide_has_the_whole_package() -> None:
+    assert {"pyproject.toml", "newsroom_mastodon/__init__.py", "tests/test_mastodon.py"} <= set(
+        files_in_guide()
+    )
+
+
+def test_the_guides_tests_pass_with_newsrooms_pytest_plugin(
+    guide_package: tuple[Path, Path],
+) -> None:
+    package, site = guide_package
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=package,
+        env=env_with(package, site),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed" in result.stdout
+
+
+def test_newsroom_plugins_lists_the_guides_package(guide_package: tuple[Path, Path]) -> None:
+    package, site = guide_package
+    result = subprocess.run(
+        [sys.executable, "-m", "newsroom", "plugins", "--json"],
+        cwd=package,
+        env=env_with(package, site),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    rows = {p["name"]: p for p in json.loads(result.stdout)["plugins"]}
+    row = rows["mastodon"]
+    assert (row["package"], row["version"], row["api"]) == (
+        "newsroom-mastodon",
+        "0.1.0",
+        ">=1.0,<2",
+    )
+    assert (row["sources"], row["filters"], row["renderers"]) == (
+        ["mastodon-tag"],
+        ["min-engagement"],
+        ["csv"],
+    )
+
+
+def test_the_plugins_folder_example_builds(tmp_path: Path) -> None:
+    text = GUIDE.read_text("utf-8")
+    code = files_in_guide()["plugins/notes.py"]
+    usage = re.search(r'```toml\n(\[\[sources\]\]\nname = "house".*?)```', text, re.S)
+    assert usage
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "notes.py").write_text(code, "utf-8")
+    (tmp_path / "newsroom.toml").write_text(
+        '[newsletter]\ntitle = "House"\n[plugins]\nplugins_dir = "plugins"\n'
+        + usage.group(1)
+        + '[[sections]]\nid = "all"\ntitle = "All"\n[[renderers]]\nplugin = "markdown"\n',
+        "utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "newsroom", "build", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    edition = json.loads(Path(json.loads(result.stdout)["edition_json"]).read_text("utf-8"))
+    assert edition["sections"][0]["items"][0]["title"] == "Our meetup on Friday"
+
+
+def test_every_context_attribute_and_item_field_is_documented() -> None:
+    text = GUIDE.read_text("utf-8")
+    names = {
+        f.name
+        for c in (Context, FetchContext, FilterContext, RenderContext)
+        for f in dataclasses.fields(c)
+    }
+    names |= {"today"} | set(Item.model_fields) | set(Edition.model_fields)
+    missing = sorted(n for n in names if f"`{n}" not in text)
+    assert not missing, f"docs/plugins.md does not mention: {missing}"
+
+
+def test_every_hook_is_in_the_guides_table() -> None:
+    from test_docs import hook_specs
+
+    text = GUIDE.read_text("utf-8")
+    for name, signature in hook_specs().items():
+        row = re.search(rf"^\| `{name}` \| (.*?) \|", text, re.M)
+        assert row, f"docs/plugins.md: {name} is not in the hooks table"
+        assert [a.strip(" `") for a in row.group(1).split(",")] == list(signature.parameters)
