@@ -114,8 +114,34 @@ def _v3(db: sqlite3.Connection) -> None:
     )
 
 
+def _v4(db: sqlite3.Connection) -> None:
+    # Language-model answers, so a rebuild asks nothing twice (the llm plugin), and
+    # approvals of rendered editions (newsroom approve, [email] require_approval).
+    _script(
+        db,
+        """
+        CREATE TABLE llm_cache (
+            key        TEXT PRIMARY KEY,
+            model      TEXT NOT NULL,
+            kind       TEXT NOT NULL,
+            item_id    TEXT NOT NULL DEFAULT '',
+            response   TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            used_at    TEXT NOT NULL
+        );
+        CREATE INDEX llm_cache_used ON llm_cache(used_at);
+        CREATE TABLE approvals (
+            edition_id   TEXT PRIMARY KEY,
+            content_hash TEXT NOT NULL,
+            approved_by  TEXT NOT NULL DEFAULT '',
+            approved_at  TEXT NOT NULL
+        );
+        """,
+    )
+
+
 #: Schema migrations in order; ``MIGRATIONS[n]`` takes a file from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,319 @@
+"""The llm filter with real ``llm`` models: deterministic ones registered as an llm plugin
+(tests/llm_test_models.py), one that raises, one that hangs, one that talks junk and one
+that answers with hostile markup."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from canned import EDITION, configure, items_toml, run_build
+from conftest import AS_OF, EXAMPLE, require
+from lxml import html as lxml_html
+
+from newsroom import ConfigError
+from newsroom.testing import LocalServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """The test models, registered with llm for this test only."""
+    require(importlib.util.find_spec("llm") is not None, "the llm package")
+    import llm
+    import llm_test_models
+
+    monkeypatch.setenv("LLM_USER_PATH", str(tmp_path / "llm-home"))
+    llm_test_models.PROMPTS.clear()
+    llm_test_models.RELEASE.clear()
+    llm.plugins.pm.register(llm_test_models, name="newsroom-test-models")
+    try:
+        yield llm_test_models
+    finally:
+        llm_test_models.RELEASE.set()
+        llm.plugins.pm.unregister(name="newsroom-test-models")
+
+
+PAPERS = [
+    {
+        "title": "DeepGen 1.0: 경량 통합 멀티모달 모델",
+        "url": "https://arxiv.org/abs/2602.12205",
+        "summary": "<p>5B 파라미터로 80B 모델을 앞선다. 코드와 가중치를 공개했다.</p>",
+        "hours_ago": 2,
+    },
+    {
+        "title": "dVoting: 확산 언어 모델의 빠른 투표",
+        "url": "https://arxiv.org/abs/2602.12153",
+        "summary": "<p>병렬 생성 특성을 활용한다. 정확도가 오른다.</p>",
+        "hours_ago": 3,
+    },
+]
+NEWS = [
+    {
+        "title": "삼성 HBM4 샘플 출하",
+        "url": "https://news.example.org/hbm4",
+        "summary": "<p>삼성이 HBM4 샘플 출하를 시작했다. 경쟁이 가속화된다. 세 번째 문장.</p>",
+        "hours_ago": 1,
+    },
+]
+SECTIONS = (
+    '[[sections]]\nid = "papers"\ntitle = "📄 논문 동향"\nmatch = { source = "papers" }\n'
+    '[[sections]]\nid = "news"\ntitle = "📰 뉴스"\nmatch = { source = "news" }\n'
+)
+
+
+def newsletter(llm_table: str = "", papers: list[dict[str, object]] = PAPERS) -> str:
+    return (
+        items_toml("papers", papers)
+        + items_toml("news", NEWS)
+        + '[[filters]]\nplugin = "llm"\nmodel = "newsroom-test"\n'
+        + llm_table
+        + SECTIONS
+    )
+
+
+def llm_warnings(result) -> list[str]:  # type: ignore[no-untyped-def]
+    return [w.message for w in result.warnings if w.message.startswith("llm:")]
+
+
+def test_summaries_intro_and_insight(tmp_path: Path, models: ModuleType) -> None:
+    result = run_build(tmp_path, newsletter())
+    edition = result.edition
+    assert [i.summary for i in edition.items] == [f"모델 요약: {i.title}." for i in edition.items]
+    assert {i.extra["summary_by"] for i in edition.items} == {"llm:newsroom-test"}
+    assert edition.intro == "<p>오늘은 <strong>3개</strong>의 소식을 전합니다.</p>"
+
+    insight = lxml_html.fragment_fromstring(edition.insight, create_parent="div")
+    links = [a.get("href") for a in insight.iter("a")]
+    # Only items of the edition are linked, each time an entry names one.
+    assert set(links) == {PAPERS[0]["url"], PAPERS[1]["url"]}
+    text = insight.text_content()
+    assert "오늘의 핵심 트렌드" in text and "에이전트 경쟁" in text and "전망" in text
+    assert "없는 항목" not in text  # the trend that named only item 99
+    # "now" comes before "watch", whatever order the model gave.
+    assert text.index("바로 해 볼 것") < text.index("지켜볼 것")
+    assert llm_warnings(result) == [
+        "llm: the insight named items that are not in this edition (99); they were left out",
+        "llm: left out of the insight, naming no item of this edition: trend 2",
+    ]
+
+    prompts = [p for _, p in models.PROMPTS]
+    assert len(prompts) == 5  # three summaries, the intro, the insight
+    assert all("Korean (한국어)" in p for p in prompts)
+    # The insight prompt numbers the items as the edition shows them.
+    assert "[1] (📄 논문 동향) DeepGen 1.0" in prompts[-1]
+    assert "[3] (📰 뉴스) 삼성 HBM4 샘플 출하" in prompts[-1]
+
+
+def test_a_rebuild_costs_no_calls_and_a_changed_item_one(
+    tmp_path: Path, models: ModuleType
+) -> None:
+    first = run_build(tmp_path, newsletter())
+    calls = len(models.PROMPTS)
+    second = run_build(tmp_path, newsletter())
+    assert len(models.PROMPTS) == calls  # every answer came from the state file
+    assert second.edition.insight == first.edition.insight
+    assert [i.summary for i in second.edition.items] == [i.summary for i in first.edition.items]
+
+    changed = [dict(PAPERS[0], title="DeepGen 1.1: 개정판"), PAPERS[1]]
+    run_build(tmp_path, newsletter(papers=changed))
+    asked = [p for _, p in models.PROMPTS[calls:]]
+    # The changed item's summary, and the intro and insight that list it.
+    assert len(asked) == 3
+    assert "Title: DeepGen 1.1: 개정판" in asked[0]
+    assert "[1] (📄 논문 동향) DeepGen 1.1: 개정판: 모델 요약: DeepGen 1.1" in asked[2]
+
+
+def test_prompts_can_be_overridden(tmp_path: Path, models: ModuleType) -> None:
+    table = (
+        'summary_prompt = "ECHO {title} in {language}"\n'
+        'system = "SYS {newsletter}"\nintro = false\ninsight = false\n'
+    )
+    result = run_build(tmp_path, newsletter(table))
+    assert result.edition.items[0].summary == (
+        "ECHO DeepGen 1.0: 경량 통합 멀티모달 모델 in Korean (한국어) | SYS AI 브리핑"
+    )
+    assert result.edition.intro == result.edition.insight == ""
+
+
+def test_an_unknown_placeholder_is_refused_with_the_config(tmp_path: Path) -> None:
+    require(importlib.util.find_spec("llm") is not None, "the llm package")
+    with pytest.raises(ConfigError) as info:
+        configure(tmp_path, newsletter('summary_prompt = "Summarize {txt}"\n'))
+    (problem,) = info.value.problems
+    assert "(plugin 'llm'): summary_prompt: " in problem
+    assert "unknown placeholder {txt}; known: {date}, {language}" in problem
+
+
+def test_max_calls_caps_the_edition_and_keeps_calls_for_intro_and_insight(
+    tmp_path: Path, models: ModuleType
+) -> None:
+    result = run_build(tmp_path, newsletter("max_calls = 3\nconcurrency = 1\n"))
+    first, second, third = result.edition.items
+    assert first.extra["summary_by"] == "llm:newsroom-test"
+    # The others were cut from their own text instead.
+    assert second.extra["summary_by"] == third.extra["summary_by"] == "extractive"
+    assert third.summary == "삼성이 HBM4 샘플 출하를 시작했다. 경쟁이 가속화된다."
+    assert result.edition.intro and result.edition.insight
+    assert len(models.PROMPTS) == 3
+    assert (
+        "llm: model 'newsroom-test': 2 summaries are extractive instead: "
+        "max_calls = 3 reached (2)" in llm_warnings(result)
+    )
+
+
+def test_a_model_that_raises_falls_back_to_extractive(tmp_path: Path, models: ModuleType) -> None:
+    toml = newsletter("concurrency = 1\n").replace('"newsroom-test"', '"newsroom-test-raise"')
+    result = run_build(tmp_path, toml)
+    assert {i.extra["summary_by"] for i in result.edition.items} == {"extractive"}
+    assert (
+        result.edition.items[0].summary
+        == "5B 파라미터로 80B 모델을 앞선다. 코드와 가중치를 공개했다."
+    )
+    assert result.edition.intro == result.edition.insight == ""
+    # Three failures in a row, then the model is not asked again in this build.
+    assert len(models.PROMPTS) == 3
+    assert llm_warnings(result) == [
+        "llm: no intro: model 'newsroom-test-raise': not asked after 3 failures in a row",
+        "llm: no insight: model 'newsroom-test-raise': not asked after 3 failures in a row",
+        "llm: model 'newsroom-test-raise': 3 summaries are extractive instead: "
+        "RuntimeError: the model is overloaded (3)",
+    ]
+
+
+def test_a_model_that_hangs_is_abandoned_after_the_timeout(
+    tmp_path: Path, models: ModuleType
+) -> None:
+    table = "timeout = 0.2\nstop_after_failures = 1\nconcurrency = 1\n"
+    toml = newsletter(table).replace('"newsroom-test"', '"newsroom-test-hang"')
+    result = run_build(tmp_path, toml)
+    assert {i.extra["summary_by"] for i in result.edition.items} == {"extractive"}
+    warning = llm_warnings(result)[-1]
+    assert warning.startswith(
+        "llm: model 'newsroom-test-hang': 3 summaries are extractive instead:"
+    )
+    assert "no answer within 0.2 s (1)" in warning
+    assert "not asked after 1 failure in a row (2)" in warning
+    assert len(models.PROMPTS) == 1  # one hung call, then the model was left alone
+
+
+def test_junk_answers_are_not_used(tmp_path: Path, models: ModuleType) -> None:
+    toml = newsletter().replace('"newsroom-test"', '"newsroom-test-junk"')
+    result = run_build(tmp_path, toml)
+    assert {i.extra["summary_by"] for i in result.edition.items} == {"extractive"}
+    assert result.edition.intro == result.edition.insight == ""
+    warnings = llm_warnings(result)
+    assert "llm: no insight: the answer is not usable: no JSON object in the answer" in warnings
+    assert any(w.startswith("llm: no intro: the answer of 2400 characters") for w in warnings)
+
+
+def test_hostile_markup_from_the_model_is_cleaned(tmp_path: Path, models: ModuleType) -> None:
+    toml = newsletter().replace('"newsroom-test"', '"newsroom-test-hostile"')
+    result = run_build(tmp_path, toml)
+    edition = result.edition  # as written to edition.json: sanitized after every plugin
+    on_disk = json.loads(result.path.read_text("utf-8"))
+    for markup in [i.summary for i in edition.items] + [edition.intro, edition.insight]:
+        tree = lxml_html.fragment_fromstring(markup or "<p></p>", create_parent="div")
+        assert not list(tree.iter("script", "img"))
+        for element in tree.iter():
+            assert not [a for a in element.attrib if a.startswith("on")], markup
+            assert not element.get("href", "").startswith("javascript:"), markup
+    summary = edition.items[0].summary
+    assert "<b>굵게</b>" in summary and 'href="https://ok.example/"' in summary
+    assert "alert" not in summary
+    assert on_disk["sections"][0]["items"][0]["summary"] == summary
+    # The insight's only link is the edition's own item; the model's URL is gone.
+    insight = lxml_html.fragment_fromstring(edition.insight, create_parent="div")
+    assert [a.get("href") for a in insight.iter("a")] == [PAPERS[0]["url"]] * 2
+    assert "evil.example" not in edition.insight
+
+
+def test_an_unknown_model_is_one_clear_warning(tmp_path: Path, models: ModuleType) -> None:
+    toml = newsletter().replace('"newsroom-test"', '"no-such-model"')
+    result = run_build(tmp_path, toml)
+    (warning,) = llm_warnings(result)
+    assert warning.startswith("llm: cannot use model 'no-such-model' (UnknownModelError:")
+    assert {i.extra["summary_by"] for i in result.edition.items} == {"extractive"}
+    assert not models.PROMPTS
+
+
+def test_the_editors_notes_win_over_the_model(tmp_path: Path, models: ModuleType) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / f"{EDITION}.md").write_text(
+        "## 인트로\n편집자의 인트로.\n\n## 인사이트\n편집자의 인사이트.\n", "utf-8"
+    )
+    result = run_build(tmp_path, newsletter())
+    assert result.edition.intro == "<p>편집자의 인트로.</p>"
+    assert result.edition.insight == "<p>편집자의 인사이트.</p>"
+    assert len(models.PROMPTS) == 3  # the summaries only
+
+
+# -- through the command line, with the models installed as an llm plugin --------------------------
+
+
+def test_newsroom_build_with_an_installed_model_plugin(tmp_path: Path) -> None:
+    require(importlib.util.find_spec("llm") is not None, "the llm package")
+    site = tmp_path / "site"
+    dist = site / "newsroom_test_llm_models-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: newsroom-test-llm-models\nVersion: 0.1\n", "utf-8"
+    )
+    (dist / "entry_points.txt").write_text("[llm]\nnewsroom-test = llm_test_models\n", "utf-8")
+    work = tmp_path / "ai-briefing"
+    work.mkdir()
+    config = work / "newsroom.toml"
+    text = (EXAMPLE / "newsroom.toml").read_text("utf-8")
+    marker = "# ---------------------------------------------------------------------------\n# 섹션"
+    assert marker in text
+    config.write_text(
+        text.replace(
+            marker, '[[filters]]\nplugin = "llm"\nmodel = "newsroom-test"\n\n' + marker, 1
+        ),
+        "utf-8",
+    )
+    log = tmp_path / "prompts.jsonl"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(site), str(ROOT / "tests")]),
+        "LLM_USER_PATH": str(tmp_path / "llm-home"),
+        "NEWSROOM_TEST_LLM_LOG": str(log),
+    }
+
+    def build() -> dict[str, object]:
+        with LocalServer(EXAMPLE / "sample-data") as server:
+            done = subprocess.run(
+                [sys.executable, "-m", "newsroom", "-c", str(config), "build", "--json"]
+                + ["--mirror", server.url, "--now", AS_OF],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=300,
+            )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+    report = build()
+    asked = len(log.read_text("utf-8").splitlines())
+    edition = json.loads((work / "build" / "editions" / AS_OF[:10] / "edition.json").read_text())
+    items = [i for s in edition["sections"] for i in s["items"]]
+    with_text = [i for i in items if i["summary"]]
+    assert asked == len(with_text) + 2  # a summary per item with text, the intro, the insight
+    assert all(i["extra"]["summary_by"] == "llm:newsroom-test" for i in with_text)
+    assert edition["intro"] and "<a href=" in edition["insight"]
+    email = (work / "build" / "editions" / AS_OF[:10] / "email.html").read_text("utf-8")
+    assert "오늘의 핵심 트렌드" in email
+    assert any("the insight named items" in w["message"] for w in report["warnings"])  # type: ignore[union-attr]
+
+    build()
+    assert len(log.read_text("utf-8").splitlines()) == asked  # the rebuild asked nothing
+    shutil.rmtree(tmp_path / "llm-home", ignore_errors=True)
