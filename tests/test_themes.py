@@ -151,7 +151,9 @@ def seed_edition(path: Path) -> Edition:
         elif item is not None and line.startswith("- "):
             item["summary"] = md.render(line[2:])
     for section in sections:
-        section["items"] = [i for i in section["items"] if "url" in i]  # type: ignore[attr-defined]
+        for n, entry in enumerate(section["items"], 1):  # type: ignore[attr-defined]
+            # Items the sample gives no link (news with "(출처: ...)" in the text) get one.
+            entry.setdefault("url", f"https://example.org/{section['id']}/{n}")
     edition = Edition.model_validate(
         {
             "id": when.date().isoformat(),
