@@ -337,8 +337,11 @@ def main() -> None:
 
     try:
         _LOADED["plugins"] = plugins = load_plugins()
-        plugins.pm.hook.register_commands(cli=cli)
-    except Exception as exc:  # a plugin's command must not break the whole CLI
+        failed: list[str] = []
+        plugins.call_each("register_commands", errors=failed, cli=cli)
+        for message in failed:  # a plugin's command must not break the whole CLI
+            click.echo(f"Warning: {message}", err=True)
+    except Exception as exc:
         click.echo(f"Warning: a plugin failed to add its commands: {exc}", err=True)
     cli(prog_name="newsroom")
 

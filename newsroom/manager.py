@@ -36,6 +36,7 @@ from packaging.version import Version
 from newsroom import hookspecs
 from newsroom.__about__ import __version__
 from newsroom.components import Filter, Renderer, SectionLayout, Source
+from newsroom.errors import PluginError
 from newsroom.registry import Register, Registry
 from newsroom.transport import Transport
 
@@ -357,6 +358,39 @@ class Plugins:
     def all_registries(self) -> dict[str, Registry[Any]]:
         """Every registry, by kind (building them runs every ``register_*`` hook)."""
         return {kind: self.registry(kind) for kind in KINDS}
+
+    def call_each(self, hook: str, errors: list[str] | None = None, **kwargs: Any) -> list[Any]:
+        """Call ``hook`` one plugin at a time, so that a failure names its plugin.
+
+        A failure raises :class:`~newsroom.PluginError` with the plugin's name, package and
+        version, or, when ``errors`` is given, is appended to it and the other plugins still
+        run. Returns the non-None results, in pluggy's calling order.
+        """
+        caller = getattr(self.pm.hook, hook)
+        impls = list(reversed(caller.get_hookimpls()))
+        if any(impl.hookwrapper or impl.wrapper for impl in impls):
+            return list(caller(**kwargs))  # wrappers need pluggy's own calling
+        first = bool(caller.spec and caller.spec.opts.get("firstresult"))
+        results: list[Any] = []
+        for impl in impls:
+            try:
+                result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            except Exception as exc:
+                info = self.info.get(impl.plugin_name)
+                origin = f" ({info.package} {info.version}".rstrip() + ")" if info else ""
+                message = (
+                    f'plugin "{impl.plugin_name}"{origin} failed in {hook}: '
+                    f"{type(exc).__name__}: {exc}"
+                )
+                if errors is None:
+                    raise PluginError(message) from exc
+                errors.append(message)
+                continue
+            if result is not None:
+                results.append(result)
+                if first:
+                    break
+        return results
 
     def failure_for(self, name: str) -> LoadFailure | None:
         """A load failure that may explain why ``name`` is missing (same plugin or component

@@ -411,7 +411,10 @@ async def build(
         edition = sanitize_edition(edition)
         try:
             # A copy: a hook inspects the edition, it cannot put unsanitized values back in.
-            plugins.pm.hook.edition_built(edition=edition.model_copy(deep=True), config=config)
+            # One plugin at a time, so a failure names its plugin.
+            plugins.call_each("edition_built", edition=edition.model_copy(deep=True), config=config)
+        except NewsroomError as exc:
+            raise BuildError(exc.message) from exc
         except Exception as exc:
             raise BuildError(f"an edition_built hook failed: {type(exc).__name__}: {exc}") from exc
         folder = edition_dir(config, edition_id)

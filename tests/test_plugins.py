@@ -376,3 +376,45 @@ def test_the_pytest_plugin_is_inert_until_a_fixture_is_asked_for(tmp_path: Path)
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_a_plugin_failing_to_add_its_command_is_named_and_the_others_work(
+    site: Path, tmp_path: Path
+) -> None:
+    distribution(
+        site,
+        "newsroom-hello",
+        "1.0",
+        {"hello": "nr_hello"},
+        nr_hello="""
+        import click
+        from newsroom import hookimpl
+
+        @hookimpl
+        def register_commands(cli):
+            @cli.command()
+            def hello():
+                '''Say hello.'''
+                click.echo("hello from a plugin")
+        """,
+    )
+    distribution(
+        site,
+        "newsroom-grumpy",
+        "0.3",
+        {"grumpy": "nr_grumpy"},
+        nr_grumpy="""
+        from newsroom import hookimpl
+
+        @hookimpl
+        def register_commands(cli):
+            raise RuntimeError("no commands today")
+        """,
+    )
+    result = _cli("hello", site=site, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "hello from a plugin\n"
+    assert result.stderr == (
+        'Warning: plugin "grumpy" (newsroom-grumpy 0.3) failed in register_commands: '
+        "RuntimeError: no commands today\n"
+    )

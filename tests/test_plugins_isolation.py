@@ -286,3 +286,24 @@ def test_a_missing_plugins_dir_is_a_config_problem(tmp_path: Path) -> None:
     assert result.returncode == 3
     assert f"[plugins] plugins_dir: no folder at {tmp_path / 'nowhere'}" in result.stderr
     assert "unknown source plugin 'notes'" in result.stderr  # every problem at once
+
+
+def test_an_edition_built_hook_that_fails_is_named(
+    plugins: Plugins, build_edition: Callable[..., BuildResult]
+) -> None:
+    from newsroom import BuildError
+
+    module = types.ModuleType("metrics_plugin")
+
+    @hookimpl
+    def edition_built(edition):  # type: ignore[no-untyped-def]
+        raise ValueError("statsd is down")
+
+    module.edition_built = edition_built  # type: ignore[attr-defined]
+    plugins.add(module, "metrics", package="newsroom-metrics", version="0.1")
+    with pytest.raises(BuildError) as caught:
+        build_edition('[[sources]]\nname = "s"\nplugin = "steady"\n' + SECTION, plugins=plugins)
+    assert caught.value.message == (
+        'plugin "metrics" (newsroom-metrics 0.1) failed in edition_built: '
+        "ValueError: statsd is down"
+    )
