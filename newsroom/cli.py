@@ -324,6 +324,9 @@ def preview(opts: Options, port: int, host: str) -> None:
     serve(newsletter.config, host=host, port=port)
 
 
+# The editor's commands (approve, notes) live in their own module.
+import newsroom.cli_editorial  # noqa: E402, F401
+
 # The theme and web-edition commands (themes, theme new, publish) live in their own module.
 import newsroom.cli_themes  # noqa: E402, F401
 

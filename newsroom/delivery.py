@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from newsroom.approvals import require_approval
 from newsroom.config import Config
 from newsroom.errors import ConfigError
 from newsroom.locks import Lock
@@ -93,6 +94,8 @@ def send_edition(
     """Send ``edition_id`` to every active subscriber who has not received it yet.
 
     Takes the newsletter's delivery lock, unless the caller holds it already (``lock``)."""
+    if config.email.require_approval:
+        require_approval(config, edition_id)  # NotApproved (exit code 10) when it is not
     message = edition_message(config, edition_id)
     transport = transport_for(config)
     started = time.monotonic()

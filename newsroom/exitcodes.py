@@ -26,5 +26,8 @@ LOCKED = 8
 #: Every message was delivered or refused for good; some addresses bounced (they are now
 #: marked ``bounced`` and get no more mail).
 SEND_BOUNCES = 9
+#: ``[email] require_approval`` is on and the edition, as rendered now, was not approved
+#: with ``newsroom approve`` (or changed after it was).
+NOT_APPROVED = 10
 #: Interrupted (Ctrl-C); run the same command again to resume.
 INTERRUPTED = 130

@@ -43,6 +43,9 @@ class EmailConfig(BaseModel):
     stop_after_rejections: int = Field(50, ge=0)
     """Stop the send after this many consecutive permanent failures (the server is
     refusing everything; 0: never stop)."""
+    require_approval: bool = False
+    """``newsroom send`` sends only an edition approved with ``newsroom approve`` as it is
+    rendered now (exit code 10 otherwise); test copies (``--to``) and dry runs need none."""
     dkim_key_file: str = ""
     """PEM private key for DKIM signing (relative to the config; keep it outside the
     repository). Signing needs the ``service`` extra (dkimpy)."""
