@@ -33,11 +33,19 @@ def _with_config(opts: Options) -> tuple[Plugins, list[str]]:
     is a newsroom.toml), and any problem with that table."""
     from newsroom.app import plugins_for
     from newsroom.config import find_config, read_toml
+    from newsroom.errors import ConfigError
 
     path = find_config(opts.config)
     if opts.config is None and not path.exists():
         return _installed(), []
-    return plugins_for(read_toml(path), path.resolve(), _installed())
+    try:
+        data = read_toml(path)
+    except ConfigError as exc:
+        if opts.config is not None:
+            raise
+        # A broken newsroom.toml in the current folder must not hide the installed plugins.
+        return _installed(), [f"{path}: {p}" for p in exc.problems]
+    return plugins_for(data, path.resolve(), _installed())
 
 
 def plugin_listing(plugins: Plugins) -> dict[str, Any]:

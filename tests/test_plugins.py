@@ -418,3 +418,18 @@ def test_a_plugin_failing_to_add_its_command_is_named_and_the_others_work(
         'Warning: plugin "grumpy" (newsroom-grumpy 0.3) failed in register_commands: '
         "RuntimeError: no commands today\n"
     )
+
+
+def test_plugins_lists_what_is_installed_even_beside_a_broken_config(tmp_path: Path) -> None:
+    (tmp_path / "newsroom.toml").write_text("[newsletter\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "newsroom", "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    listing = json.loads(result.stdout)
+    assert "arxiv" in {p["name"] for p in listing["plugins"]}
+    (problem,) = listing["problems"]
+    assert problem.startswith(f"{tmp_path / 'newsroom.toml'}: not valid TOML")
