@@ -1,0 +1,170 @@
+"""``newsroom preview``: the email at two widths in two modes next to the web edition, and a
+reload of every open page when a template, the config or an edition.json changes."""
+
+from __future__ import annotations
+
+import http.client
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+from test_render import korean_edition, write_config
+from test_themes import plugins as plugins  # noqa: F401 (the module's fixture)
+from test_themes import write_theme
+
+from newsroom.manager import Plugins
+from newsroom.preview import RELOAD_SCRIPT, PreviewServer
+from newsroom.rendering import render
+
+
+class Events:
+    """Reads the preview's server-sent events in a thread."""
+
+    def __init__(self, server: PreviewServer) -> None:
+        host, port = server.httpd.server_address[:2]
+        self.conn = http.client.HTTPConnection(str(host), int(port), timeout=30)
+        self.conn.request("GET", "/_preview/events")
+        self.response = self.conn.getresponse()
+        assert self.response.getheader("Content-Type") == "text/event-stream"
+        self.events: queue.Queue[tuple[str, str]] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        event = ""
+        try:
+            for raw in self.response:
+                line = raw.decode("utf-8").rstrip("\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    self.events.put((event, line[6:]))
+        except (OSError, ValueError):
+            pass
+
+    def next(self, timeout: float = 20) -> tuple[str, str]:
+        return self.events.get(timeout=timeout)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@pytest.fixture
+def preview(plugins: Plugins, tmp_path: Path) -> Iterator[tuple[PreviewServer, Path]]:
+    write_theme(
+        tmp_path / "look",
+        {
+            "theme.toml": 'extends = "briefing"\n',
+            "templates/email/_footer.mjml.j2": "<mj-section><mj-column><mj-text>첫 꼬리말 "
+            '<a href="{{ urls.unsubscribe }}">{{ _("Unsubscribe") }}</a></mj-text>'
+            "</mj-column></mj-section>",
+        },
+    )
+    config = write_config(tmp_path, plugins, theme="./look", base_url="https://example.org/b/")
+    edition = korean_edition(hostile=False)
+    folder = config.output_dir / "editions" / edition.id
+    folder.mkdir(parents=True)
+    edition.save(folder / "edition.json")
+    render(config, plugins, edition)
+    server = PreviewServer(config, port=0, plugins=plugins, interval=0.1)
+    server.start()
+    try:
+        yield server, tmp_path
+    finally:
+        server.stop()
+
+
+def get(server: PreviewServer, path: str) -> str:
+    with urlopen(server.url.rstrip("/") + path, timeout=10) as response:
+        assert response.status == 200
+        return str(response.read().decode("utf-8"))
+
+
+def wait_for(server: PreviewServer, path: str, text: str, timeout: float = 20) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        body = get(server, path)
+        if text in body or time.monotonic() > deadline:
+            return body
+        time.sleep(0.1)
+
+
+def test_the_preview_shows_the_email_in_both_widths_and_modes_and_the_web_edition(
+    preview: tuple[PreviewServer, Path],
+) -> None:
+    server, _ = preview
+    page = get(server, "/")
+    for frame in (
+        'src="/_preview/email/2026-02-14?scheme=light" width="680"',
+        'src="/_preview/email/2026-02-14?scheme=dark" width="680"',
+        'src="/_preview/email/2026-02-14?scheme=light" width="375"',
+        'src="/_preview/email/2026-02-14?scheme=dark" width="375"',
+        'src="/site/editions/2026-02-14/index.html?scheme=light"',
+        'src="/site/editions/2026-02-14/index.html?scheme=dark" width="375"',
+    ):
+        assert frame in page
+    dark = get(server, "/_preview/email/2026-02-14?scheme=dark")
+    light = get(server, "/_preview/email/2026-02-14?scheme=light")
+    assert "@media all" in dark and "prefers-color-scheme: dark" not in dark
+    assert "@media not all" in light and "prefers-color-scheme: dark" not in light
+    assert "첫 꼬리말" in dark and RELOAD_SCRIPT in dark
+    web = get(server, "/site/editions/2026-02-14/index.html?scheme=dark")
+    assert "논문 동향" in web and "@media all" in web
+    # The built files themselves carry no preview script.
+    site = server.output / "site" / "editions" / "2026-02-14" / "index.html"
+    assert "EventSource" not in site.read_text("utf-8")
+
+
+def test_a_template_change_renders_again_and_reloads_the_pages(
+    preview: tuple[PreviewServer, Path],
+) -> None:
+    server, root = preview
+    events = Events(server)
+    try:
+        footer = root / "look" / "templates" / "email" / "_footer.mjml.j2"
+        footer.write_text(footer.read_text("utf-8").replace("첫 꼬리말", "새 꼬리말"), "utf-8")
+        assert events.next() == ("reload", '"changed"')
+        assert "새 꼬리말" in get(server, "/_preview/email/2026-02-14?scheme=light")
+
+        # A broken template: the error is shown, the last good email stays served.
+        footer.write_text("<mj-section>{% if %}</mj-section>", "utf-8")
+        event, data = events.next()
+        assert event == "failed" and "template" in data
+        assert "새 꼬리말" in get(server, "/_preview/email/2026-02-14?scheme=light")
+        assert "nr-preview-error" in get(server, "/")
+        footer.write_text(
+            "<mj-section><mj-column><mj-text>고친 꼬리말</mj-text></mj-column></mj-section>",
+            "utf-8",
+        )
+        assert events.next()[0] == "reload"
+        assert "고친 꼬리말" in get(server, "/_preview/email/2026-02-14")
+    finally:
+        events.close()
+
+
+def test_a_config_change_and_an_edition_change_reload_the_pages(
+    preview: tuple[PreviewServer, Path],
+) -> None:
+    server, root = preview
+    events = Events(server)
+    try:
+        config = root / "newsroom.toml"
+        config.write_text(
+            config.read_text("utf-8") + '\n[theme]\naccent_color = "#0f766e"\n', "utf-8"
+        )
+        assert events.next()[0] == "reload"
+        assert "#0f766e" in get(server, "/_preview/email/2026-02-14")
+        assert "--nr-accent: #0f766e" in get(server, "/site/editions/2026-02-14/index.html")
+
+        path = server.output / "editions" / "2026-02-14" / "edition.json"
+        path.write_text(
+            path.read_text("utf-8").replace('"AI 브리핑 · 2026년 2월 14일"', '"고친 제목"'), "utf-8"
+        )
+        assert events.next()[0] == "reload"
+        assert "고친 제목" in wait_for(server, "/site/index.html", "고친 제목")
+        assert "고친 제목" in get(server, "/_preview/email/2026-02-14")
+    finally:
+        events.close()
