@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -151,7 +152,8 @@ def _listing_in_new_process() -> dict[str, Any] | None:
         [sys.executable, "-m", "newsroom", "plugins", "--json"],
         capture_output=True,
         text=True,
-        cwd=Path.cwd(),
+        # Away from any newsroom.toml here, whose plugins_dir files are not installed ones.
+        cwd=sys.prefix,
     )
     try:
         data: dict[str, Any] = json.loads(result.stdout)
@@ -205,7 +207,12 @@ def install(
         what = "; ".join(parts) or "no components"
         click.echo(f"Added plugin {row['name']} ({row['package']} {row['version']}): {what}")
     if not added:
-        click.echo("Installed; no new plugins (upgraded, or the package registers none).")
+        hint = (
+            "; NEWSROOM_LOAD_PLUGINS is set and may leave them out"
+            if "NEWSROOM_LOAD_PLUGINS" in os.environ
+            else " (upgraded, or the package registers none)"
+        )
+        click.echo(f"Installed; no new plugins{hint}.")
     for failure in listing["failures"]:
         if failure["name"] not in known:
             click.echo(f"Warning: {failure['message']}", err=True)

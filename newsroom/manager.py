@@ -16,6 +16,7 @@ recorded as a :class:`LoadFailure` naming the plugin, its package and version.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib.util
 import os
@@ -264,6 +265,10 @@ class Plugins:
             for w in caught
             if issubclass(w.category, DeprecationWarning)
         )
+        self.load_failures.extend(
+            LoadFailure(name, package, version, message, stage="register")
+            for message in self._unknown_hooks(plugin)
+        )
         api = getattr(plugin, API_ATTRIBUTE, "")
         self.info[name] = PluginInfo(
             name,
@@ -274,6 +279,20 @@ class Plugins:
         )
         self._registries.clear()
         self._refusals.clear()
+
+    def _unknown_hooks(self, plugin: Any) -> list[str]:
+        """Implementations named like no hook: a typo that would otherwise do nothing."""
+        known = [
+            name for name in vars(hookspecs) if hasattr(getattr(hookspecs, name), "newsroom_spec")
+        ]
+        messages = []
+        for caller in self.pm.get_hookcallers(plugin) or []:
+            if caller.has_spec() or all(i.optionalhook for i in caller.get_hookimpls()):
+                continue
+            close = difflib.get_close_matches(caller.name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            messages.append(f"{caller.name} is not a newsroom hook{hint}; it is never called")
+        return messages
 
     def copy(self, exclude: set[str] | frozenset[str] = frozenset()) -> Plugins:
         """A new manager with the same plugins, less those named in ``exclude``."""

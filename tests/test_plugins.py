@@ -433,3 +433,19 @@ def test_plugins_lists_what_is_installed_even_beside_a_broken_config(tmp_path: P
     assert "arxiv" in {p["name"] for p in listing["plugins"]}
     (problem,) = listing["problems"]
     assert problem.startswith(f"{tmp_path / 'newsroom.toml'}: not valid TOML")
+
+
+def test_a_misspelt_hook_is_reported_instead_of_silently_never_called() -> None:
+    plugin = types.ModuleType("typo_plugin")
+
+    @hookimpl
+    def register_source(register):  # type: ignore[no-untyped-def]
+        raise AssertionError("never called")
+
+    plugin.register_source = register_source  # type: ignore[attr-defined]
+    plugins = load_plugins()
+    plugins.add(plugin, "typo", package="newsroom-typo", version="1.0")
+    assert [f.message() for f in plugins.failures] == [
+        'plugin "typo" from newsroom-typo 1.0: register_source is not a newsroom hook '
+        "(did you mean register_sources?); it is never called"
+    ]
