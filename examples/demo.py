@@ -53,6 +53,8 @@ def main() -> None:
         (WORK / "newsroom.toml").write_text(
             config.replace("port = 2525", f"port = {sink.port}"), "utf-8"
         )
+        # The editor's notes for the demo edition: its intro, insight, a pin and a drop.
+        shutil.copytree(EXAMPLE / "notes", WORK / "notes")
         print(f"Serving the sample responses at {server.url}/ (stand-ins for the live sites)")
         print(f"Receiving mail at smtp://127.0.0.1:{sink.port} (a stand-in for a mail server)")
         newsroom("keys", "rotate")

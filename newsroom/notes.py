@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from newsroom.model import BuildWarning, Edition, Item, Section
@@ -404,7 +405,24 @@ def markdown_html(text: str) -> str:
         return ""
     from markdown_it import MarkdownIt
 
-    rendered = MarkdownIt("commonmark").render(text)
+    md = MarkdownIt("commonmark")
+    md.add_render_rule("softbreak", _soft_break)
+    rendered = md.render(text)
     rendered = re.sub(r"<h[1-6]>", "<p><strong>", rendered)
     rendered = re.sub(r"</h[1-6]>", "</strong></p>", rendered)
     return rendered.strip()
+
+
+def _soft_break(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    """A line wrapped in the Markdown source is a space in the edition, as a browser shows it
+    (a text part would keep the break); none between two Chinese or Japanese characters,
+    which are written without spaces."""
+    before = tokens[idx - 1].content[-1:] if idx > 0 else ""
+    after = tokens[idx + 1].content[:1] if idx + 1 < len(tokens) else ""
+    return "" if _unspaced(before) and _unspaced(after) else " "
+
+
+def _unspaced(char: str) -> bool:
+    return bool(char) and (
+        "\u3040" <= char <= "\u30ff" or "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
+    )

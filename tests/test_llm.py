@@ -273,12 +273,12 @@ def test_newsroom_build_with_an_installed_model_plugin(tmp_path: Path) -> None:
     work.mkdir()
     config = work / "newsroom.toml"
     text = (EXAMPLE / "newsroom.toml").read_text("utf-8")
-    marker = "# ---------------------------------------------------------------------------\n# 섹션"
+    # Before the example's extractive table: summarizers run in order, each leaving the items
+    # an earlier one wrote.
+    marker = '[[filters]]\nplugin = "extractive"'
     assert marker in text
     config.write_text(
-        text.replace(
-            marker, '[[filters]]\nplugin = "llm"\nmodel = "newsroom-test"\n\n' + marker, 1
-        ),
+        text.replace(marker, '[[filters]]\nplugin = "llm"\nmodel = "newsroom-test"\n\n' + marker),
         "utf-8",
     )
     log = tmp_path / "prompts.jsonl"

@@ -342,3 +342,19 @@ def test_extractive_leaves_items_another_summarizer_wrote(tmp_path: Path) -> Non
     )
     Extractive(Extractive.Options(sentences=1)).edit(edition, ctx)
     assert [i.summary for i in edition.items] == ["Model text. More.", "One."]
+
+
+def test_the_summarizer_in_docs_summaries_works(tmp_path: Path) -> None:
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "summaries.md").read_text("utf-8")
+    section = text.split("## Writing a summarizer", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code
+    module = types.ModuleType("docs_summarizer")
+    exec(compile(code.group(1), "docs/summaries.md", "exec"), module.__dict__)
+    toml = items_toml("news", ITEMS[:1]) + '[[filters]]\nplugin = "first-line"\n' + SECTION
+    result = run_build(tmp_path, toml, extra=[module])
+    (item,) = result.edition.items
+    assert item.extra["summary_by"] == "first-line"
+    assert item.summary == LONG  # its one paragraph, closed again by the sanitizer
