@@ -182,3 +182,29 @@ def test_schema_writes_a_file_and_markdown_is_the_reference(tmp_path: Path) -> N
 
     markdown = newsroom("schema", "--markdown")
     assert markdown.stdout == options_reference()
+
+
+def test_a_broken_plugin_the_config_does_not_use_is_a_warning(tmp_path: Path) -> None:
+    from test_plugins import distribution
+
+    site = tmp_path / "site"
+    distribution(site, "newsroom-gpu", "2.3", {"gpu": "nr_gpu_check"}, nr_gpu_check="1 / 0")
+    config = tmp_path / "newsroom.toml"
+    config.write_text(
+        '[newsletter]\ntitle = "T"\n[[sources]]\nname = "n"\nplugin = "news"\n'
+        'feeds = ["https://example.org/feed"]\n',
+        "utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NEWSROOM_LOAD_PLUGINS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "newsroom", "check"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(site)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        'Warning: plugin "gpu" from newsroom-gpu 2.3 failed to load: '
+        "ZeroDivisionError: division by zero\n"
+    )
