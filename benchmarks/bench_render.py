@@ -7,6 +7,8 @@ each run creates the theme's Jinja environment afresh (so templates are compiled
 compiles the MJML once, inlines the CSS, and writes every file. The first run also pays for
 imports and the entry-point scan; it is reported apart. ``--archive`` adds that many earlier
 editions under ``editions/*/edition.json`` for the web renderer's index and feed to read.
+The web renderer runs with ``incremental = false``, so each run renders the edition's page
+again (a build keeps unchanged pages; benchmarks/bench_site.py measures that).
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ SUMMARY = (
     '자세한 내용은 <a href="https://example.org/details">원문</a>에 있습니다.</p>'
     "<ul><li>파라미터 5B</li><li>3단계 학습</li></ul>"
 )
+
+
+#: Render every page each time, not only what changed.
+FULL = {"web": {"incremental": False}}
 
 
 def edition(n_items: int, day: dt.date, generated: dt.datetime) -> Edition:
@@ -151,21 +157,28 @@ def main() -> None:
             old.save(folder / "edition.json")
 
         start = time.perf_counter()
-        files = render(config, plugins, current)
+        files = render(config, plugins, current, options=FULL)
         first = time.perf_counter() - start
-        runs = timed(args.repeat, lambda: render(config, plugins, current))
+        runs = timed(args.repeat, lambda: render(config, plugins, current, options=FULL))
         # The same with the theme looked up once (render() scans the entry points each call).
         theme = load_theme(config.newsletter.theme, root=config.root)
-        preloaded = timed(args.repeat, lambda: render(config, plugins, current, theme=theme))
+        preloaded = timed(
+            args.repeat, lambda: render(config, plugins, current, theme=theme, options=FULL)
+        )
 
-        sizes = {p.name: p.stat().st_size for p in files if p.parent.name != "static"}
+        out = config.output_dir
+        sizes = {
+            str(p.relative_to(out)): p.stat().st_size for p in files if p.parent.name != "static"
+        }
         print(f"{args.items} items, {args.archive} archived editions, {len(files)} files written")
         print(f"first render (cold, compiles the templates): {first * 1000:.1f} ms")
         print(f"render(), email + text + web + markdown, {args.repeat} runs: {ms(runs)}")
         print(f"  the same, theme preloaded: {ms(preloaded)}")
         for name in ("email", "web", "markdown"):
             one = load_config(write_config(root, (name,)), plugins)
-            alone = timed(args.repeat, partial(render, one, plugins, current, theme=theme))
+            alone = timed(
+                args.repeat, partial(render, one, plugins, current, theme=theme, options=FULL)
+            )
             print(f"  {name} alone: {ms(alone)}")
         print("sizes: " + ", ".join(f"{n} {size / 1024:.1f} KiB" for n, size in sizes.items()))
 

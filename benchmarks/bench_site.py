@@ -17,6 +17,7 @@ import argparse
 import datetime as dt
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,13 +57,13 @@ def setup() -> Plugins:
     return plugins
 
 
-def write_config(root: Path, theme: str) -> Path:
+def write_config(root: Path, theme: str, source: str = 'plugin = "bench-site-source"') -> Path:
     root.mkdir(parents=True, exist_ok=True)
     path = root / "newsroom.toml"
     path.write_text(
         '[newsletter]\ntitle = "AI 브리핑"\nlanguage = "ko"\ntimezone = "Asia/Seoul"\n'
         f'base_url = "https://example.org/briefing/"\ntheme = "{theme}"\n\n'
-        '[[sources]]\nname = "all"\nplugin = "bench-site-source"\n\n'
+        f'[[sources]]\nname = "all"\n{source}\n\n'
         '[email]\nfrom = "AI 브리핑 <briefing@example.org>"\n'
         'postal_address = "AI 브리핑 편집부, 서울특별시 종로구 예시로 1"\n',
         "utf-8",
@@ -136,6 +137,39 @@ def bench_site(plugins: Plugins, root: Path, n: int, items: int, repeat: int) ->
     print(f"  nothing changed:   median {statistics.median(noops) * 1000:.0f} ms, 0 files")
 
 
+def bench_command(root: Path, n: int, items: int) -> None:
+    """The same as whole ``newsroom render`` commands (all renderers, a fresh process each)."""
+    work = root / "command"
+    # A real source plugin, so the command line can open the config; render never fetches.
+    config = write_config(work, "briefing", 'plugin = "news"\nfeeds = ["http://127.0.0.1:9/feed"]')
+    last = dt.date(2026, 2, 14)
+    editions = archive(work, n, items, last)
+
+    def command(*args: str) -> float:
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "newsroom", "-c", str(config), "render", *args],
+            check=True,
+            capture_output=True,
+        )
+        return time.perf_counter() - start
+
+    full = command(editions[-1].id)
+    new = long_korean_edition(items, last)
+    folder = work / "build" / "editions" / new.id
+    folder.mkdir(parents=True)
+    new.save(folder / "edition.json")
+    incremental = command(new.id)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import newsroom.cli"], check=True)
+    startup = time.perf_counter() - start
+    print(
+        f"  as commands: `newsroom render` of the archive {full:.2f} s; after adding one "
+        f"{incremental:.2f} s, email and Jekyll post included (`python -c 'import "
+        f"newsroom.cli'` alone: {startup:.2f} s)"
+    )
+
+
 def bench_email(plugins: Plugins, root: Path, items: int) -> None:
     sender = Sender(
         from_header="=?utf-8?b?QUkg67iM66as7ZWR?= <briefing@example.org>",
@@ -177,6 +211,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bench_email(plugins, Path(tmp), args.items)
         bench_site(plugins, Path(tmp), args.editions, args.items, args.repeat)
+        bench_command(Path(tmp), args.editions, args.items)
 
 
 if __name__ == "__main__":
