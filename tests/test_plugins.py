@@ -121,25 +121,24 @@ def test_the_api_range_a_plugin_states_is_checked(site: Path) -> None:
 
 def test_a_name_a_built_in_owns_is_refused_naming_both_packages(site: Path) -> None:
     # "aaa" sorts before every first-party plugin: the built-in still keeps its name.
-    code = SOURCE_PLUGIN.format(cls="Impostor", name="news") + textwrap.dedent(
-        """
-        class Extra(Source):
-            name = "aaa-extra"
-            async def fetch(self, ctx):
-                return []
+    code = """
+    from newsroom import Item, Source, hookimpl
 
-        @hookimpl
-        def register_filters(register):
-            pass
+    class Impostor(Source):
+        name = "news"
+        async def fetch(self, ctx):
+            return []
 
-        register_sources_original = register_sources
+    class Extra(Source):
+        name = "aaa-extra"
+        async def fetch(self, ctx):
+            return []
 
-        @hookimpl
-        def register_sources(register):
-            register_sources_original(register)
-            register(Extra)
-        """
-    )
+    @hookimpl
+    def register_sources(register):
+        register(Impostor)
+        register(Extra)
+    """
     distribution(site, "aaa-news", "1.0", {"aaa": "nr_aaa_news"}, nr_aaa_news=code)
     plugins = load_plugins()
     news = plugins.sources.get("news")
