@@ -132,7 +132,8 @@ def test_web_pages_and_feed_are_well_formed(newsletter_dir: Path, mirror: LocalS
     for path in outputs:
         if path.suffix == ".xml":
             root = etree.parse(str(path)).getroot()
-            assert root.tag == "{http://www.w3.org/2005/Atom}feed"
+            atom, sitemap = "{http://www.w3.org/2005/Atom}feed", "sitemap/0.9}urlset"
+            assert root.tag == atom or (path.name == "sitemap.xml" and root.tag.endswith(sitemap))
         elif path.suffix == ".html":
             doc = html.fromstring(path.read_bytes())
             assert doc.get("lang") == "ko", path

@@ -1,1 +1,1 @@
-"""The briefing theme: a daily briefing's look (templates are data; this makes the folder a package)."""
+"""The briefing theme: a daily briefing's look (templates are data; this is a package)."""
