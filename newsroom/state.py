@@ -116,11 +116,12 @@ def _v3(db: sqlite3.Connection) -> None:
 
 def _v4(db: sqlite3.Connection) -> None:
     # Language-model answers, so a rebuild asks nothing twice (the llm plugin), and
-    # approvals of rendered editions (newsroom approve, [email] require_approval).
+    # approvals of rendered editions (newsroom approve, [email] require_approval). IF NOT
+    # EXISTS: a file whose version was set back by hand keeps these tables and still opens.
     _script(
         db,
         """
-        CREATE TABLE llm_cache (
+        CREATE TABLE IF NOT EXISTS llm_cache (
             key        TEXT PRIMARY KEY,
             model      TEXT NOT NULL,
             kind       TEXT NOT NULL,
@@ -129,8 +130,8 @@ def _v4(db: sqlite3.Connection) -> None:
             created_at TEXT NOT NULL,
             used_at    TEXT NOT NULL
         );
-        CREATE INDEX llm_cache_used ON llm_cache(used_at);
-        CREATE TABLE approvals (
+        CREATE INDEX IF NOT EXISTS llm_cache_used ON llm_cache(used_at);
+        CREATE TABLE IF NOT EXISTS approvals (
             edition_id   TEXT PRIMARY KEY,
             content_hash TEXT NOT NULL,
             approved_by  TEXT NOT NULL DEFAULT '',
