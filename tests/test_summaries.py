@@ -358,3 +358,8 @@ def test_the_summarizer_in_docs_summaries_works(tmp_path: Path) -> None:
     (item,) = result.edition.items
     assert item.extra["summary_by"] == "first-line"
     assert item.summary == LONG  # its one paragraph, closed again by the sanitizer
+
+
+def test_a_huge_body_is_read_only_as_far_as_a_summary_needs() -> None:
+    body = "<p>첫 문장이다. 두 번째 문장이다.</p>" + "<p>" + "긴 본문 " * 500_000 + "</p>"
+    assert summarize(body, max_chars=100) == "첫 문장이다. 두 번째 문장이다."

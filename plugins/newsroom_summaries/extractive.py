@@ -47,6 +47,8 @@ SKIPPED = frozenset({"script", "style", "noscript", "template", "svg", "math", "
 #: Tags that only ever break the text: everything else that is not inline.
 VOID = frozenset({"br", "hr", "img", "wbr", "input", "source", "track", "meta", "link"})
 ELLIPSIS = "…"
+#: With a length limit, markup past this many times it (plus some) is not read.
+MAX_READ = 40
 _PARAGRAPH = re.compile(r"\n[ \t\r]*\n\s*")
 
 
@@ -232,6 +234,10 @@ def summarize(markup: str, *, sentences: int = 2, max_chars: int = 280) -> str:
     HTML (0 lifts either limit). Empty when there is no text."""
     if not markup or not markup.strip():
         return ""
+    if max_chars and len(markup) > MAX_READ * max_chars + 4000:
+        # A few sentences never need the whole of a huge body (some feeds carry whole
+        # articles): read the start only. A tag cut at the end is simply not read.
+        markup = markup[: MAX_READ * max_chars + 4000]
     tokens = _tokens(strip_boilerplate(markup))
     plain = _plain(tokens)
     if not plain:
