@@ -145,6 +145,15 @@ def test_prompts_can_be_overridden(tmp_path: Path, models: ModuleType) -> None:
     assert result.edition.intro == result.edition.insight == ""
 
 
+def test_summaries_off_asks_only_for_the_intro_and_insight(
+    tmp_path: Path, models: ModuleType
+) -> None:
+    result = run_build(tmp_path, newsletter("summaries = false\n"))
+    assert {i.extra["summary_by"] for i in result.edition.items} == {"extractive"}
+    assert result.edition.intro and result.edition.insight
+    assert len(models.PROMPTS) == 2
+
+
 def test_an_unknown_placeholder_is_refused_with_the_config(tmp_path: Path) -> None:
     require(importlib.util.find_spec("llm") is not None, "the llm package")
     with pytest.raises(ConfigError) as info:

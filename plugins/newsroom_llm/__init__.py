@@ -57,7 +57,7 @@ class LlmSummarizer(Filter):
         """The model's API key when ``llm`` does not have it: ``key = { "$env" =
         "OPENAI_API_KEY" }``."""
         summaries: bool = True
-        """Write every item's summary."""
+        """Have the model write every item's summary; false: items get extractive ones."""
         intro: bool = True
         """Write the edition's intro (unless the editor's notes have one)."""
         insight: bool = True
@@ -163,6 +163,9 @@ class _Run:
             return
         if self.o.summaries:
             await self.summaries()
+        else:  # the build's default summarizer stays out when this one is configured
+            for item in self.todo():
+                self.fallback(item, failed=False)
         items = self.edition.items
         if self.o.intro and not self.edition.intro and items:
             await self.intro(items)
@@ -253,8 +256,9 @@ class _Run:
             summary = summary[3:-4]
         return summary
 
-    def fallback(self, item: Item) -> None:
-        self.fallbacks += 1
+    def fallback(self, item: Item, *, failed: bool = True) -> None:
+        """Give ``item`` an extractive summary instead of the model's."""
+        self.fallbacks += int(failed)
         item.summary = summarize(
             item.summary, sentences=self.o.sentences, max_chars=self.o.max_chars
         )
