@@ -186,3 +186,36 @@ def test_sections_order_by_the_score(tmp_path: Path) -> None:
         '[[sections]]\nid = "all"\ntitle = "All"\norder = "score"\n',
     )
     assert [i.title for i in result.edition.items] == ["에이전트 뉴스", "x", "plain"]
+
+
+def test_the_example_newsletter_ranks_its_community_and_models_sections(tmp_path: Path) -> None:
+    """The example's Hacker News and Hugging Face Daily Papers items, ranked with the rest."""
+    import asyncio
+    import shutil
+
+    from newsroom.app import open_newsletter
+    from newsroom.pipeline import build
+    from newsroom.testing import LocalServer
+
+    example = ROOT / "examples" / "ai-briefing"
+    shutil.copy(example / "newsroom.toml", tmp_path / "newsroom.toml")
+    newsletter = open_newsletter(tmp_path / "newsroom.toml")
+    now = dt.datetime.fromisoformat("2026-02-14T06:00:00+09:00")
+    with LocalServer(example / "sample-data") as server:
+        result = asyncio.run(
+            build(newsletter.config, newsletter.plugins, now=now, mirror=server.url)
+        )
+    sections = {s.id: s.items for s in result.edition.sections}
+    for name in ("community", "models"):
+        scores = [i.score for i in sections[name]]
+        assert None not in scores and scores == sorted(scores, reverse=True), name  # type: ignore[type-var]
+    hn = [i for i in sections["community"] if i.source == "hn"]
+    assert hn and all(i.metrics["points"] >= 100 for i in hn)  # min_points = 100
+    assert any("metric:points" in i.extra["score_parts"] for i in hn)
+    papers = [i for i in sections["models"] if i.source == "hf-papers"]
+    assert papers and all(i.metrics["upvotes"] >= 5 for i in papers)
+    # DeepGen came from arXiv and from the daily papers: one item, with the paper's upvotes.
+    urls = [i.url for i in result.edition.items]
+    assert "https://huggingface.co/papers/2602.12205" not in urls
+    (deepgen,) = [i for i in result.edition.items if i.url == "https://arxiv.org/abs/2602.12205"]
+    assert deepgen.source == "papers" and deepgen.metrics["upvotes"] == 87
