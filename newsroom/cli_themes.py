@@ -29,6 +29,7 @@ def _configured_theme(opts: Options) -> tuple[str, Path] | None:
 
 def theme_listing(opts: Options) -> list[dict[str, Any]]:
     """What ``newsroom themes --json`` prints: one entry per theme."""
+    from newsroom.errors import NewsroomError
     from newsroom.themes import available_themes, is_path, load_theme
 
     configured = _configured_theme(opts)
@@ -38,7 +39,11 @@ def theme_listing(opts: Options) -> list[dict[str, Any]]:
     if configured and is_path(configured[0]):
         refs.append(configured)
     for ref, root in refs:
-        theme = load_theme(ref, root=root)
+        try:
+            theme = load_theme(ref, root=root)
+        except NewsroomError as exc:  # a broken theme must not hide the others
+            rows.append({"name": ref, "origin": "?", "error": exc.format_message()})
+            continue
         rows.append(
             {
                 "name": theme.name,
@@ -67,16 +72,20 @@ def themes(opts: Options, as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="Themes", title_justify="left")
     for col in ("theme", "from", "extends", "description"):
         table.add_column(col)
     for row in rows:
+        if "error" in row:
+            table.add_row(row["name"], "?", "—", Text(row["error"], style="red"))
+            continue
         origin = (
             row["origin"] if row["origin"] != "package" else f"{row['package']} {row['version']}"
         )
         name = f"{row['name']} (in use)" if row["in_use"] else row["name"]
-        table.add_row(name, origin, row["extends"] or "—", row["description"])
+        table.add_row(name, origin, row["extends"] or "—", Text(row["description"]))
     _console(stderr=False).print(table)
 
 

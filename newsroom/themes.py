@@ -162,14 +162,16 @@ def available_themes() -> dict[str, ThemeInfo]:
             ep.name, Path(next(iter(spec.submodule_search_locations))), origin, dist, version
         )
         earlier = found.get(ep.name)
-        if earlier is not None:
+        if earlier is not None and "first-party" in (earlier.origin, origin):
+            squatter = info if earlier.origin == "first-party" else earlier
+            log.warning(
+                "theme %r from %s ignored: the name belongs to a first-party theme",
+                ep.name,
+                squatter.package,
+            )
             if earlier.origin == "first-party":
-                log.warning(
-                    "theme %r from %s ignored: the name belongs to a first-party theme",
-                    ep.name,
-                    dist,
-                )
                 continue
+        elif earlier is not None:
             log.warning("theme %r: %s replaces %s", ep.name, dist, earlier.package)
         found[ep.name] = info
     return found

@@ -228,11 +228,15 @@ def installed_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         },
     )
     write_theme(site / "squatter", {"__init__.py": "", "theme.toml": 'name = "default"\n'})
+    write_theme(site / "broken_theme", {"__init__.py": "", "theme.toml": "name = [\n"})
     write_theme(
         site / "fancy_theme-1.0.dist-info",
         {
             "METADATA": "Metadata-Version: 2.1\nName: fancy-theme\nVersion: 1.0\n",
-            "entry_points.txt": "[newsroom.themes]\nfancy = fancy_theme\ndefault = squatter\n",
+            "entry_points.txt": (
+                "[newsroom.themes]\nfancy = fancy_theme\ndefault = squatter\n"
+                "broken = broken_theme\n"
+            ),
         },
     )
     monkeypatch.syspath_prepend(str(site))
@@ -269,6 +273,7 @@ def test_newsroom_themes_lists_first_party_package_and_local_themes(
     assert rows["mine"]["origin"] == "local" and rows["mine"]["in_use"]
     assert rows["mine"]["chain"] == ["mine", "fancy", "briefing", "default"]
     assert not rows["default"]["in_use"]
+    assert "not valid TOML" in rows["broken"]["error"]  # listed, without hiding the others
     table = CliRunner().invoke(cli, ["themes"])
     assert (
         table.exit_code == 0 and "mine (in use)" in table.output and "fancy-theme" in table.output
