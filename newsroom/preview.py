@@ -88,6 +88,8 @@ class Watcher:
         self.plugins = plugins
         self.on_change = on_change
         self.error = ""
+        self.focus = ""
+        """The edition the preview shows (its page asked last): rendered again with the latest."""
         self._config: Config | None = None
         self._seen: dict[Path, int] = {}
 
@@ -142,10 +144,12 @@ class Watcher:
         self.error = ""
         try:
             config = self._open() if reread or self._config is None else self._config
-            targets = editions if editions and not reread else [self.latest(config)]
-            for path in targets:
-                if path is not None:
-                    self._render(config, path)
+            targets: list[Path | None] = list(editions)
+            if reread or not editions:
+                focus = config.output_dir / "editions" / self.focus / "edition.json"
+                targets = [self.latest(config), focus if self.focus and focus.is_file() else None]
+            for path in dict.fromkeys(t for t in targets if t is not None):
+                self._render(config, path)
         except Exception as exc:  # shown on the page; the last good files stay served
             self.error = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             log.warning("preview: %s", self.error)
@@ -242,6 +246,7 @@ class PreviewServer:
     def dashboard(self, edition: str | None) -> str:
         ids = self.editions()
         eid = edition if edition in ids else (ids[0] if ids else "")
+        self.watcher.focus = eid
         q = html.escape(urllib.parse.quote(eid))
         folder = self.output / "editions" / eid
         rows = []
