@@ -157,7 +157,7 @@ def test_temporary_failures_that_never_clear_are_left_for_the_next_run(newslette
 def test_a_dead_server_loses_nothing(newsletter: Path) -> None:
     addresses = add_subscribers(newsletter, 30)
     port = free_port()  # nothing listens here yet
-    point_at(newsletter, port)
+    point_at(newsletter, port, backoff=0.05)  # each connection is retried, just faster
     result = newsroom_cli(newsletter, "send")
     assert result.returncode == 6, result.stderr
     assert f"cannot connect to 127.0.0.1:{port}" in result.stderr
