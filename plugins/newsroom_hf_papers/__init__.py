@@ -117,7 +117,8 @@ class HfPapersSource(Source):
         site = self.options.site_url.rstrip("/")
         page = f"{site}/papers/{paper_id}"
         arxiv = f"https://arxiv.org/abs/{paper_id}"
-        links = {"arxiv": arxiv, "pdf": f"https://arxiv.org/pdf/{paper_id}", "discussion": page}
+        # Keyed as themes label links: "arXiv" is shown as it is written.
+        links = {"arXiv": arxiv, "pdf": f"https://arxiv.org/pdf/{paper_id}", "discussion": page}
         repo = paper.get("githubRepo")
         if isinstance(repo, str) and repo.startswith("https://"):
             links["code"] = repo
