@@ -470,11 +470,15 @@ def run(opts: Options, now: str | None, mirror: str | None, no_send: bool, as_js
     """A day's work for cron or a timer: build, render, publish the web edition, send.
 
     Holds the delivery lock throughout. When today's edition has started going out
-    already, it is not rebuilt (the rest would get other content): the send resumes.
+    already, it is not rebuilt (the rest would get other content): the send resumes. With
+    ``[email] require_approval``, a new edition is built and rendered, then nothing is
+    published or sent until `newsroom approve`; the next run sends the approved edition
+    without rebuilding it.
     """
     import asyncio
 
     from newsroom import delivery
+    from newsroom.approvals import NotApproved, approval, require_approval
     from newsroom.locks import Lock
     from newsroom.pipeline import build as run_build
     from newsroom.rendering import render
@@ -504,10 +508,14 @@ def run(opts: Options, now: str | None, mirror: str | None, no_send: bool, as_js
                     "resumes it.",
                     err=True,
                 )
+            approved = approval(state, eid) if config.email.require_approval else None
             if started:
                 click.echo(
                     f"Edition {eid} has started going out already: not rebuilding it.", err=True
                 )
+            elif approved is not None:
+                # Rebuilding would change what the editor approved.
+                click.echo(f"Edition {eid} is approved: not rebuilding it.", err=True)
             else:
                 built = asyncio.run(
                     run_build(config, newsletter.plugins, now=when, edition_id=eid, mirror=mirror)
@@ -519,6 +527,16 @@ def run(opts: Options, now: str | None, mirror: str | None, no_send: bool, as_js
                 ]
                 for w in built.warnings:
                     click.echo(f"Warning: {w.source}: {w.message}", err=True)
+            if config.email.require_approval and not started:
+                # Nothing goes out, not even the web edition, before the editor approves.
+                try:
+                    require_approval(config, eid)
+                except NotApproved as exc:
+                    result["approval"] = exc.message
+                    if as_json:
+                        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+                    click.echo(f"Built {eid}; waiting for approval: {exc.message}", err=True)
+                    sys.exit(exc.exit_code)
             published = _publish_site(config)
             if published:
                 result["published"] = str(published)

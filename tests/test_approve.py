@@ -150,3 +150,37 @@ def test_every_exit_code_is_documented(repo_root: Path) -> None:
     codes = {v for k, v in vars(exitcodes).items() if k.isupper() and isinstance(v, int)}
     for code in codes:
         assert f"\n| {code} | " in text, f"exit code {code} is missing from docs/cli.md"
+
+
+def test_run_waits_for_approval_then_sends_the_approved_edition_unchanged(
+    newsletter: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from conftest import AS_OF, EXAMPLE
+    from test_send import add_subscribers
+
+    from newsroom.testing import LocalServer
+
+    www = tmp_path / "www"
+    newsletter.write_text(
+        newsletter.read_text("utf-8") + f'\n[publish]\ndirectory = "{www}"\n', "utf-8"
+    )
+    shutil.rmtree(newsletter.parent / "build")
+    (newsletter.parent / "state.db").unlink()
+    addresses = add_subscribers(newsletter, 3)
+    with SmtpSink() as sink, LocalServer(EXAMPLE / "sample-data") as server:
+        point_at(newsletter, sink.port, require_approval=True)
+        first = newsroom_cli(newsletter, "run", "--now", AS_OF, "--mirror", server.url)
+        assert first.returncode == 10, first.stderr
+        assert f"Built {EDITION}; waiting for approval" in first.stderr
+        assert sink.total == 0 and not www.exists()  # nothing went out, not even the web page
+        html = newsletter.parent / "build" / "editions" / EDITION / "email.html"
+        assert newsroom_cli(newsletter, "approve", EDITION).returncode == 0
+        approved = html.read_bytes()
+        second = newsroom_cli(newsletter, "run", "--now", AS_OF, "--mirror", server.url)
+        assert second.returncode == 0, second.stderr
+        assert "is approved: not rebuilding it" in second.stderr
+        assert html.read_bytes() == approved
+        assert (www / "index.html").is_file()
+        assert {a: sink.count(a) for a in addresses} == {a: 1 for a in addresses}
