@@ -537,9 +537,9 @@ def run(opts: Options, now: str | None, mirror: str | None, no_send: bool, as_js
                         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
                     click.echo(f"Built {eid}; waiting for approval: {exc.message}", err=True)
                     sys.exit(exc.exit_code)
-            published = _publish_site(config)
+            published = _publish_site(config, eid)
             if published:
-                result["published"] = str(published)
+                result["published"] = published
             if no_send:
                 report = None
             else:
@@ -553,22 +553,42 @@ def run(opts: Options, now: str | None, mirror: str | None, no_send: bool, as_js
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        if published:
-            click.echo(f"Published the web edition to {published}")
+        for line in published:
+            click.echo(line)
         if report is not None:
             _print_report(report, False)
     sys.exit(report.exit_code if report is not None else exitcodes.OK)
 
 
-def _publish_site(config: Any) -> Path | None:
-    """Copy the web edition to ``[publish] directory``, when one is configured."""
-    target: Path | None = config.publish_dir
-    if target is None:
-        return None
+def _publish_site(config: Any, edition_id: str) -> list[str]:
+    """Publish the web edition where ``[publish]`` says (a folder, a git branch, both), as
+    ``newsroom publish`` does; returns what was done, one line each."""
+    from newsroom.publishing import publish_to_branch, publish_to_folder, repository_of
+
     site = config.output_dir / "site"
-    if site.is_dir():
-        shutil.copytree(site, target, dirs_exist_ok=True)
-    return target
+    done: list[str] = []
+    if not site.is_dir():
+        return done
+    if config.publish_dir is not None:
+        folder = publish_to_folder(site, config.publish_dir, output=config.output_dir)
+        done.append(
+            f"Published the web edition to {folder.target} ({len(folder.copied)} copied, "
+            f"{len(folder.removed)} removed)"
+        )
+    if config.publish.git_branch:
+        committed = publish_to_branch(
+            site,
+            repository_of(config.root),
+            config.publish.git_branch,
+            message=f"Publish {edition_id}",
+            remote=config.publish.git_remote,
+        )
+        pushed = f", pushed to {committed.pushed_to}" if committed.pushed_to else ""
+        done.append(
+            f"Published the web edition to branch {committed.branch} of "
+            f"{committed.repository}{pushed}"
+        )
+    return done
 
 
 # -- serve ----------------------------------------------------------------------------------------

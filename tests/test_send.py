@@ -406,3 +406,28 @@ def test_run_builds_publishes_and_sends_and_a_second_run_sends_nothing(
         assert "has started going out already: not rebuilding it" in second.stderr
         assert "nothing to send" in second.stdout
         assert sink.total == 5
+
+
+def test_run_publishes_to_a_git_branch_too(newsletter: Path) -> None:
+    import subprocess
+
+    from conftest import AS_OF, EXAMPLE, require_tool
+    from newsroom.testing import LocalServer
+
+    git = require_tool("git")
+    root = newsletter.parent
+    subprocess.run([git, "init", "-q", str(root)], check=True)
+    newsletter.write_text(
+        newsletter.read_text("utf-8") + '\n[publish]\ngit_branch = "gh-pages"\n', "utf-8"
+    )
+    add_subscribers(newsletter, 2)
+    with SmtpSink() as sink, LocalServer(EXAMPLE / "sample-data") as server:
+        point_at(newsletter, sink.port)
+        result = newsroom_cli(newsletter, "run", "--now", AS_OF, "--mirror", server.url)
+        assert result.returncode == 0, result.stderr
+        assert "Published the web edition to branch gh-pages" in result.stdout
+    shown = subprocess.run(
+        [git, "-C", str(root), "show", "gh-pages:index.html"], capture_output=True, text=True
+    )
+    assert shown.returncode == 0 and "AI 브리핑" in shown.stdout
+    assert sink.total == 2
