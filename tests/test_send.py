@@ -412,6 +412,7 @@ def test_run_publishes_to_a_git_branch_too(newsletter: Path) -> None:
     import subprocess
 
     from conftest import AS_OF, EXAMPLE, require_tool
+
     from newsroom.testing import LocalServer
 
     git = require_tool("git")
