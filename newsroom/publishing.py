@@ -173,6 +173,33 @@ def _identity(repo: Path) -> dict[str, str]:
     return env
 
 
+def _checked_out(repo: Path) -> dict[str, Path | None]:
+    """The branches checked out in ``repo``: the current one, and those of every worktree."""
+    found: dict[str, Path | None] = {}
+    try:
+        found[_git(repo, "symbolic-ref", "-q", "HEAD")] = None
+    except PublishError:  # a detached HEAD
+        pass
+    worktree: Path | None = None
+    for line in _git(repo, "worktree", "list", "--porcelain").splitlines():
+        if line.startswith("worktree "):
+            worktree = Path(line.removeprefix("worktree "))
+        elif line.startswith("branch "):
+            found[line.removeprefix("branch ")] = worktree
+    return found
+
+
+def _refuse_checked_out(repo: Path, ref: str, branch: str) -> None:
+    checked_out = _checked_out(repo)
+    if ref in checked_out:
+        where = checked_out[ref] or repo
+        raise PublishError(
+            f"cannot publish to branch {branch}: it is checked out in {where}, and its next "
+            "commit would build on the site instead of your files; publish to another branch "
+            '(e.g. git_branch = "gh-pages")'
+        )
+
+
 def publish_to_branch(
     site: Path, repo: Path, branch: str, *, message: str, remote: str = ""
 ) -> BranchResult:
@@ -181,6 +208,7 @@ def publish_to_branch(
     site_files(site)  # refuses a missing site
     ref = f"refs/heads/{branch}"
     _git(repo, "check-ref-format", ref)
+    _refuse_checked_out(repo, ref, branch)
     with tempfile.TemporaryDirectory(prefix="newsroom-publish-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         _git(repo, f"--work-tree={site.resolve()}", "add", "--all", "--force", ".", env=env)

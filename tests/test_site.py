@@ -412,6 +412,25 @@ def test_publish_commits_the_site_to_a_branch_and_pushes_it(
     assert _git(repo, "rev-parse", "gh-pages~1") == branch["commit"]  # type: ignore[index]
 
 
+def test_publish_refuses_a_branch_that_is_checked_out(plugins: Plugins, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    config = cli_config(repo, plugins)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "newsroom.toml")
+    _git(repo, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "-m", "newsletter")
+    _git(repo, "worktree", "add", "-q", "-b", "pages", str(tmp_path / "elsewhere"))
+    build_archive(config, plugins, DAYS[:1])
+    main, pages = _git(repo, "rev-parse", "main"), _git(repo, "rev-parse", "pages")
+    for branch, where in (("main", repo), ("pages", tmp_path / "elsewhere")):
+        result = CliRunner().invoke(cli, ["-c", str(config.path), "publish", "--branch", branch])
+        assert result.exit_code != 0
+        assert f"cannot publish to branch {branch}: it is checked out in" in result.output
+        assert where.name in result.output
+    assert (_git(repo, "rev-parse", "main"), _git(repo, "rev-parse", "pages")) == (main, pages)
+    _git(repo, "checkout", "-q", "--detach")  # no branch checked out here: main is free
+    assert _publish(config, "--branch", "main")["branch"]["changed"]  # type: ignore[index]
+
+
 def test_publish_needs_somewhere_to_publish_to(plugins: Plugins, tmp_path: Path) -> None:
     config = cli_config(tmp_path, plugins)
     build_archive(config, plugins, DAYS[:1])
