@@ -295,6 +295,35 @@ def test_a_changed_edition_a_changed_theme_and_a_removed_edition(
     assert gone.title not in (site / "archive" / "index.html").read_text("utf-8")
 
 
+def test_a_full_build_or_a_new_theme_still_removes_what_is_gone(
+    plugins: Plugins, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, plugins, base_url=BASE, theme="briefing")
+    days = [dt.date(2026, 3, 1) + dt.timedelta(days=i) for i in range(3)]
+    editions = build_archive(config, plugins, days)
+    site = config.output_dir / "site"
+    (site / "static" / "mine.txt").write_text("not newsroom's", "utf-8")
+    assert (site / "static" / "briefing.css").is_file()
+
+    # newsroom publish --full: every page rendered again, and the gone edition's page removed.
+    gone = editions[0]
+    (config.output_dir / "editions" / gone.id / "edition.json").unlink()
+    render(config, plugins, editions[-1], only={"web"}, options={"web": {"incremental": False}})
+    assert not (site / "editions" / gone.id).exists()
+    assert f"editions/{gone.id}/" not in (site / "sitemap.xml").read_text("utf-8")
+
+    # Another theme at the same time as a removed edition: both are cleaned up.
+    gone = editions[1]
+    (config.output_dir / "editions" / gone.id / "edition.json").unlink()
+    config = write_config(tmp_path, plugins, base_url=BASE, theme="default")
+    render(config, plugins, editions[-1], only={"web"})
+    assert not (site / "editions" / gone.id).exists()
+    assert (site / "editions" / editions[2].id / "index.html").is_file()
+    assert not (site / "static" / "briefing.css").exists()  # the former theme's
+    assert (site / "static" / "newsroom.css").is_file()
+    assert (site / "static" / "mine.txt").read_text("utf-8") == "not newsroom's"
+
+
 def test_the_markdown_export_keeps_working(site: tuple[Config, list[Edition], Path]) -> None:
     config, editions, _ = site
     post = config.output_dir / "_posts" / f"{editions[-1].id}-ai-브리핑.md"

@@ -11,8 +11,10 @@
 
 Each page is rendered again only when what it shows changed: its edition (a hash of the
 file), its neighbours (the previous/next links), or the look (a hash of every template,
-catalog and setting, kept as the *theme key*). The keys of the pages on disk are kept in
-``<output>/.site-state.json``, outside the published folder. The pages that list editions
+catalog and setting, kept as the *theme key*). The keys of the pages on disk, and the static
+files copied, are kept in ``<output>/.site-state.json``, outside the published folder: the
+pages of editions that are gone and the static files of a former theme are removed, whatever
+the look or a full build renders again. The pages that list editions
 (front page, archive, feed, sitemap) are rendered each time and written only when they
 differ, so adding one edition to an archive of a thousand rewrites six files.
 """
@@ -123,7 +125,7 @@ class SiteBuilder:
 
     # -- state -------------------------------------------------------------------------
 
-    def _load_state(self, key: str) -> dict[str, Any]:
+    def _load_state(self) -> dict[str, Any]:
         empty: dict[str, Any] = {"version": STATE_VERSION, "editions": {}, "pages": {}}
         try:
             state = json.loads(self.state_path.read_text("utf-8"))
@@ -131,9 +133,6 @@ class SiteBuilder:
             return empty
         if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
             return empty
-        if not self.incremental or state.get("theme_key") != key:
-            # The look changed: every page is rendered again (the editions' listing stays).
-            return {**empty, "editions": state.get("editions", {})}
         return state
 
     def _save_state(self, state: dict[str, Any]) -> None:
@@ -160,13 +159,17 @@ class SiteBuilder:
         ctx = self.ctx
         options = {"feed_limit": self.feed_limit, "recent": self.recent}
         key = theme_key(ctx, options)
-        state = self._load_state(key)
+        state = self._load_state()
         archive, editions_state = load_archive(
             self.site.parent / "editions", current, ctx, state.get("editions")
         )
+        # The pages on disk, whatever the look: those of editions that are gone are removed.
         old_pages: dict[str, str] = state.get("pages", {})
+        # A new look (or a full build) renders every page again.
+        same_look = self.incremental and state.get("theme_key") == key
         pages: dict[str, str] = {}
-        written = copy_static(ctx.theme.static_dirs, self.site / "static")
+        static_dir = self.site / "static"
+        written, static = copy_static(ctx.theme.static_dirs, static_dir)
         rendered = 0
 
         for i, entry in enumerate(archive):
@@ -181,7 +184,7 @@ class SiteBuilder:
             )
             pages[rel] = page_key
             target = self.site / rel
-            if old_pages.get(rel) == page_key and target.is_file():
+            if same_look and old_pages.get(rel) == page_key and target.is_file():
                 continue
             html = self._page(
                 entry.edition(),
@@ -199,9 +202,17 @@ class SiteBuilder:
                 written.append(target)
 
         written.extend(self._listings(archive, key))
-        removed = self._remove_stale(set(old_pages) - set(pages))
+        removed = self._remove_stale(self.site, set(old_pages) - set(pages))
+        old_static = state.get("static", [])
+        removed.extend(self._remove_stale(static_dir, set(old_static) - set(static)))
         self._save_state(
-            {"version": STATE_VERSION, "theme_key": key, "editions": editions_state, "pages": pages}
+            {
+                "version": STATE_VERSION,
+                "theme_key": key,
+                "editions": editions_state,
+                "pages": pages,
+                "static": static,
+            }
         )
         return SiteResult(written, rendered, removed)
 
@@ -261,18 +272,23 @@ class SiteBuilder:
             sitemap.unlink()  # a sitemap of relative links would be invalid
         return written
 
-    def _remove_stale(self, pages: Iterable[str]) -> list[Path]:
-        """Pages of editions whose edition.json is gone."""
+    def _remove_stale(self, folder: Path, files: Iterable[str]) -> list[Path]:
+        """Files this builder wrote under ``folder`` before that the site no longer has: the
+        pages of editions whose edition.json is gone, the static files of a former theme."""
         removed: list[Path] = []
-        for rel in pages:
-            path = self.site / rel
-            if path.is_file():
-                path.unlink()
-                removed.append(path)
+        for rel in sorted(files):
+            path = folder / rel
+            if not path.resolve().is_relative_to(folder.resolve()) or not path.is_file():
+                continue
+            path.unlink()
+            removed.append(path)
+            parent = path.parent
+            while parent != folder and parent.is_relative_to(folder):
                 try:
-                    path.parent.rmdir()
+                    parent.rmdir()
                 except OSError:
-                    pass  # something else lives there
+                    break  # something else lives there
+                parent = parent.parent
         return removed
 
 
@@ -299,9 +315,10 @@ def entry_id(edition: Edition) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"newsroom:{edition.newsletter.title}/{edition.id}").urn
 
 
-def copy_static(folders: list[Path], target: Path) -> list[Path]:
+def copy_static(folders: list[Path], target: Path) -> tuple[list[Path], list[str]]:
     """Copy the theme chain's ``static/`` folders, parents first so a child's file wins;
-    only files whose content differs are written."""
+    only files whose content differs are written. Returns the files written, and every
+    file of the theme's (POSIX paths relative to ``target``)."""
     chosen: dict[Path, Path] = {}
     for folder in folders:
         for path in folder.rglob("*"):
@@ -315,7 +332,7 @@ def copy_static(folders: list[Path], target: Path) -> list[Path]:
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, dest)
         written.append(dest)
-    return written
+    return written, sorted(rel.as_posix() for rel in chosen)
 
 
 def _same_file(a: Path, b: Path) -> bool:
