@@ -16,6 +16,8 @@ model running in another process).
     Answers the same useless text to everything.
 ``newsroom-test-hostile``
     Answers with markup meant to run in readers' mail programs.
+``newsroom-test-flaky``
+    Answers junk the first time it is given a prompt, then as ``newsroom-test`` does.
 """
 
 from __future__ import annotations
@@ -115,6 +117,13 @@ class Junk(_Model):
         return "Sure! " * 400
 
 
+class Flaky(_Model):
+    def answer(self, text: str, system: str) -> str:
+        if PROMPTS.count((self.model_id, text)) == 1:  # recorded just now: the first time
+            return "Sure! " * 400
+        return careful_answer(text)
+
+
 class Hostile(_Model):
     def answer(self, text: str, system: str) -> str:
         if '"trends"' in text:
@@ -143,6 +152,7 @@ MODELS = {
     "newsroom-test-hang": Hanging,
     "newsroom-test-junk": Junk,
     "newsroom-test-hostile": Hostile,
+    "newsroom-test-flaky": Flaky,
 }
 
 

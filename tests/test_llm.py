@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -223,6 +224,53 @@ def test_junk_answers_are_not_used(tmp_path: Path, models: ModuleType) -> None:
     warnings = llm_warnings(result)
     assert "llm: no insight: the answer is not usable: no JSON object in the answer" in warnings
     assert any(w.startswith("llm: no intro: the answer of 2400 characters") for w in warnings)
+
+
+def test_a_rejected_answer_is_not_cached_and_asked_again(
+    tmp_path: Path, models: ModuleType
+) -> None:
+    toml = newsletter().replace('"newsroom-test"', '"newsroom-test-flaky"')
+    first = run_build(tmp_path, toml)  # junk to every prompt, the first time
+    assert {i.extra["summary_by"] for i in first.edition.items} == {"extractive"}
+    assert first.edition.intro == first.edition.insight == ""
+    assert len(models.PROMPTS) == 5
+
+    second = run_build(tmp_path, toml)  # asked again: the model answers well this time
+    assert len(models.PROMPTS) == 10
+    assert {i.extra["summary_by"] for i in second.edition.items} == {"llm:newsroom-test-flaky"}
+    # The intro and insight prompts list the new summaries: new prompts, junk the first time.
+    assert second.edition.intro == second.edition.insight == ""
+
+    third = run_build(tmp_path, toml)  # the summaries from the cache; the rest asked again
+    assert len(models.PROMPTS) == 12
+    assert [i.summary for i in third.edition.items] == [i.summary for i in second.edition.items]
+    assert third.edition.intro == "<p>오늘은 <strong>3개</strong>의 소식을 전합니다.</p>"
+    assert "에이전트 경쟁" in third.edition.insight
+
+    fourth = run_build(tmp_path, toml)  # every good answer was cached: no call
+    assert len(models.PROMPTS) == 12
+    assert (fourth.edition.intro, fourth.edition.insight) == (
+        third.edition.intro,
+        third.edition.insight,
+    )
+    assert not [w for w in llm_warnings(fourth) if "no intro" in w or "no insight" in w]
+
+
+def test_an_unusable_answer_found_in_the_cache_is_asked_again(
+    tmp_path: Path, models: ModuleType
+) -> None:
+    run_build(tmp_path, newsletter())
+    # As an older newsroom left it, which cached answers before checking them.
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        db.execute("UPDATE llm_cache SET response = ?", ("Sure! " * 400,))
+    db.close()
+    calls = len(models.PROMPTS)
+    result = run_build(tmp_path, newsletter())
+    assert len(models.PROMPTS) == calls + 5
+    assert {i.extra["summary_by"] for i in result.edition.items} == {"llm:newsroom-test"}
+    assert result.edition.intro and result.edition.insight
+    run_build(tmp_path, newsletter())
+    assert len(models.PROMPTS) == calls + 5
 
 
 def test_hostile_markup_from_the_model_is_cleaned(tmp_path: Path, models: ModuleType) -> None:

@@ -9,8 +9,8 @@ model, through the ``llm`` library (``pip install 'newsroom[llm]'``).
     max_calls = 40            # model calls per edition at most; the cache is free
 
 The model is whatever the user configured in ``llm`` (``llm keys set ...``, ``llm install
-llm-ollama`` for local models ...). It writes in the newsletter's language. Every answer is
-cached in the state file, so a rebuild asks nothing; when the model fails, is slow, gives
+llm-ollama`` for local models ...). It writes in the newsletter's language. Every usable answer
+is cached in the state file, so a rebuild asks nothing; when the model fails, is slow, gives
 junk or the budget is spent, items get ``extractive`` summaries and the build says so.
 """
 
@@ -19,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 from collections import Counter
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from babel.dates import format_date
 from newsroom_summaries import summarize
@@ -31,13 +32,15 @@ from newsroom.sanitize import clean_text
 
 from . import prompts
 from .calls import Budget, Cache, ModelFailed, ask, resolve_model
-from .insight import SCHEMA, Unusable, parse_answer, render
+from .insight import SCHEMA, Insight, Unusable, parse_answer, render
 
 if TYPE_CHECKING:
     from newsroom.registry import Register
 
 #: Characters of an item's own text shown to the model.
 MAX_TEXT = 4000
+
+T = TypeVar("T")
 
 
 class LlmSummarizer(Filter):
@@ -142,6 +145,10 @@ class _Run:
         self.system = options.system.format(**self.common)
         self.model: Any = None
         self.model_id = options.model or "the default model"
+        # What the model is to write besides the summaries: not what the notes already have.
+        has_items = bool(edition.items)
+        self.writes_intro = options.intro and not edition.intro and has_items
+        self.writes_insight = options.insight and not edition.insight and has_items
 
     def warn(self, message: str) -> None:
         self.ctx.warn(f"llm: {message}")
@@ -167,9 +174,9 @@ class _Run:
             for item in self.todo():
                 self.fallback(item, failed=False)
         items = self.edition.items
-        if self.o.intro and not self.edition.intro and items:
+        if self.writes_intro:
             await self.intro(items)
-        if self.o.insight and not self.edition.insight and items:
+        if self.writes_insight:
             await self.insight(items)
         self.report()
         self.cache.finish(self.o.cache_days)
@@ -180,17 +187,30 @@ class _Run:
         self,
         kind: str,
         prompt: str,
+        check: Callable[[str], T],
         item_id: str = "",
         *,
         reserve: int = 0,
         schema: dict[str, Any] | None = None,
-    ) -> str:
-        """The (cached) answer to ``prompt``, claiming a call when it is not cached and
-        leaving ``reserve`` calls for later kinds; :class:`ModelFailed` when there is none."""
+    ) -> T:
+        """The answer to ``prompt`` as ``check`` makes it, from the cache or claiming a call
+        (leaving ``reserve`` calls for later kinds); :class:`ModelFailed` when there is none.
+
+        ``check`` raises :class:`ModelFailed` or :class:`Unusable` for an answer that cannot
+        be used. Only answers it accepts are cached: a rejected one would otherwise be served
+        to every rebuild, the model never asked again. A cached answer it rejects (kept by an
+        older version, or checked against other options then) is forgotten and asked again.
+        """
         key = Cache.key(self.model_id, self.system, prompt, self.o.options)
         cached = self.cache.get(key)
         if cached is not None:
-            return cached
+            try:
+                result = check(cached)
+            except (ModelFailed, Unusable):
+                self.cache.forget(key)
+            else:
+                self.cache.used(key)
+                return result
         self.budget.take(reserve)
         try:
             text = await ask(
@@ -208,8 +228,9 @@ class _Run:
             self.budget.failed()
             raise ModelFailed("an empty answer")
         self.budget.succeeded()
+        result = check(text)
         self.cache.put(key, self.model_id, kind, item_id, text)
-        return text
+        return result
 
     # -- summaries ------------------------------------------------------------------------------
 
@@ -233,8 +254,8 @@ class _Run:
             )
             async with limit:
                 try:
-                    summary = self.check_summary(
-                        await self.answer("summary", prompt, item.id, reserve=reserve)
+                    summary = await self.answer(
+                        "summary", prompt, self.check_summary, item.id, reserve=reserve
                     )
                 except ModelFailed as exc:
                     self.failures[exc.reason] += 1
@@ -283,14 +304,21 @@ class _Run:
             **self.common, count=len(items), items=self.listing(items)
         )
         try:
-            answer = await self.answer("intro", prompt, reserve=int(self.o.insight))
+            intro = await self.answer(
+                "intro", prompt, self.check_intro, reserve=int(self.o.insight)
+            )
         except ModelFailed as exc:
             self.warn(f"no intro: model {self.model_id!r}: {exc.reason}")
             return
-        if len(clean_text(answer)) > 8 * self.o.max_chars:
-            self.warn(f"no intro: the answer of {len(answer)} characters is not an intro")
+        except Unusable as exc:
+            self.warn(f"no intro: {exc}")
             return
-        self.edition.intro = markdown_html(answer.strip())
+        self.edition.intro = intro
+
+    def check_intro(self, answer: str) -> str:
+        if len(clean_text(answer)) > 8 * self.o.max_chars:
+            raise Unusable(f"the answer of {len(answer)} characters is not an intro")
+        return markdown_html(answer.strip())
 
     async def insight(self, items: list[Item]) -> None:
         prompt = self.o.insight_prompt.format(
@@ -300,9 +328,13 @@ class _Run:
             format=prompts.INSIGHT_FORMAT,
         )
         schema = SCHEMA if getattr(self.model, "supports_schema", False) else None
+        language = self.edition.newsletter.language
+
+        def check(answer: str) -> Insight:
+            return render(parse_answer(answer), items, language)
+
         try:
-            answer = await self.answer("insight", prompt, schema=schema)
-            written = render(parse_answer(answer), items, self.edition.newsletter.language)
+            written = await self.answer("insight", prompt, check, schema=schema)
         except ModelFailed as exc:
             self.warn(f"no insight: model {self.model_id!r}: {exc.reason}")
             return

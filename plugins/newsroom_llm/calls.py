@@ -7,7 +7,8 @@ model that hangs is abandoned, not waited for, and cannot keep the process alive
 
 Answers are cached in the state file's ``llm_cache`` table under a hash of the model, the
 system prompt, the prompt (which holds the item's text) and the model options, so rebuilding
-an edition costs no calls and a changed prompt or item asks again.
+an edition costs no calls and a changed prompt or item asks again. Only answers the filter
+could use are cached: a rejected one is asked again by the next build.
 """
 
 from __future__ import annotations
@@ -94,11 +95,19 @@ class Cache:
         row = self.state.db.execute(
             "SELECT response FROM llm_cache WHERE key = ?", (key,)
         ).fetchone()
-        if row is None:
-            return None
+        return None if row is None else str(row[0])
+
+    def used(self, key: str) -> None:
+        """Count the answer under ``key`` as used by this build (see :meth:`finish`)."""
         self.hits += 1
         self._touched.append(key)
-        return str(row[0])
+
+    def forget(self, key: str) -> None:
+        """Drop the answer under ``key``: it is not usable, so it must be asked again."""
+        if self.state is None:
+            return
+        with self.state.transaction() as db:
+            db.execute("DELETE FROM llm_cache WHERE key = ?", (key,))
 
     def put(self, key: str, model_id: str, kind: str, item_id: str, response: str) -> None:
         if self.state is None:

@@ -86,7 +86,7 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
 class Unusable(ValueError):
-    """The answer cannot be read as an insight at all."""
+    """The answer cannot be read as an insight (or an intro) at all."""
 
 
 @dataclass
