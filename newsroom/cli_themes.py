@@ -145,6 +145,11 @@ def theme_new(name: str, extends: str, directory: Path | None, package: bool) ->
 @click.option("--remote", help="Push the branch to this remote (default: [publish] git_remote).")
 @click.option("--full", is_flag=True, help="Render every page of the site again first.")
 @click.option("--no-render", is_flag=True, help="Publish build/site as it is.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace files in the folder that newsroom did not publish there.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 @handle_errors
@@ -155,6 +160,7 @@ def publish(
     remote: str | None,
     full: bool,
     no_render: bool,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Publish the web edition: copy it to a folder any web server (or rsync) can serve, or
@@ -181,7 +187,7 @@ def publish(
     site = config.output_dir / "site"
     report: dict[str, Any] = {"site": str(site), "edition": edition.id}
     if target is not None:
-        done = publish_to_folder(site, target, output=config.output_dir)
+        done = publish_to_folder(site, target, output=config.output_dir, force=force)
         report["folder"] = {
             "path": str(done.target),
             "copied": len(done.copied),

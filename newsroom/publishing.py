@@ -4,7 +4,8 @@ branch (GitHub Pages style), without touching anything else.
 A folder is synchronised: files whose content differs are copied (unchanged ones keep their
 modification time, so rsync and caches see only what changed), and files this newsletter
 published there before and that the site no longer has are removed. Files someone else put
-in the folder are never touched. What was published where is kept in
+in the folder are never touched: a publish that would replace one is refused unless forced.
+What was published where is kept in the folder's ``.newsroom-published.json`` and in
 ``<output>/.publish-state.json``.
 
 A branch gets one commit per publish with the site as its whole tree (plus ``.nojekyll``, so
@@ -26,6 +27,8 @@ from typing import Any
 from newsroom.errors import NewsroomError
 
 STATE_FILE = ".publish-state.json"
+RECORD_FILE = ".newsroom-published.json"
+"""In the published folder: the files newsroom put there, so it knows them without build/."""
 
 
 class PublishError(NewsroomError):
@@ -80,20 +83,62 @@ def _write_state(output: Path, state: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def publish_to_folder(site: Path, target: Path, *, output: Path | None = None) -> FolderResult:
+def _read_record(target: Path) -> list[str]:
+    """The files the folder's own record says newsroom published there."""
+    try:
+        data = json.loads((target / RECORD_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return []
+    files = data.get("files") if isinstance(data, dict) else None
+    return [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
+
+
+def _write_record(target: Path, files: list[str]) -> None:
+    path = target / RECORD_FILE
+    tmp = path.with_name(path.name + ".tmp")
+    record = {"published_by": "newsroom", "files": sorted(files)}
+    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    tmp.replace(path)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder)
+
+
+def publish_to_folder(
+    site: Path, target: Path, *, output: Path | None = None, force: bool = False
+) -> FolderResult:
     """Make ``target`` hold the site: copy what differs, remove what this newsletter published
-    there before and the site no longer has."""
+    there before and the site no longer has.
+
+    A file in ``target`` that newsroom did not publish there (by the folder's
+    ``.newsroom-published.json`` or ``<output>/.publish-state.json``) and that differs from
+    the site's is not overwritten: the publish is refused, naming it, unless ``force``."""
     target = target.resolve()
     site = site.resolve()
     if target == site or target.is_relative_to(site) or site.is_relative_to(target):
         raise PublishError(f"cannot publish {site} into {target}: one holds the other")
-    files = site_files(site)
+    files = [f for f in site_files(site) if f not in (RECORD_FILE, f"{RECORD_FILE}.tmp")]
     output = output or site.parent
     state = _read_state(output)
     key = str(target)
-    before = set(state.get("folders", {}).get(key, []))
+    before = set(state.get("folders", {}).get(key, [])) | set(_read_record(target))
+    foreign = [rel for rel in files if rel not in before and (target / rel).exists()]
+    conflicts = [rel for rel in foreign if not _same(site / rel, target / rel)]
+    if conflicts and not force:
+        shown = ", ".join(conflicts[:10])
+        more = f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
+        raise PublishError(
+            f"not publishing to {target}: it holds files newsroom did not publish there, which "
+            f"the site would replace: {shown}{more}. Move them away, or replace them with "
+            "`newsroom publish --force`"
+        )
+    # An identical file already there is left as it is and stays someone else's.
+    ours = [rel for rel in files if rel in before or rel in conflicts or rel not in foreign]
     result = FolderResult(target)
     target.mkdir(parents=True, exist_ok=True)
+    # Recorded before copying, so an interrupted publish still knows what it may have written.
+    _write_record(target, sorted(before | set(ours)))
     for rel in files:
         source, dest = site / rel, target / rel
         if _same(source, dest):
@@ -107,11 +152,12 @@ def publish_to_folder(site: Path, target: Path, *, output: Path | None = None) -
         result.copied.append(rel)
     for rel in sorted(before - set(files)):
         path = target / rel
-        if path.is_file():
+        if path.is_file() and _inside(path, target):
             path.unlink()
             result.removed.append(rel)
             _remove_empty_parents(path.parent, target)
-    state.setdefault("folders", {})[key] = files
+    _write_record(target, ours)
+    state.setdefault("folders", {})[key] = ours
     _write_state(output, state)
     return result
 

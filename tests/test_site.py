@@ -396,6 +396,65 @@ def test_publish_keeps_a_folder_in_sync_and_leaves_other_files_alone(
     assert (www / "robots.txt").is_file()  # not ours: untouched
 
 
+def test_publish_never_replaces_a_file_it_did_not_publish_unless_forced(
+    plugins: Plugins, tmp_path: Path
+) -> None:
+    import shutil
+
+    config = cli_config(tmp_path / "n", plugins, theme="briefing")
+    editions = build_archive(config, plugins, DAYS[:3])
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "index.html").write_text("<h1>the web server's own page</h1>", "utf-8")
+    (www / "robots.txt").write_text("User-agent: *\n", "utf-8")
+
+    args = ["-c", str(config.path), "publish", "--to", str(www)]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code != 0
+    assert "did not publish there" in refused.output and "index.html" in refused.output
+    assert "newsroom publish --force" in refused.output
+    assert sorted(p.name for p in www.iterdir()) == ["index.html", "robots.txt"]  # untouched
+    assert "own page" in (www / "index.html").read_text("utf-8")
+
+    forced = _publish(config, "--to", str(www), "--force")
+    site = config.output_dir / "site"
+    assert (www / "index.html").read_bytes() == (site / "index.html").read_bytes()
+    assert forced["folder"]["copied"] == len(list(p for p in site.rglob("*") if p.is_file()))  # type: ignore[index]
+    record = json.loads((www / ".newsroom-published.json").read_text("utf-8"))
+    assert "index.html" in record["files"] and "robots.txt" not in record["files"]
+
+    # build/ deleted and made again: the folder's own record still says what is newsroom's.
+    shutil.rmtree(config.output_dir)
+    build_archive(config, plugins, DAYS[1:3])
+    again = _publish(config, "--to", str(www))
+    assert again["folder"]["removed"] == 1  # type: ignore[index]
+    assert not (www / "editions" / editions[0].id).exists()
+    assert (www / "robots.txt").read_text("utf-8") == "User-agent: *\n"
+
+
+def test_run_refuses_to_replace_a_file_of_someone_elses(newsletter: Path, tmp_path: Path) -> None:
+    from conftest import AS_OF, EXAMPLE, newsroom_cli, point_at
+    from test_send import add_subscribers
+
+    from newsroom.smtpsink import SmtpSink
+    from newsroom.testing import LocalServer
+
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "index.html").write_text("<h1>the web server's own page</h1>", "utf-8")
+    newsletter.write_text(
+        newsletter.read_text("utf-8") + f'\n[publish]\ndirectory = "{www}"\n', "utf-8"
+    )
+    add_subscribers(newsletter, 2)
+    with SmtpSink() as sink, LocalServer(EXAMPLE / "sample-data") as server:
+        point_at(newsletter, sink.port)
+        result = newsroom_cli(newsletter, "run", "--now", AS_OF, "--mirror", server.url)
+    assert result.returncode != 0
+    assert "index.html" in result.stderr and "newsroom publish --force" in result.stderr
+    assert "own page" in (www / "index.html").read_text("utf-8")
+    assert sink.total == 0
+
+
 def _git(repo: Path, *args: str) -> str:
     git = require_tool("git")
     done = subprocess.run([git, *args], cwd=repo, capture_output=True, text=True, check=True)
