@@ -181,6 +181,29 @@ def test_max_calls_caps_the_edition_and_keeps_calls_for_intro_and_insight(
     )
 
 
+def test_no_call_is_kept_for_an_intro_and_insight_the_notes_have(
+    tmp_path: Path, models: ModuleType
+) -> None:
+    (tmp_path / "notes").mkdir()
+    notes = tmp_path / "notes" / f"{EDITION}.md"
+    notes.write_text("## 인트로\n편집자의 인트로.\n\n## 인사이트\n편집자의 인사이트.\n", "utf-8")
+    result = run_build(tmp_path, newsletter("max_calls = 3\nconcurrency = 1\n"))
+    # All three calls went to the summaries.
+    assert {i.extra["summary_by"] for i in result.edition.items} == {"llm:newsroom-test"}
+    assert result.edition.intro == "<p>편집자의 인트로.</p>"
+    assert len(models.PROMPTS) == 3
+    assert not llm_warnings(result)
+
+    # With only the intro in the notes, one call is kept for the insight.
+    notes.write_text("## 인트로\n편집자의 인트로.\n", "utf-8")
+    (tmp_path / "state.db").unlink()
+    result = run_build(tmp_path, newsletter("max_calls = 3\nconcurrency = 1\n"))
+    summary_by = [i.extra["summary_by"] for i in result.edition.items]
+    assert summary_by == ["llm:newsroom-test", "llm:newsroom-test", "extractive"]
+    assert "에이전트 경쟁" in result.edition.insight
+    assert len(models.PROMPTS) == 6
+
+
 def test_a_model_that_raises_falls_back_to_extractive(tmp_path: Path, models: ModuleType) -> None:
     toml = newsletter("concurrency = 1\n").replace('"newsroom-test"', '"newsroom-test-raise"')
     result = run_build(tmp_path, toml)

@@ -72,8 +72,8 @@ class LlmSummarizer(Filter):
         """The fallback's length limit; an answer four times as long is taken as junk."""
         max_calls: int = Field(50, ge=0, le=10_000)
         """Model calls per edition at most (answers from the cache cost none). The intro
-        and the insight are kept a call each; items past the limit get extractive
-        summaries."""
+        and the insight are kept a call each when they are to be written (not when the
+        editor's notes have them); items past the limit get extractive summaries."""
         timeout: float = Field(60.0, gt=0)
         """Seconds one answer may take; a later one counts as a failure."""
         stop_after_failures: int = Field(3, ge=1)
@@ -240,7 +240,7 @@ class _Run:
 
     async def summaries(self) -> None:
         limit = asyncio.Semaphore(self.o.concurrency)
-        reserve = int(self.o.intro) + int(self.o.insight)
+        reserve = int(self.writes_intro) + int(self.writes_insight)
 
         async def one(item: Item) -> None:
             prompt = self.o.summary_prompt.format(
@@ -305,7 +305,7 @@ class _Run:
         )
         try:
             intro = await self.answer(
-                "intro", prompt, self.check_intro, reserve=int(self.o.insight)
+                "intro", prompt, self.check_intro, reserve=int(self.writes_insight)
             )
         except ModelFailed as exc:
             self.warn(f"no intro: model {self.model_id!r}: {exc.reason}")
