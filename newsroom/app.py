@@ -104,9 +104,13 @@ def check_newsletter(path: Path | None = None, plugins: Plugins | None = None) -
         report.problems.extend(exc.problems)
     newsletter = data.get("newsletter")
     theme = newsletter.get("theme", "default") if isinstance(newsletter, dict) else None
+    settings = data.get("theme", {})
     if isinstance(theme, str):
         try:
-            load_theme(theme, root=config_path.parent)
+            # [theme] as the render will resolve it: no unknown key, no value of another type.
+            load_theme(theme, root=config_path.parent).resolve_settings(
+                settings if isinstance(settings, dict) else {}
+            )
         except ConfigError as exc:
             report.problems.extend(exc.problems)
     loaded.all_registries()

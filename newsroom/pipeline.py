@@ -315,6 +315,11 @@ async def build(
         raise BuildError(
             f"edition id {edition_id!r} must be letters, digits, '.', '-' or '_' (no slashes)"
         )
+    # The theme and its [theme] settings are checked before anything is fetched: a typo there
+    # would otherwise fail the render, after the fetch and the summaries.
+    from newsroom.themes import load_theme
+
+    load_theme(config.newsletter.theme, root=config.root).resolve_settings(config.theme)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 

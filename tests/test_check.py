@@ -208,3 +208,32 @@ def test_a_broken_plugin_the_config_does_not_use_is_a_warning(tmp_path: Path) ->
         'Warning: plugin "gpu" from newsroom-gpu 2.3 failed to load: '
         "ZeroDivisionError: division by zero\n"
     )
+
+
+def test_theme_settings_are_checked_by_check_and_before_build_or_run_fetch(
+    tmp_path: Path,
+) -> None:
+    with LocalServer() as server:
+        server.add("/feed.xml", "<rss/>")
+        config = tmp_path / "newsroom.toml"
+        config.write_text(
+            '[newsletter]\ntitle = "Check"\ntheme = "briefing"\n'
+            + sources_at(server.url)
+            + '[theme]\nacent_color = "#c2410c"\nwidth = "wide"\n',
+            "utf-8",
+        )
+        checked = newsroom("-c", str(config), "check", "--json")
+        assert checked.returncode == 3, checked.stdout + checked.stderr
+        problems = "\n".join(json.loads(checked.stdout)["problems"])
+        assert "acent_color: theme 'briefing' has no such setting (did you mean accent_color?)" in (
+            problems
+        )
+        assert "width: expected int like the default 600, got 'wide'" in problems
+        for command in ("build", "run"):
+            result = newsroom("-c", str(config), command, "--now", "2026-02-03T07:00:00+09:00")
+            assert result.returncode != 0, result.stdout
+            error = result.stderr.strip()
+            assert "(did you mean accent_color?)" in error, error
+            assert len(error.splitlines()) == 1, error
+        assert server.requests == []
+    assert not (tmp_path / "build").exists()
