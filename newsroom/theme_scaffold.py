@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsroom.errors import ConfigError
-from newsroom.themes import Theme, load_theme
+from newsroom.themes import PARENT_PREFIX, Theme, available_themes, load_theme
 
 NAME = re.compile(r"[a-z][a-z0-9-]{0,40}")
 BLOCK = re.compile(r"{%-?\s*block\s+(\w+)")
@@ -202,9 +202,25 @@ def scaffold_theme(
         raise ConfigError(
             f"theme name {name!r}: use lowercase letters, digits and '-', starting with a letter"
         )
+    if name == PARENT_PREFIX:
+        raise ConfigError(
+            f"theme name {name!r} is reserved: templates name the parent theme with "
+            f"'{PARENT_PREFIX}:'; choose another name"
+        )
+    installed = available_themes()
+    if name in installed:
+        raise ConfigError(
+            f"theme name {name!r} is taken by the installed theme {name!r} "
+            f"({installed[name].origin}); choose another name"
+        )
     if target.exists():
         raise ConfigError(f"{target} already exists; choose another name or folder")
     parent = load_theme(extends, root=root)
+    if name in (t.name for t in parent.chain):
+        raise ConfigError(
+            f"theme name {name!r}: the new theme would extend itself (its parent "
+            f"{parent.name!r} is, or extends, a theme called {name!r}); choose another name"
+        )
     if parent.origin == "local" and package:
         raise ConfigError("a packaged theme must extend an installed theme, not a folder")
     module = f"newsroom_{name.replace('-', '_')}"

@@ -667,9 +667,20 @@ def test_theme_new_refuses_bad_names_and_existing_folders(
         (["Bad Name"], "lowercase letters"),
         (["taken"], "already exists"),
         (["ok", "--extends", "nonesuch"], "unknown theme 'nonesuch'"),
+        (["parent"], "theme name 'parent' is reserved"),
+        (["default"], "taken by the installed theme 'default'"),
+        (["briefing", "--extends", "briefing"], "taken by the installed theme 'briefing'"),
     ):
         result = CliRunner().invoke(cli, ["theme", "new", *args])
         assert result.exit_code != 0 and message in result.output, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # nothing was written
+
+    # A theme named like the folder it extends would extend itself.
+    assert CliRunner().invoke(cli, ["theme", "new", "look"]).exit_code == 0
+    args = ["theme", "new", "look", "--extends", "./look", "--directory", "again"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code != 0 and "would extend itself" in result.output, result.output
+    assert not (tmp_path / "again").exists()
 
 
 @pytest.mark.slow
