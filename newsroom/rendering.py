@@ -16,6 +16,7 @@ from newsroom.manager import Plugins
 from newsroom.model import Edition
 from newsroom.pipeline import base_context, edition_dir
 from newsroom.themes import Theme, load_theme
+from newsroom.urls import edition_url
 
 #: Per-subscriber values are left as these placeholders when the email is rendered once per
 #: edition, and substituted for each subscriber when it is sent.
@@ -87,7 +88,7 @@ def template_vars(
         "sender": sender or {"name": "", "address": "", "postal_address": ""},
         "urls": {
             "base": base,
-            "edition": f"{base}editions/{edition.id}/" if base else "",
+            "edition": edition_url(base, edition.id),
             "archive": f"{base}archive/" if base else "",
             "feed": f"{base}feed.xml" if base else "",
             "unsubscribe": PLACEHOLDERS["unsubscribe_url"],

@@ -1,10 +1,11 @@
-"""URL helpers: canonical form (for identity and dedupe) and scheme checks."""
+"""URL helpers: canonical form (for identity and dedupe), scheme checks, and where an
+edition is on the web edition's site."""
 
 from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 #: Query parameters that only track the reader and never change the page.
 TRACKING_PARAMS = frozenset(
@@ -169,3 +170,15 @@ def absolute_url(url: str | None, base: str | None) -> str | None:
         return None
     resolved = urljoin(base, url.strip()) if base else url.strip()
     return resolved if is_safe_url(resolved) else None
+
+
+def edition_path(edition_id: str) -> str:
+    """``editions/<id>/``: an edition's page on the site, relative to the site's root, with
+    the id percent-encoded (``editions/2026-02-03-%ED%8A%B9%EC%A7%91/``). Every link to the
+    page is made with it, so the email's and the site's agree."""
+    return f"editions/{quote(edition_id, safe='')}/"
+
+
+def edition_url(base_url: str, edition_id: str) -> str:
+    """The absolute address of an edition's page under ``base_url``; "" without one."""
+    return f"{base_url}{edition_path(edition_id)}" if base_url else ""

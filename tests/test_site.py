@@ -324,6 +324,27 @@ def test_a_full_build_or_a_new_theme_still_removes_what_is_gone(
     assert (site / "static" / "mine.txt").read_text("utf-8") == "not newsroom's"
 
 
+def test_the_email_links_to_the_page_the_site_has_for_a_korean_edition_id(
+    plugins: Plugins, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, plugins, base_url=BASE)
+    edition = dated(dt.date(2026, 2, 3)).model_copy(update={"id": "2026-02-03-특집호"})
+    save(config, edition)
+    written = render(config, plugins, edition)
+    site = config.output_dir / "site"
+    canonical = page(site / "editions" / edition.id / "index.html").xpath(
+        "//link[@rel='canonical']/@href"
+    )
+    assert canonical == [f"{BASE}editions/2026-02-03-%ED%8A%B9%EC%A7%91%ED%98%B8/"]
+    sitemap = etree.parse(str(site / "sitemap.xml")).getroot()
+    assert canonical[0] in [loc.text for loc in sitemap.iter(f"{SITEMAP}loc")]
+    email = next(p for p in written if p.name == "email.html")
+    links = page(email).xpath("//a[contains(., '웹에서 보기')]/@href")  # "View in browser"
+    assert links and set(links) == set(canonical)
+    text = next(p for p in written if p.suffix == ".txt").read_text("utf-8")
+    assert canonical[0] in text and f"{BASE}editions/{edition.id}/" not in text
+
+
 def test_the_markdown_export_keeps_working(site: tuple[Config, list[Edition], Path]) -> None:
     config, editions, _ = site
     post = config.output_dir / "_posts" / f"{editions[-1].id}-ai-브리핑.md"

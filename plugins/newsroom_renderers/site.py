@@ -28,13 +28,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup
 
 from newsroom import Edition, RenderContext
 from newsroom.__about__ import __version__
+from newsroom.urls import edition_path, edition_url
 
 from .archive import ArchivedEdition, load_archive
 from .common import template_variables, write_if_changed
@@ -72,11 +72,11 @@ def page_url(edition: Edition | ArchivedEdition, root: str = "") -> str:
 
     It names ``index.html``, so the folder works opened from disk (``file://``) too.
     """
-    return f"{root}editions/{quote(edition.id)}/index.html"
+    return f"{root}{edition_path(edition.id)}index.html"
 
 
 def absolute_url(base_url: str, edition: Edition | ArchivedEdition) -> str:
-    return f"{base_url}editions/{quote(edition.id)}/" if base_url else ""
+    return edition_url(base_url, edition.id)
 
 
 def _hash(*parts: Any) -> str:
