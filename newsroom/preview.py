@@ -85,7 +85,11 @@ class Watcher:
         self, config_path: Path, plugins: Plugins | None, on_change: Callable[[str], None]
     ) -> None:
         self.config_path = config_path
+        self.base_plugins = plugins
+        """What the newsletter is opened from, each time: never the manager an opening made,
+        which holds the ``plugins_dir`` files already (they would be loaded twice)."""
         self.plugins = plugins
+        """The plugins of the newsletter as last opened: what the render uses."""
         self.on_change = on_change
         self.error = ""
         self.focus = ""
@@ -96,7 +100,7 @@ class Watcher:
     def _open(self) -> Config:
         from newsroom.app import open_newsletter
 
-        newsletter = open_newsletter(self.config_path, self.plugins)
+        newsletter = open_newsletter(self.config_path, self.base_plugins)
         self.plugins = newsletter.plugins
         self._config = newsletter.config
         return newsletter.config

@@ -168,3 +168,48 @@ def test_a_config_change_and_an_edition_change_reload_the_pages(
         assert "고친 제목" in get(server, "/_preview/email/2026-02-14")
     finally:
         events.close()
+
+
+@pytest.mark.parametrize("given", [True, False], ids=["base-manager", "installed-plugins"])
+def test_reopening_after_a_config_change_loads_the_plugins_dir_once(
+    tmp_path: Path, given: bool
+) -> None:
+    import os
+
+    from newsroom.manager import load_plugins
+    from newsroom.preview import Watcher
+
+    (tmp_path / "my-plugins").mkdir()
+    (tmp_path / "my-plugins" / "local_sources.py").write_text(
+        "from newsroom import Item, Source, hookimpl\n\n"
+        "class Notes(Source):\n"
+        '    name = "notes"\n\n'
+        "    async def fetch(self, ctx):\n"
+        "        return []\n\n"
+        "@hookimpl\n"
+        "def register_sources(register):\n"
+        "    register(Notes)\n",
+        "utf-8",
+    )
+    config = tmp_path / "newsroom.toml"
+    config.write_text(
+        '[newsletter]\ntitle = "Local"\n[plugins]\nplugins_dir = "my-plugins"\n'
+        '[[sources]]\nname = "notes"\nplugin = "notes"\n',
+        "utf-8",
+    )
+    base = load_plugins() if given else None  # newsroom preview gives none: all installed
+    changes: list[str] = []
+    watcher = Watcher(config, base, changes.append)
+    watcher.start()
+    assert watcher.error == "" and watcher.plugins is not None
+    assert watcher.plugins.pm.has_plugin("local_sources")
+    for edit in range(2):  # the config edited twice
+        config.write_text(config.read_text("utf-8") + f"# edit {edit}\n", "utf-8")
+        stat = config.stat()
+        os.utime(config, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9 * (edit + 1)))
+        assert watcher.poll()
+        assert changes[-1] == ""
+        failures = [f.message() for f in watcher.plugins.load_failures]
+        assert not [m for m in failures if "already installed" in m], failures
+        assert watcher.plugins.pm.has_plugin("local_sources")
+    assert base is None or not base.pm.has_plugin("local_sources")  # the base is unchanged
