@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from newsroom_filters import Rank
+from newsroom_filters import Dedupe, Rank
 from pydantic import ValidationError
 
 from newsroom import FilterContext, Item
@@ -105,12 +105,79 @@ def test_metrics_are_compared_within_their_source_only() -> None:
     ranked = rank(
         [
             item("repo", "trending", stars_period=30),
+            item("small repo", "trending", stars_period=5),
             item("story a", "hn", points=10_000),
             item("story b", "hn", points=20_000),
         ],
         recency=0,
     )
-    assert [i.score for i in ranked] == [1.0, 0.0, 1.0]
+    assert [i.score for i in ranked] == [1.0, 0.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize("normalize", ["percentile", "log"])
+def test_a_value_alone_in_its_source_is_neutral(normalize: str) -> None:
+    # One repository among the stories: nothing says whether its 3 stars are much or little.
+    ranked = rank(
+        [
+            item("repo", "trending", stars_period=3),
+            item("story a", "hn", points=400),
+            item("story b", "hn", points=0),
+        ],
+        recency=0,
+        normalize=normalize,
+    )
+    assert [i.score for i in ranked] == [0.5, 1.0, 0.0]
+    assert ranked[0].extra["score_parts"] == {"metric:stars_period": 0.5}
+
+
+def test_a_metric_a_duplicate_brought_is_compared_within_the_source_that_reported_it() -> None:
+    paper = "https://huggingface.co/papers/2602.12205"
+    items = [
+        Item(url=paper, title="DeepGen", source="hf", metrics={"upvotes": 40}),
+        Item(
+            url="https://huggingface.co/papers/2",
+            title="dVoting",
+            source="hf",
+            metrics={"upvotes": 10},
+        ),
+        Item(
+            url="https://example.org/big", title="Big story", source="hn", metrics={"points": 400}
+        ),
+        Item(url="https://example.org/mid", title="Mid story", source="hn", metrics={"points": 50}),
+        # The paper again, barely noticed on Hacker News.
+        Item(url=paper, title="DeepGen on HN", source="hn", metrics={"points": 2}),
+    ]
+    deduped = Dedupe().apply(items, context())
+    assert deduped is not None
+    merged = deduped[0]
+    assert merged.metrics == {"upvotes": 40, "points": 2}
+    assert merged.extra["metric_sources"] == {"points": "hn"}
+    assert "metric_sources" not in deduped[1].extra
+
+    ranked = {i.title: i for i in rank(deduped, recency=0)}
+    # Its 2 points are the fewest of Hacker News's, not the most of the papers'.
+    assert ranked["DeepGen"].extra["score_parts"] == {"metric:upvotes": 1.0, "metric:points": 0.0}
+    assert ranked["Big story"].score == 1.0
+    assert ranked["Mid story"].score == 0.5
+    assert ranked["DeepGen"].score == 1.0  # the best paper, and nothing for its points
+
+
+def test_metric_sources_pass_through_a_second_dedupe() -> None:
+    paper = "https://huggingface.co/papers/2602.12205"
+    first = Dedupe().apply(
+        [
+            Item(url=paper, title="DeepGen", source="hf", metrics={"upvotes": 40}),
+            Item(url=paper, title="DeepGen on HN", source="hn", metrics={"points": 2}),
+        ],
+        context(),
+    )
+    assert first is not None
+    again = Dedupe().apply([Item(url=paper, title="DeepGen", source="arxiv"), *first], context())
+    assert again is not None
+    (merged,) = again
+    assert merged.source == "arxiv"
+    assert merged.metrics == {"upvotes": 40, "points": 2}
+    assert merged.extra["metric_sources"] == {"upvotes": "hf", "points": "hn"}
 
 
 def test_ties_share_the_middle_and_missing_metrics_get_nothing() -> None:

@@ -120,7 +120,9 @@ class Dedupe(Filter):
 
     The first item of each group (in input order, i.e. the sources' config order) survives;
     it gains the duplicates' tags and the highest value of each metric, and lists them in
-    ``extra["duplicates"]`` as ``{"source", "url"}``. Each item is compared with the
+    ``extra["duplicates"]`` as ``{"source", "url"}``. A metric taken from a duplicate of
+    another source is recorded with that source in ``extra["metric_sources"]`` (``{"points":
+    "hn"}``), so ``rank`` compares it with that source's items. Each item is compared with the
     survivors only, not with other duplicates, so similarity never drifts down a chain of
     rewordings (A ≈ B ≈ C with A ≉ C keeps C apart from A).
     """
@@ -194,22 +196,35 @@ def _merged(group: _Group) -> Item:
     tags = list(survivor.tags)
     seen = {t.casefold() for t in tags}
     metrics = dict(survivor.metrics)
+    sources = metric_sources(survivor)
     recorded: list[Any] = list(survivor.extra.get("duplicates", []))
     for dup in group.duplicates:
         for tag in dup.tags:
             if tag.casefold() not in seen:
                 seen.add(tag.casefold())
                 tags.append(tag)
+        from_dup = metric_sources(dup)
         for key, value in dup.metrics.items():
-            metrics[key] = max(value, metrics.get(key, value))
+            if key not in metrics or value > metrics[key]:
+                metrics[key] = value
+                sources[key] = from_dup[key]
         recorded.append({"source": dup.source, "url": dup.url})
         # A duplicate that was itself a survivor of an earlier dedupe passes on its record.
         recorded.extend(dup.extra.get("duplicates", []))
+    extra = {**survivor.extra, "duplicates": recorded}
+    # Only the metrics another source reported: the others are the item's own source's.
+    foreign = {k: v for k, v in sources.items() if v != survivor.source}
+    if foreign:
+        extra["metric_sources"] = foreign
+    else:
+        extra.pop("metric_sources", None)
     # A copy, so the caller's items are left as they were.
-    return survivor.model_copy(
-        update={
-            "tags": tags,
-            "metrics": metrics,
-            "extra": {**survivor.extra, "duplicates": recorded},
-        }
-    )
+    return survivor.model_copy(update={"tags": tags, "metrics": metrics, "extra": extra})
+
+
+def metric_sources(item: Item) -> dict[str, str]:
+    """The source that reported each of ``item``'s metrics: its own, unless ``dedupe`` took
+    the value from a duplicate of another source (kept in ``extra["metric_sources"]``)."""
+    recorded = item.extra.get("metric_sources")
+    known = recorded if isinstance(recorded, dict) else {}
+    return {metric: str(known.get(metric, item.source)) for metric in item.metrics}

@@ -3,7 +3,10 @@
 A section with ``order = "score"`` then lists its items best first. Raw counts are not
 comparable across sources (a repository's 2,000 stars today, a paper's 40 upvotes and a
 story's 400 points say different things), so every metric is first normalised within the
-source that reported it: an item scores by its standing among its own source's items.
+source that reported it: an item scores by its standing among that source's items. That is
+the item's own source, unless ``dedupe`` took the metric from a duplicate of another source
+(a paper's Hacker News points are compared with Hacker News stories). A value alone in its
+source has nothing to stand among and scores a neutral 0.5.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pydantic import Field, field_validator
 from newsroom import Filter, FilterContext, Item, Options
 from newsroom.sanitize import clean_text
 
+from .dedupe import metric_sources
 from .keywords import DEFAULT_FIELDS, SearchField, _fold
 
 #: Metrics weighted by default: the one popularity count each first-party source reports.
@@ -29,7 +33,8 @@ class Rank(Filter):
 
     ``score = recency × 0.5^(age / half_life) + Σ weight(m) × norm(m) + Σ keyword weights
     + source weight``, where ``norm(m)`` is the item's percentile (0 to 1) among the items
-    of its own source that report ``m``. The parts are kept in ``extra["score_parts"]``.
+    that report ``m`` from the same source (0.5 for a value alone there). The parts are kept
+    in ``extra["score_parts"]``.
     """
 
     name = "rank"
@@ -44,13 +49,15 @@ class Rank(Filter):
         undated: float = Field(0.5, ge=0, le=1)
         """Freshness (0 to 1) of items without a date."""
         metrics: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_METRICS))
-        """Weight of each metric, normalised within its source (``{ points = 1,
-        stars_period = 1, upvotes = 1, votes = 1 }`` by default). An item without the
-        metric gets nothing for it."""
+        """Weight of each metric, normalised within the source that reported it
+        (``{ points = 1, stars_period = 1, upvotes = 1, votes = 1 }`` by default). An item
+        without the metric gets nothing for it; a value alone in its source gets half the
+        weight."""
         normalize: Literal["percentile", "log"] = "percentile"
         """``percentile``: the share of its source's items it beats (ties share the middle);
         ``log``: ``log(1 + value) / log(1 + the source's highest value)``, which keeps
-        distances (400 points against 40 is more than 41 against 40)."""
+        distances (400 points against 40 is more than 41 against 40). Either way a value
+        alone in its source is 0.5."""
         keywords: dict[str, float] = Field(default_factory=dict)
         """Added once when an item mentions the word (any case, full-width forms
         folded; Korean particles do not matter: "에이전트" matches "에이전트가"); negative
@@ -111,13 +118,17 @@ class Rank(Filter):
         return float(0.5 ** (hours / self.options.half_life))
 
     def _normalised(self, items: list[Item], metric: str) -> dict[int, float]:
-        """Item position → its normalised value of ``metric``, for items that have it."""
+        """Item position → its normalised value of ``metric``, for items that have it, among
+        the items whose ``metric`` the same source reported."""
         by_source: defaultdict[str, list[int]] = defaultdict(list)
         for n, item in enumerate(items):
             if metric in item.metrics:
-                by_source[item.source].append(n)
+                by_source[metric_sources(item)[metric]].append(n)
         out: dict[int, float] = {}
         for positions in by_source.values():
+            if len(positions) == 1:  # nothing to compare it with: neither best nor worst
+                out[positions[0]] = 0.5
+                continue
             values = [items[n].metrics[metric] for n in positions]
             scale = _percentiles if self.options.normalize == "percentile" else _logs
             out.update(zip(positions, scale(values), strict=True))
@@ -136,10 +147,8 @@ class Rank(Filter):
 
 
 def _percentiles(values: list[float]) -> list[float]:
-    """Each value's share of the others it beats, ties counting half (0 to 1); a lone value
-    is its source's best (1)."""
-    if len(values) == 1:
-        return [1.0]
+    """Each value's share of the others it beats, ties counting half (0 to 1), for two
+    values or more."""
     ordered = sorted(values)
     out = []
     for value in values:
