@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsroom import exitcodes
 from newsroom.errors import NewsroomError
+from newsroom.messages import RENDERED_FILES as RENDERED
+from newsroom.messages import files_hash
 
 if TYPE_CHECKING:
     from newsroom.config import Config
     from newsroom.state import State
-
-#: The rendered files a send reads, in the order they are hashed.
-RENDERED = ("email.html", "email.txt", "email.json")
 
 
 class NotApproved(NewsroomError):
@@ -43,17 +41,16 @@ class Approval:
 
 def rendered_hash(folder: Path, edition_id: str) -> str:
     """The hash of the edition's rendered email in ``folder``."""
-    digest = hashlib.sha256()
+    contents = []
     for name in RENDERED:
         try:
-            data = (folder / name).read_bytes()
+            contents.append((folder / name).read_bytes())
         except FileNotFoundError:
             raise NewsroomError(
                 f"edition {edition_id!r} has no rendered email ({folder / name}); run "
                 f"`newsroom render {edition_id}` first"
             ) from None
-        digest.update(len(data).to_bytes(8, "big") + data)
-    return digest.hexdigest()
+    return files_hash(contents)
 
 
 def approval(state: State, edition_id: str) -> Approval | None:
@@ -90,12 +87,13 @@ def revoke(state: State, edition_id: str) -> bool:
         return db.execute("DELETE FROM approvals WHERE edition_id = ?", (edition_id,)).rowcount > 0
 
 
-def require_approval(config: Config, edition_id: str) -> Approval:
-    """The approval of ``edition_id`` as rendered now; :class:`NotApproved` otherwise."""
+def require_approval(config: Config, edition_id: str, current: str = "") -> Approval:
+    """The approval of ``edition_id`` as rendered now (or as hashed in ``current``, the
+    files a send has read); :class:`NotApproved` otherwise."""
     from newsroom.pipeline import edition_dir
     from newsroom.state import State
 
-    current = rendered_hash(edition_dir(config, edition_id), edition_id)
+    current = current or rendered_hash(edition_dir(config, edition_id), edition_id)
     with State(config.state_path) as state:
         found = approval(state, edition_id)
     review = (

@@ -208,13 +208,22 @@ def keys() -> None:
 def keys_rotate(opts: Options) -> None:
     """Add a new signing key at the top of the key file. New links use it; links signed
     with the older keys in the file keep working."""
-    from newsroom.tokens import rotate
+    import os
+
+    from newsroom.tokens import ENV_KEY, rotate
 
     newsletter = opts.open()
     path = newsletter.config.keys_file
     rotate(path)
     count = sum(1 for line in path.read_text("utf-8").splitlines() if line.strip())
     click.echo(f"New signing key written to {path} ({count} key(s); keep the file private).")
+    if os.environ.get(ENV_KEY):
+        # The environment's keys come first, so they would go on signing new links.
+        click.echo(
+            f"Note: {ENV_KEY} is set and its key signs new links; to use the new key, move "
+            f"the key in {ENV_KEY} into {path} below it and unset the variable.",
+            err=True,
+        )
 
 
 # -- send ---------------------------------------------------------------------------------------
@@ -368,8 +377,15 @@ def send(
         return
     if dry_run:
         folder = output or edition_dir(config, eid) / "dry-run"
-        if folder.exists():
-            shutil.rmtree(folder)
+        if output is None and folder.exists():
+            shutil.rmtree(folder)  # our own folder, from an earlier dry run
+        elif folder.exists() and any(p.suffix != ".eml" for p in folder.iterdir()):
+            raise click.UsageError(
+                f"--output {folder} holds other files; give an empty or new folder"
+            )
+        else:
+            for old in folder.glob("*.eml") if folder.exists() else []:
+                old.unlink()
         count = delivery.dry_run(config, eid, folder)
         click.echo(f"Dry run: wrote {count} message(s) to {folder}; nothing was sent.")
         return
@@ -381,8 +397,7 @@ def send(
             config, eid, settings, accept_new_version=accept_new_version, progress=bar.update
         )
     _print_report(report, as_json)
-    code = exitcodes.INTERRUPTED if report.stopped == "interrupted" else report.exit_code
-    sys.exit(code)
+    sys.exit(report.exit_code)
 
 
 @cli.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -94,9 +95,11 @@ def send_edition(
     """Send ``edition_id`` to every active subscriber who has not received it yet.
 
     Takes the newsletter's delivery lock, unless the caller holds it already (``lock``)."""
-    if config.email.require_approval:
-        require_approval(config, edition_id)  # NotApproved (exit code 10) when it is not
     message = edition_message(config, edition_id)
+    if config.email.require_approval:
+        # Checked against the very bytes this send read: a render in between cannot slip an
+        # unapproved version through. NotApproved (exit code 10) when it is not approved.
+        require_approval(config, edition_id, message.files_hash)
     transport = transport_for(config)
     started = time.monotonic()
     report = SendReport(edition=edition_id)
@@ -125,6 +128,7 @@ def send_edition(
                     progress=(lambda c: progress(c, queued)) if progress else None,
                     heartbeat=lock.heartbeat,
                     on_workers=lock.add_pids,
+                    fork_guard=lock.quiet,
                 )
                 report.counts, report.stopped, report.workers = counts, stopped, workers
             report.remaining = remaining(state, edition_id)
@@ -196,7 +200,10 @@ def send_test(config: Config, edition_id: str, address: str) -> str:
     async def go() -> str:
         channel = await transport.open(transport_context(config, edition_id))
         try:
-            out = message.build(recipient, eight_bit=channel.accepts_8bit)
+            # A Message-ID of its own: with the subscriber's real one, receivers that drop
+            # duplicates would later drop the real edition.
+            unique = f"<test.{secrets.token_hex(12)}@{message.sender.domain}>"
+            out = message.build(recipient, eight_bit=channel.accepts_8bit, message_id=unique)
             await channel.send(out)
             return out.message_id
         finally:

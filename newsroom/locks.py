@@ -1,8 +1,9 @@
 """A lock in the state file: one delivery run per newsletter at a time.
 
 ``newsroom send`` and ``newsroom run`` take it; a second one is refused with who holds it.
-A lock whose processes are gone (a crash, ``kill -9``) is taken over, as is one whose
-heartbeat stopped long ago (a holder on another machine sharing the file).
+On the same machine, a lock is free once none of its processes is alive (a crash,
+``kill -9``); for a holder on another machine sharing the file, once its heartbeat, kept by
+a thread for as long as the lock is held (a long build included), stopped long ago.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import datetime as dt
 import json
 import os
 import socket
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +22,10 @@ from newsroom import exitcodes
 from newsroom.errors import NewsroomError
 from newsroom.state import State
 
-#: A lock whose heartbeat is older than this is free, whatever its pids say.
+#: A lock held from another machine is free when its heartbeat is older than this.
 STALE_AFTER = 120.0
+#: Seconds between heartbeats.
+HEARTBEAT_EVERY = 10.0
 
 
 class LockHeld(NewsroomError):
@@ -72,6 +77,12 @@ class Lock:
         self.pids = [os.getpid()]
         self.held = False
         self.acquired_at = ""
+        self._quiet = threading.Lock()
+
+    def quiet(self) -> threading.Lock:
+        """Held while the heartbeat thread touches SQLite: hold it to fork safely (a child
+        must not inherit a lock some other thread held at that instant)."""
+        return self._quiet
 
     def current(self) -> LockInfo | None:
         row = self.state.db.execute(
@@ -83,9 +94,13 @@ class Lock:
         return LockInfo(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5])
 
     def _is_stale(self, info: LockInfo) -> bool:
-        if time.time() - info.heartbeat > STALE_AFTER:
-            return True
-        return info.host == self.host and not any(pid_alive(p) for p in info.pids)
+        silent = time.time() - info.heartbeat
+        if info.host == self.host:
+            # Here the processes themselves say it. The heartbeat thread beats even while
+            # the holder is busy for minutes; a heartbeat silent for very long with a "live"
+            # pid is a pid reused after a reboot.
+            return not any(pid_alive(p) for p in info.pids) or silent > 10 * STALE_AFTER
+        return silent > STALE_AFTER
 
     def acquire(self) -> None:
         with self.state.transaction() as db:
@@ -110,6 +125,31 @@ class Lock:
                 ),
             )
         self.held = True
+        self._start_heartbeat()
+
+    def _start_heartbeat(self) -> None:
+        """Refresh the heartbeat every few seconds from a thread with its own connection,
+        whatever the holder is doing (building for minutes, waiting on a server)."""
+        self._stop_beat = threading.Event()
+
+        def beat() -> None:
+            db = sqlite3.connect(self.state.path, timeout=30, isolation_level=None)
+            try:
+                while not self._stop_beat.wait(HEARTBEAT_EVERY):
+                    try:
+                        with self.quiet():
+                            db.execute(
+                                "UPDATE locks SET heartbeat = ? "
+                                "WHERE name = ? AND host = ? AND acquired_at = ?",
+                                (time.time(), self.name, self.host, self.acquired_at),
+                            )
+                    except sqlite3.Error:
+                        pass  # the next beat tries again; the holder's own writes go on
+            finally:
+                db.close()
+
+        self._beat = threading.Thread(target=beat, name="newsroom-lock-heartbeat", daemon=True)
+        self._beat.start()
 
     def add_pids(self, pids: list[int]) -> None:
         """Record worker processes: the lock stays held while any of them lives."""
@@ -130,6 +170,8 @@ class Lock:
     def release(self) -> None:
         if not self.held:
             return
+        self._stop_beat.set()
+        self._beat.join(timeout=5)
         with self.state.transaction() as db:
             db.execute(
                 "DELETE FROM locks WHERE name = ? AND host = ? AND acquired_at = ?",

@@ -41,6 +41,8 @@ PLACEHOLDER = re.compile(
     r"%%(subscriber_name|subscriber_email|unsubscribe_url|preferences_url|"
     r"subscriber_attr:[a-z0-9_-]+)%%"
 )
+#: The rendered files a send reads, in the order :func:`files_hash` hashes them.
+RENDERED_FILES = ("email.html", "email.txt", "email.json")
 #: SMTP's limit is 998 octets per line, without the CRLF.
 MAX_LINE = 998
 #: Long HTML lines are broken to at most this many bytes.
@@ -161,20 +163,33 @@ _PRE_CLOSE = re.compile(r"</(pre|textarea|script|style)\s*>", re.I)
 
 def fold_html(text: str, limit: int = FOLD_AT) -> str:
     """Break lines longer than ``limit`` bytes where a line break means nothing: at a space
-    in text (outside ``<pre>`` and the like), or between a tag's attributes."""
+    in text (outside ``<pre>`` and the like, however many lines they span), or between a
+    tag's attributes."""
     out_lines = []
+    verbatim = 0  # how deep inside <pre>, <textarea>, <script> or <style> a line starts
     for line in text.split("\n"):
         if len(line.encode("utf-8")) <= limit:
             out_lines.append(line)
+            verbatim = _verbatim_after(line, verbatim)
             continue
-        out_lines.append(_fold_line(line, limit))
+        folded, verbatim = _fold_line(line, limit, verbatim)
+        out_lines.append(folded)
     return "\n".join(out_lines)
 
 
-def _fold_line(line: str, limit: int) -> str:
+def _verbatim_after(line: str, verbatim: int) -> int:
+    for token in _TAG_OR_TEXT.split(line):
+        if token.startswith("<"):
+            if _PRE_CLOSE.match(token):
+                verbatim = max(0, verbatim - 1)
+            elif _PRE_OPEN.match(token):
+                verbatim += 1
+    return verbatim
+
+
+def _fold_line(line: str, limit: int, verbatim: int = 0) -> tuple[str, int]:
     pieces: list[str] = []
     width = 0
-    verbatim = 0
     for token in _TAG_OR_TEXT.split(line):
         if not token:
             continue
@@ -194,7 +209,7 @@ def _fold_line(line: str, limit: int) -> str:
                 width = 0
             pieces.append(chunk)
             width += size
-    return "".join(pieces)
+    return "".join(pieces), verbatim
 
 
 def _split_tag(tag: str) -> list[str]:
@@ -276,6 +291,14 @@ class _Part:
         )
 
 
+def files_hash(contents: list[bytes]) -> str:
+    """The hash of an edition's rendered email files (what an approval is tied to)."""
+    digest = hashlib.sha256()
+    for data in contents:
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
 class EditionMessage:
     """An edition's email for every subscriber: ``build(recipient)`` makes one message."""
 
@@ -297,6 +320,8 @@ class EditionMessage:
         self.dkim = dkim
         self.clock = clock
         self.subject = one_line(subject)
+        self.files_hash = ""
+        """The hash of the rendered files this message was read from (see :func:`files_hash`)."""
         self.content_hash = hashlib.sha256(
             b"\0".join(x.encode("utf-8") for x in (self.subject, html_body, text_body))
         ).hexdigest()
@@ -332,9 +357,9 @@ class EditionMessage:
         """The message of an edition rendered to ``edition_dir`` (email.html, email.txt,
         email.json)."""
         try:
-            html_body = (edition_dir / "email.html").read_text("utf-8")
-            text_body = (edition_dir / "email.txt").read_text("utf-8")
-            meta = json.loads((edition_dir / "email.json").read_text("utf-8"))
+            raw = [(edition_dir / name).read_bytes() for name in RENDERED_FILES]
+            html_body, text_body = raw[0].decode("utf-8"), raw[1].decode("utf-8")
+            meta = json.loads(raw[2])
         except FileNotFoundError as exc:
             raise NewsroomError(
                 f"edition {edition_id!r} has no rendered email ({exc.filename}); run "
@@ -342,9 +367,11 @@ class EditionMessage:
             ) from None
         except (OSError, ValueError) as exc:
             raise NewsroomError(f"cannot read the email of edition {edition_id!r}: {exc}") from None
-        return cls(
+        message = cls(
             edition_id, str(meta.get("subject", "")), html_body, text_body, sender, signer, **kwargs
         )
+        message.files_hash = files_hash(raw)
+        return message
 
     # -- per recipient ------------------------------------------------------------------
 
@@ -367,9 +394,11 @@ class EditionMessage:
         digest = hashlib.sha256(f"{self.edition_id}\0{recipient.uid}".encode()).hexdigest()
         return f"<{digest[:32]}@{self.sender.domain}>"
 
-    def build(self, recipient: Recipient, *, eight_bit: bool = True) -> OutgoingMessage:
+    def build(
+        self, recipient: Recipient, *, eight_bit: bool = True, message_id: str = ""
+    ) -> OutgoingMessage:
         """The complete message for one recipient; ``eight_bit=False`` for a server
-        without 8BITMIME (bodies as base64)."""
+        without 8BITMIME (bodies as base64); ``message_id`` replaces the stable one."""
         links = self.links(recipient)
         name = clean_name(recipient.name)
         text_values = {
@@ -384,7 +413,7 @@ class EditionMessage:
         escaped = {k: html.escape(v).encode("utf-8") for k, v in text_values.items()}
 
         envelope_to, smtputf8 = ascii_address(recipient.email)
-        message_id = self.message_id(recipient)
+        message_id = message_id or self.message_id(recipient)
         now = int(self.clock())
         if now != self._date_at:
             self._date_at, self._date = now, formatdate(now, usegmt=True)

@@ -120,6 +120,8 @@ class SendReport:
 
     @property
     def exit_code(self) -> int:
+        if self.stopped == "interrupted":
+            return exitcodes.INTERRUPTED
         if self.stopped:
             return exitcodes.SEND_FAILED
         if self.counts.failed or self.remaining:
@@ -170,7 +172,7 @@ def prepare(
                 "SELECT ?, id, 'queued', ? FROM subscribers WHERE status = 'active'",
                 (edition_id, _now()),
             )
-        elif row[0] != content_hash:
+        elif row[0] != content_hash and _unfinished(db, edition_id):
             sent = db.execute(
                 "SELECT COUNT(*) FROM deliveries WHERE edition_id = ? AND status = 'sent'",
                 (edition_id,),
@@ -203,6 +205,18 @@ def prepare(
     return Prepared(counts.get("queued", 0), counts.get("sent", 0), resumed, new)
 
 
+def _unfinished(db: sqlite3.Connection, edition_id: str) -> bool:
+    """True when some of the edition's messages are still to send."""
+    return (
+        db.execute(
+            "SELECT 1 FROM deliveries WHERE edition_id = ? "
+            "AND status IN ('queued', 'sending', 'failed') LIMIT 1",
+            (edition_id,),
+        ).fetchone()
+        is not None
+    )
+
+
 def remaining(state: State, edition_id: str) -> int:
     return int(
         state.db.execute(
@@ -231,26 +245,49 @@ class RateLimiter:
     def __init__(self, rate: float, hourly: int = 0, history: list[float] | None = None) -> None:
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self.hourly = hourly
+        self.active = bool(self.interval or hourly)
         self.window: deque[float] = deque(history or [], maxlen=hourly or None)
         self.next_at = 0.0
         self.lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
+    def would_wait(self) -> bool:
+        """True when :meth:`acquire` would sleep now."""
+        now = time.time()
+        if self.interval and self.next_at > now:
+            return True
+        return bool(self.hourly and len(self.window) >= self.hourly and self.window[0] + 3600 > now)
+
+    async def acquire(self, stopped: asyncio.Event | None = None) -> bool:
+        """Wait for a slot; False when ``stopped`` was set first (no slot is used)."""
         if not self.interval and not self.hourly:
-            return
+            return True
         async with self.lock:
             now = time.time()
+            wait = 0.0
+            if self.interval and self.next_at > now:
+                wait = self.next_at - now
+            if self.hourly and len(self.window) >= self.hourly:
+                wait = max(wait, self.window[0] + 3600 - now)
+            if wait > 0 and not await _sleep(wait, stopped):
+                return False
+            now = time.time()
             if self.interval:
-                if self.next_at > now:
-                    await asyncio.sleep(self.next_at - now)
-                    now = time.time()
                 self.next_at = max(self.next_at, now) + self.interval
             if self.hourly:
-                if len(self.window) >= self.hourly:
-                    wait = self.window[0] + 3600 - now
-                    if wait > 0:
-                        await asyncio.sleep(wait)
-                self.window.append(time.time())
+                self.window.append(now)
+            return True
+
+
+async def _sleep(seconds: float, stopped: asyncio.Event | None) -> bool:
+    """Sleep ``seconds``; False when ``stopped`` is set first."""
+    if stopped is None:
+        await asyncio.sleep(seconds)
+        return True
+    try:
+        await asyncio.wait_for(stopped.wait(), timeout=seconds)
+    except TimeoutError:
+        return True
+    return False
 
 
 # -- one worker: connections over a slice of the queue -----------------------------------------
@@ -276,6 +313,10 @@ class _Outcome:
 
 class _Stop(Exception):
     """Stop the whole send: every further message would fail the same way."""
+
+
+class _Unavailable(Exception):
+    """This connection could not be opened (temporarily); the others may carry on."""
 
 
 class Worker:
@@ -314,6 +355,8 @@ class Worker:
         self._exhausted = False
         self._jobs = asyncio.Event()  # set: jobs were queued or the state changed
         self._room = asyncio.Event()  # set: the queue has room for another batch
+        self._stopped = asyncio.Event()  # set: stop() was called
+        self._connected = 0  # channels open right now
         self.db: sqlite3.Connection | None = None
 
     # -- the log --------------------------------------------------------------------------
@@ -406,6 +449,17 @@ class Worker:
 
     async def _produce(self) -> None:
         """Feed the queue from the log in batches, keeping a few hundred jobs ahead."""
+        try:
+            await self._produce_batches()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # e.g. the state file is unreadable: stop, never hang
+            self.stop(f"cannot read the delivery log: {type(exc).__name__}: {exc}")
+        finally:
+            self._exhausted = True
+            self._jobs.set()
+
+    async def _produce_batches(self) -> None:
         assert self.db is not None
         after = -1
         budget = self.budget
@@ -434,8 +488,6 @@ class Worker:
                 budget -= len(rows)
             self._jobs.set()
             await asyncio.sleep(0)
-        self._exhausted = True
-        self._jobs.set()
 
     async def _next(self) -> _Job | None:
         while True:
@@ -478,6 +530,7 @@ class Worker:
         if reason and not self.stopped:
             self.stopped = reason
         self.stopping = True
+        self._stopped.set()
         self._jobs.set()
         self._room.set()
 
@@ -492,9 +545,15 @@ class Worker:
                 raise _Stop(f"the server refused the connection: {exc}") from None
             except TemporaryFailure as exc:
                 attempt += 1
+                if self._connected:
+                    # Others are connected (a server that caps connections per client
+                    # answers 421 here): this one ends, they carry the load.
+                    raise _Unavailable(str(exc)) from None
                 if attempt > self.settings.retries:
                     raise _Stop(f"{exc} (after {attempt} attempts)") from None
-                await asyncio.sleep(self.settings.backoff * (2 ** (attempt - 1)))
+                delay = self.settings.backoff * (2 ** (attempt - 1))
+                if not await _sleep(delay, self._stopped):
+                    return None
             except DeliveryFailure as exc:
                 raise _Stop(str(exc)) from None
             except NewsroomError as exc:
@@ -515,22 +574,31 @@ class Worker:
         try:
             while True:
                 job = self._next_nowait() if outcome is not None else None
-                if job is None or channel is None:
+                if job is None or channel is None or self.limiter.active:
                     await self._commit(outcome)
                     outcome = None
                 if job is None:
                     job = await self._next()
                     if job is None:
                         return
-                try:
-                    if channel is None:
+                if channel is None:
+                    try:
                         channel = await self._open()
-                        if channel is None:  # stopping
-                            self._finish()
-                            return
-                except _Stop as exc:
+                    except _Unavailable:
+                        self._requeue(job)  # for a connection that is open
+                        return
+                    except _Stop as exc:
+                        self._finish()
+                        self.stop(str(exc))
+                        return
+                    if channel is None:  # stopping
+                        self._finish()
+                        return
+                    self._connected += 1
+                # The rate limit is taken before the message is marked in flight, so a wait
+                # (up to an hour with hourly_limit) never leaves it 'sending'; stop() ends it.
+                if not await self.limiter.acquire(self._stopped):
                     self._finish()
-                    self.stop(str(exc))
                     return
                 started = await self._start(job, outcome)
                 outcome = None
@@ -542,6 +610,7 @@ class Worker:
                 if lost:
                     await self._commit(outcome)
                     outcome = None
+                    self._connected -= 1
                     await channel.close()
                     channel = None
         finally:
@@ -549,12 +618,17 @@ class Worker:
                 await self._commit(outcome)
             finally:
                 if channel is not None:
+                    self._connected -= 1
                     await channel.close()
+
+    def _requeue(self, job: _Job) -> None:
+        """Put a job that was taken but not started back in the queue."""
+        self._queue.put_nowait(job)
+        self._jobs.set()
 
     async def _deliver(self, channel: Channel, job: _Job) -> tuple[bool, _Outcome]:
         """Send one job (marked in flight); returns whether the connection is gone and the
         outcome, for the caller to commit at once."""
-        await self.limiter.acquire()
         try:
             message = self.message.build(job.recipient, eight_bit=channel.accepts_8bit)
             await channel.send(message)
@@ -575,6 +649,8 @@ class Worker:
                 self._finish()
                 self.stop(f"the server refused the sender: {exc}")
                 return True, outcome
+            # Only an address refused as such (a 5xx to RCPT saying so) is suppressed; a
+            # refused message or a policy refusal bounces this edition's copy alone.
             outcome = self._mark(job, "bounced", str(exc), "bounced" if exc.stage == "rcpt" else "")
             self.counts.bounced += 1
             self._finish()
@@ -611,13 +687,15 @@ class Worker:
         ticker = asyncio.create_task(self._tick(tick)) if tick else None
         try:
             await asyncio.gather(*connections)
+        except asyncio.CancelledError:
+            self.stop("interrupted")  # a second Ctrl-C: what was in flight stays 'sending'
         finally:
             self.stop()
             producer.cancel()
             for task in connections:
                 task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await producer
+            # Let every connection run its `finally` (committing outcomes) before closing.
+            await asyncio.gather(producer, *connections, return_exceptions=True)
             if ticker:
                 ticker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -720,10 +798,13 @@ def deliver(
     progress: Callable[[Counts], None] | None = None,
     heartbeat: Callable[[], None] | None = None,
     on_workers: Callable[[list[int]], None] | None = None,
+    fork_guard: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
 ) -> tuple[Counts, str, int]:
     """Send the queued messages; returns the counts, why it stopped (if it did) and how
     many worker processes ran."""
     workers = choose_workers(settings.workers, queued)
+    if settings.hourly_limit:
+        workers = min(workers, settings.hourly_limit)  # each needs at least one an hour
     history = sent_in_last_hour(state) if settings.hourly_limit else []
     if workers == 1:
         worker = Worker(
@@ -752,7 +833,7 @@ def deliver(
     share = SendSettings(**asdict(settings))
     share.concurrency = max(1, settings.concurrency // workers)
     share.rate = settings.rate / workers
-    share.hourly_limit = settings.hourly_limit // workers if settings.hourly_limit else 0
+    share.hourly_limit = max(1, settings.hourly_limit // workers) if settings.hourly_limit else 0
     procs, pipes = [], []
     parent = os.getpid()
     for part in range(workers):
@@ -773,7 +854,8 @@ def deliver(
         )
         receiver, sender = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_worker_process, args=(worker, sender, parent), daemon=True)
-        proc.start()
+        with fork_guard() if fork_guard else contextlib.nullcontext():
+            proc.start()
         sender.close()
         procs.append(proc)
         pipes.append(receiver)
@@ -782,7 +864,17 @@ def deliver(
     latest = [Counts() for _ in procs]
     finished: dict[int, str] = {}
     interrupted = False
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the workers get it too
+
+    # Ctrl-C reaches the workers from the terminal; a SIGTERM (kill, systemd) reaches only
+    # this process, so it is passed on: each worker finishes what is in flight and stops.
+    def forward(signum: int, frame: object) -> None:
+        for proc in procs:
+            if proc.pid and proc.is_alive():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous_term = signal.signal(signal.SIGTERM, forward)
     try:
         last_beat = time.monotonic()
         while len(finished) < len(procs):
@@ -798,8 +890,6 @@ def deliver(
                             break
                 except (EOFError, OSError):
                     finished[i] = finished.get(i) or "a worker process died"
-            if not procs[0].is_alive() and 0 not in finished:
-                pass
             for i, proc in enumerate(procs):
                 if i not in finished and not proc.is_alive() and not pipes[i].poll():
                     finished[i] = f"worker {proc.pid} exited with code {proc.exitcode}"
@@ -813,6 +903,7 @@ def deliver(
                 heartbeat()
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
         for proc in procs:
             proc.join(timeout=30)
     reasons = [r for r in finished.values() if r]

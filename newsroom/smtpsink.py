@@ -33,6 +33,9 @@ class Faults:
 
     greeting_421: int = 0
     """Answer the first N connections with ``421`` and hang up."""
+    max_connections: int = 0
+    """Answer ``421`` to a connection beyond this many open at once (0: no limit), as
+    providers that cap connections per client do."""
     mail: Callable[[str], str | None] = lambda sender: None
     """A reply such as ``"550 5.7.1 sender not allowed"`` to refuse ``MAIL FROM``."""
     rcpt: Callable[[str, int], str | None] = lambda address, attempt: None
@@ -121,13 +124,22 @@ class _Server(SMTP):
         sink = self.sink
         with sink.lock:
             sink.connections += 1
-            refuse = sink.connections <= sink.faults.greeting_421
+            limit = sink.faults.max_connections
+            refuse = sink.connections <= sink.faults.greeting_421 or bool(
+                limit and sink.open_connections >= limit
+            )
+            if not refuse:
+                sink.open_connections += 1
         if refuse:
             await self.push("421 4.3.2 too busy, try again later")
             assert self.transport is not None
             self.transport.close()
             return
-        await super()._handle_client()
+        try:
+            await super()._handle_client()
+        finally:
+            with sink.lock:
+                sink.open_connections -= 1
 
 
 class _Controller(Controller):
@@ -171,6 +183,7 @@ class SmtpSink:
         self.data_attempts: collections.Counter[str] = collections.Counter()
         self.refused: list[tuple[str, str]] = []
         self.connections = 0
+        self.open_connections = 0
         self.dropped = 0
         self._controller: _Controller | None = None
 

@@ -101,6 +101,19 @@ def address_hash(email: str) -> str:
     return hashlib.sha256(email.casefold().encode("utf-8")).hexdigest()
 
 
+#: A cell starting with one of these is a formula to a spreadsheet (names come from a
+#: public signup form): it is exported with a leading apostrophe, which import removes.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    return f"'{value}" if value.startswith(_FORMULA) else value
+
+
+def _uncell(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA) else value
+
+
 def _attribute_key(name: str) -> str:
     key = name.strip().lower().replace(" ", "_")
     return key if key and set(key) <= _ATTRIBUTE_KEY_CHARS else ""
@@ -272,8 +285,9 @@ class Subscribers:
                     report.invalid.append((line, exc.message))
                     continue
                 name = row.get("name")
+                name = _uncell(name) if name is not None else None
                 attributes = {
-                    key: (value or "").strip()
+                    key: _uncell((value or "").strip())
                     for col, value in row.items()
                     if col not in _RESERVED and (key := _attribute_key(col or ""))
                 }
@@ -330,7 +344,13 @@ class Subscribers:
         writer.writerow(["email", "name", "status", *keys, "created_at"])
         for s in subscribers:
             writer.writerow(
-                [s.email, s.name, s.status, *(s.attributes.get(k, "") for k in keys), s.created_at]
+                [
+                    s.email,
+                    _cell(s.name),
+                    s.status,
+                    *(_cell(s.attributes.get(k, "")) for k in keys),
+                    s.created_at,
+                ]
             )
         return len(subscribers)
 

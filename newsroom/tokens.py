@@ -68,9 +68,16 @@ def rotate(keys_file: Path) -> str:
     old = keys_file.read_text("utf-8") if keys_file.exists() else ""
     key = new_key()
     keys_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # Written next to the file and renamed over it: a crash never leaves it half-written
+    # (which would lose every older key, and with them every link sent so far).
+    tmp = keys_file.with_name(f".{keys_file.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(f"{key}\n{old}")
+        out.flush()
+        os.fsync(out.fileno())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, keys_file)
     return key
 
 

@@ -43,7 +43,8 @@ class DeliveryFailure(Exception):
         super().__init__(message)
         self.code = code
         self.stage = stage
-        """Where it failed: ``connect``, ``auth``, ``mail``, ``rcpt``, ``data``, or ``""``."""
+        """Where it failed: ``connect``, ``auth``, ``mail``, ``rcpt``, ``data``, ``policy``,
+        ``recipient``, or ``""``."""
         self.connection_lost = False
         """The channel is unusable now; the sender opens a new one."""
 
@@ -60,8 +61,10 @@ class PermanentFailure(DeliveryFailure):
     """Do not try again: a 5xx reply.
 
     ``stage == "rcpt"`` means the address itself was refused (the subscriber is marked
-    bounced); ``"mail"`` (the sender was refused) and authentication failures stop the whole
-    send, since every message would fail the same way.
+    bounced); ``"mail"``, ``"auth"`` and ``"connect"`` (the sender, the login or the
+    connection was refused) stop the whole send, since every message would fail the same
+    way; any other stage (``"data"``, ``"policy"``, ``"recipient"``) bounces this message
+    only and leaves the subscriber active.
     """
 
 

@@ -202,3 +202,11 @@ def test_dkim_signature_covers_list_unsubscribe_and_verifies(
     tampered = out.data.replace(b"List-Unsubscribe-Post: ", b"List-Unsubscribe-Post:  ")
     tampered = tampered.replace(b"subscription/unsubscribe/", b"subscription/unsubscribe/x", 1)
     assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+def test_preformatted_text_over_several_lines_is_never_folded() -> None:
+    code = "x = 1  " + "  ".join(f"v{i}" for i in range(400))  # one long line of code
+    html = f"<pre>\n{code}\n</pre>\n<p>{' '.join(['단어'] * 400)}</p>"
+    folded = fold_html(html, limit=200)
+    assert code in folded.split("\n")  # inside <pre>: untouched, however long
+    assert max(len(line.encode()) for line in folded.split("\n")[3:]) <= 200

@@ -14,6 +14,7 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
 from conftest import EDITION, newsroom_cli, point_at
 
 from newsroom.app import open_newsletter
@@ -194,6 +195,9 @@ def test_a_server_that_refuses_everything_trips_the_breaker(newsletter: Path) ->
     # Only the first few are marked; the rest wait for someone to look at the server.
     assert report.counts.bounced < 30
     assert list(statuses(newsletter).values()).count("queued") > 150
+    # A policy refusal says nothing about the address: nobody is suppressed for it.
+    with State(newsletter.parent / "state.db") as state:
+        assert Subscribers(state).counts()["bounced"] == 0
 
 
 def test_rate_limit_is_honoured(newsletter: Path) -> None:
@@ -432,3 +436,89 @@ def test_run_publishes_to_a_git_branch_too(newsletter: Path) -> None:
     )
     assert shown.returncode == 0 and "AI 브리핑" in shown.stdout
     assert sink.total == 2
+
+
+def test_a_server_that_caps_connections_gets_everything_over_fewer(newsletter: Path) -> None:
+    addresses = add_subscribers(newsletter, 300)
+    with SmtpSink(faults=Faults(max_connections=3, delay=0.001)) as sink:
+        point_at(newsletter, sink.port)
+        config = open_newsletter(newsletter).config
+        report = send_edition(config, EDITION, fast(concurrency=8))
+    assert report.complete and not report.stopped
+    assert {a: sink.count(a) for a in addresses} == {a: 1 for a in addresses}
+
+
+def test_a_dry_run_never_deletes_a_folder_it_did_not_make(newsletter: Path, tmp_path: Path) -> None:
+    add_subscribers(newsletter, 2)
+    precious = tmp_path / "documents"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work")
+    result = newsroom_cli(newsletter, "send", "--dry-run", "--output", str(precious))
+    assert result.returncode == 2 and "holds other files" in result.stderr
+    assert (precious / "thesis.txt").read_text() == "years of work"
+
+
+def test_a_test_copy_has_its_own_message_id(newsletter: Path) -> None:
+    addresses = add_subscribers(newsletter, 1)
+    with SmtpSink() as sink:
+        point_at(newsletter, sink.port)
+        assert newsroom_cli(newsletter, "send", "--to", addresses[0]).returncode == 0
+        assert newsroom_cli(newsletter, "send").returncode == 0
+        test_copy, real = (m.parsed()["Message-ID"] for m in sink.messages)
+    # Receivers drop a message whose Message-ID they have seen: the real one must differ.
+    assert test_copy != real
+
+
+def test_a_completed_edition_rendered_again_has_nothing_to_send(newsletter: Path) -> None:
+    add_subscribers(newsletter, 2)
+    with SmtpSink() as sink:
+        point_at(newsletter, sink.port)
+        assert newsroom_cli(newsletter, "send").returncode == 0
+        html = newsletter.parent / "build" / "editions" / EDITION / "email.html"
+        html.write_text(html.read_text("utf-8") + "<!-- again -->", "utf-8")
+        again = newsroom_cli(newsletter, "send")
+        assert again.returncode == 0, again.stderr
+        assert "nothing to send" in again.stdout and sink.total == 2
+
+
+def test_the_lock_stays_held_through_a_long_build_and_frees_when_its_holder_dies(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    from newsroom.locks import Lock, LockHeld
+
+    path = tmp_path / "state.db"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from newsroom.state import State; "
+            "from newsroom.locks import Lock; import newsroom.locks as l; "
+            "l.HEARTBEAT_EVERY = 0.05; state = State(Path(sys.argv[1])); "
+            "lock = Lock(state, 'delivery', 'newsroom run 2026-02-14'); lock.acquire(); "
+            "print('held', flush=True); time.sleep(60)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with State(path) as state:
+            first = Lock(state, "delivery", "x").current()
+            assert first is not None
+            time.sleep(0.4)  # the holder is busy (a long build): its heartbeat goes on
+            later = Lock(state, "delivery", "x").current()
+            assert later is not None and later.heartbeat > first.heartbeat
+            with pytest.raises(LockHeld, match="locked by newsroom run 2026-02-14"):
+                Lock(state, "delivery", "newsroom send 2026-02-14").acquire()
+            holder.kill()
+            holder.wait()
+            second = Lock(state, "delivery", "newsroom send 2026-02-14")
+            second.acquire()  # its holder is gone: taken over
+            second.release()
+            assert second.current() is None
+    finally:
+        holder.kill()

@@ -109,3 +109,54 @@ def test_ctrl_c_finishes_what_is_in_flight_and_resumes_without_duplicates(
         assert result.returncode == 0, result.stderr
         assert "resumed:" not in result.stdout
         assert {a: sink.count(a) for a in addresses} == {a: 1 for a in addresses}
+
+
+@pytest.mark.slow
+def test_sigterm_to_a_send_with_worker_processes_is_graceful(newsletter: Path) -> None:
+    addresses = add_subscribers(newsletter, 400)
+    with SmtpSink(faults=Faults(delay=0.003)) as sink:
+        point_at(newsletter, sink.port, concurrency=4)
+        proc = start_send(newsletter, "--workers", "2")
+        wait_for(sink, 60, proc)
+        proc.send_signal(signal.SIGTERM)  # what `kill PID` and systemd send, to the parent only
+        proc.wait(timeout=60)
+        assert proc.returncode == 130
+        assert in_flight(newsletter) == set()
+        result = newsroom_cli(newsletter, "send", "--workers", "2")
+        assert result.returncode == 0, result.stderr
+        assert {a: sink.count(a) for a in addresses} == {a: 1 for a in addresses}
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_stops_at_once_without_a_traceback(newsletter: Path) -> None:
+    addresses = add_subscribers(newsletter, 300)
+    with SmtpSink(faults=Faults(delay=0.05)) as sink:
+        point_at(newsletter, sink.port, concurrency=4)
+        proc = start_send(newsletter)
+        wait_for(sink, 8, proc)
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=60)
+        stderr = proc.stderr.read().decode() if proc.stderr else ""
+        assert proc.returncode == 130, stderr
+        assert "Traceback" not in stderr and "left to send" in stderr
+        result = newsroom_cli(newsletter, "send")
+        assert result.returncode == 0, result.stderr
+    counts = {a: sink.count(a) for a in addresses}
+    assert min(counts.values()) == 1 and max(counts.values()) <= 2
+
+
+def test_ctrl_c_ends_a_wait_for_the_hourly_limit(newsletter: Path) -> None:
+    add_subscribers(newsletter, 5)
+    with SmtpSink() as sink:
+        point_at(newsletter, sink.port, hourly_limit=2)
+        proc = start_send(newsletter)
+        wait_for(sink, 2, proc)
+        time.sleep(0.3)  # the third message now waits for a slot an hour away
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+        assert proc.returncode == 130
+        assert sink.total == 2
+    log = statuses(newsletter)
+    assert sorted(log.values()) == ["queued"] * 3 + ["sent"] * 2  # none left 'sending'

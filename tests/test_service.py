@@ -339,6 +339,18 @@ def test_resubscribe_from_preferences(env: Env, client: TestClient) -> None:
     assert env.sub("reader@example.org").status == "active"  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("status", ["bounced", "complained"])
+def test_a_bounce_or_complaint_is_not_undone_from_a_forwarded_link(
+    env: Env, client: TestClient, status: str
+) -> None:
+    sub, token = env.add("reader@example.org")
+    with State(env.newsletter.config.state_path) as state:
+        Subscribers(state).set_status(sub.id, status, "report")
+    assert "다시 구독하기" not in client.get(f"/preferences/{token}").text
+    client.post(f"/preferences/{token}/resubscribe")
+    assert env.sub("reader@example.org").status == status  # type: ignore[union-attr]
+
+
 def test_erase_forgets_the_subscriber(env: Env, client: TestClient) -> None:
     _, token = env.add("reader@example.org", "김독자")
     erased = client.post(f"/preferences/{token}/erase")

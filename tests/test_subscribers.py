@@ -196,3 +196,28 @@ def test_an_exported_status_column_keeps_unsubscribes_when_moving_a_list(
     other = Subscribers(State(tmp_path / "other.db"))
     other.import_csv(io.StringIO(out.getvalue()))
     assert other.counts()["unsubscribed"] == 1 and other.counts()["active"] == 2
+
+
+def test_exported_names_cannot_run_as_spreadsheet_formulas(
+    subs: Subscribers, tmp_path: Path
+) -> None:
+    subs.add("eve@example.com", '=HYPERLINK("http://evil.example","x")', {"note": "+1"})
+    out = io.StringIO()
+    subs.export_csv(out)
+    row = out.getvalue().splitlines()[1]
+    assert "'=HYPERLINK" in row and ",'+1," in row
+    other = Subscribers(State(tmp_path / "other.db"))
+    other.import_csv(io.StringIO(out.getvalue()))
+    eve = other.get("eve@example.com")
+    assert eve is not None and eve.name.startswith("=HYPERLINK") and eve.attributes["note"] == "+1"
+
+
+def test_rotating_keeps_the_old_keys_and_the_file_private(tmp_path: Path) -> None:
+    keys = tmp_path / "signing-keys"
+    keys.write_text("an-old-key-that-signed-links-for-years\n")
+    keys.chmod(0o644)
+    rotate(keys)
+    lines = keys.read_text().splitlines()
+    assert len(lines) == 2 and lines[1] == "an-old-key-that-signed-links-for-years"
+    assert keys.stat().st_mode & 0o077 == 0
+    assert not list(tmp_path.glob(".*tmp"))

@@ -293,6 +293,10 @@ class Service:
         if isinstance(found, Response):
             return found
         sub = found
+        if sub.status != "unsubscribed":
+            # A bounce or a complaint is not undone by whoever holds a forwarded email's
+            # link: such a reader signs up again and confirms from their own mailbox.
+            return self.preferences_page(request, sub, saved=False)
 
         def write(subs: Subscribers) -> Subscriber | None:
             subs.confirm(sub, reason="preferences page")

@@ -20,7 +20,6 @@ from newsroom.messages import (
 )
 from newsroom.service.pages import Strings
 from newsroom.transport import (
-    DeliveryFailure,
     Envelope,
     OutgoingMessage,
     Transport,
@@ -116,7 +115,7 @@ class Mailer:
         )
         try:
             channel = await self.transport.open(ctx)
-        except DeliveryFailure as exc:
+        except Exception as exc:  # a refused login or a dead server must not fail the page
             log.warning("confirmation email not sent: %s", exc)
             return False
         try:
@@ -131,7 +130,7 @@ class Mailer:
             )
             await channel.send(message)
             return True
-        except DeliveryFailure as exc:
+        except Exception as exc:
             log.warning("confirmation email not sent: %s", exc)
             return False
         finally:

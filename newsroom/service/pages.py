@@ -192,7 +192,7 @@ _TEMPLATES = {
 <form method="post" action="{{ base }}unsubscribe/{{ token }}">
 <button type="submit">{{ s.unsubscribe_button }}</button>
 </form>
-{% else %}
+{% elif sub.status == "unsubscribed" %}
 <form method="post" action="{{ base }}preferences/{{ token }}/resubscribe">
 <button type="submit">{{ s.resubscribe_button }}</button>
 </form>

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import ssl
 from typing import TYPE_CHECKING, Literal
 
@@ -26,7 +27,26 @@ if TYPE_CHECKING:
 PASSWORD_ENV = "NEWSROOM_SMTP_PASSWORD"
 
 
+def _recipient_stage(code: int, message: str) -> str:
+    """What a 5xx reply to RCPT says about the address: ``rcpt`` when the address itself is
+    bad (5.1.x: no such user, bad domain; or plain 550/551/553), ``policy`` for policy and
+    security refusals (5.7.x, 554: a relay that will not take this mail, a blocklist),
+    ``recipient`` for the rest (a full mailbox): only ``rcpt`` marks the subscriber bounced."""
+    enhanced = _ENHANCED.match(message.strip())
+    if enhanced:
+        detail = enhanced.group(1)
+        return "rcpt" if detail == "1" else "policy" if detail == "7" else "recipient"
+    if code in (550, 551, 553):
+        return "rcpt"
+    return "policy" if code == 554 else "recipient"
+
+
+_ENHANCED = re.compile(r"5\.(\d{1,3})\.\d{1,3}\b")
+
+
 def _failure(code: int, message: str, stage: str) -> DeliveryFailure:
+    if stage == "rcpt" and 500 <= code < 600:
+        stage = _recipient_stage(code, message)
     cls = PermanentFailure if 500 <= code < 600 else TemporaryFailure
     failure = cls(message.strip() or "(no message)", code=code, stage=stage)
     if code == 421 or code < 400:  # 421: the server is closing the connection
@@ -169,7 +189,7 @@ class SmtpChannel(Channel):
                 raise PermanentFailure(
                     f"{self.where} cannot deliver to the non-ASCII address {env.recipient!r} "
                     "(no SMTPUTF8)",
-                    stage="rcpt",
+                    stage="recipient",  # the server's limit, not the address's fault
                 )
             options.append("SMTPUTF8")
         if self.size:
