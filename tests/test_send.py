@@ -522,3 +522,27 @@ def test_the_lock_stays_held_through_a_long_build_and_frees_when_its_holder_dies
             assert second.current() is None
     finally:
         holder.kill()
+
+
+@pytest.mark.parametrize(
+    ("reply", "suppressed"),
+    [
+        ("550 5.1.1 no such user", True),
+        ("553 mailbox name not allowed", True),
+        ("550 5.7.1 relaying denied", False),
+        ("552 5.2.2 mailbox full", False),
+        ("554 transaction failed", False),
+    ],
+)
+def test_only_a_refused_address_is_suppressed(
+    newsletter: Path, reply: str, suppressed: bool
+) -> None:
+    addresses = add_subscribers(newsletter, 3)
+    faults = Faults(rcpt=lambda a, n: reply if a == addresses[1] else None)
+    with SmtpSink(faults=faults) as sink:
+        point_at(newsletter, sink.port)
+        report = send_edition(open_newsletter(newsletter).config, EDITION, fast())
+    assert report.counts.bounced == 1 and report.counts.sent == 2
+    with State(newsletter.parent / "state.db") as state:
+        sub = Subscribers(state).get(addresses[1])
+    assert sub is not None and (sub.status == "bounced") is suppressed
