@@ -128,7 +128,6 @@ def send_edition(
                     progress=(lambda c: progress(c, queued)) if progress else None,
                     heartbeat=lock.heartbeat,
                     on_workers=lock.add_pids,
-                    fork_guard=lock.quiet,
                 )
                 report.counts, report.stopped, report.workers = counts, stopped, workers
             report.remaining = remaining(state, edition_id)

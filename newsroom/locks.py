@@ -1,9 +1,10 @@
 """A lock in the state file: one delivery run per newsletter at a time.
 
 ``newsroom send`` and ``newsroom run`` take it; a second one is refused with who holds it.
-On the same machine, a lock is free once none of its processes is alive (a crash,
-``kill -9``); for a holder on another machine sharing the file, once its heartbeat, kept by
-a thread for as long as the lock is held (a long build included), stopped long ago.
+On the machine that holds it, the lock is free as soon as none of its processes lives (a
+crash, ``kill -9``): each is recorded with its start time, so a pid reused by another
+process after a reboot does not keep it. A holder on another machine sharing the file is
+trusted while its heartbeat (written as it sends) is recent.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import datetime as dt
 import json
 import os
 import socket
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +23,6 @@ from newsroom.state import State
 
 #: A lock held from another machine is free when its heartbeat is older than this.
 STALE_AFTER = 120.0
-#: Seconds between heartbeats.
-HEARTBEAT_EVERY = 10.0
 
 
 class LockHeld(NewsroomError):
@@ -38,32 +35,51 @@ class LockHeld(NewsroomError):
 class LockInfo:
     name: str
     holder: str
-    pids: list[int]
+    pids: list[tuple[int, str]]
+    """(pid, the process's start identity: "" where the system does not tell)."""
     host: str
     acquired_at: str
     heartbeat: float
 
     def describe(self) -> str:
         return (
-            f"{self.holder} (pid {', '.join(map(str, self.pids))} on {self.host}, "
+            f"{self.holder} (pid {', '.join(str(p) for p, _ in self.pids)} on {self.host}, "
             f"since {self.acquired_at[:19]})"
         )
 
 
-def pid_alive(pid: int) -> bool:
-    """True when process ``pid`` exists and is not a zombie."""
+def process_identity(pid: int) -> str:
+    """What tells process ``pid`` from a later one with the same number: the boot and its
+    start time (Linux); "" elsewhere."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return f"{boot}:{fields[19]}"  # field 22 of stat: the start time in clock ticks
+    except (OSError, IndexError):
+        return ""
+
+
+def pid_alive(pid: int, identity: str = "") -> bool:
+    """True when process ``pid`` exists, is not a zombie, and (when ``identity`` is given)
+    is the same process as when it was recorded."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     stat = Path(f"/proc/{pid}/stat")
     try:
         # The state is the field after the parenthesised command name: Z is a zombie.
-        return stat.read_text().rpartition(")")[2].split()[0] != "Z"
+        if stat.read_text().rpartition(")")[2].split()[0] == "Z":
+            return False
     except (OSError, IndexError):
         return True
+    return not identity or process_identity(pid) in ("", identity)
+
+
+def _pids(raw: str) -> list[tuple[int, str]]:
+    return [(p, "") if isinstance(p, int) else (int(p[0]), str(p[1])) for p in json.loads(raw)]
 
 
 class Lock:
@@ -74,15 +90,9 @@ class Lock:
         self.name = name
         self.holder = holder
         self.host = socket.gethostname()
-        self.pids = [os.getpid()]
+        self.pids = [(os.getpid(), process_identity(os.getpid()))]
         self.held = False
         self.acquired_at = ""
-        self._quiet = threading.Lock()
-
-    def quiet(self) -> threading.Lock:
-        """Held while the heartbeat thread touches SQLite: hold it to fork safely (a child
-        must not inherit a lock some other thread held at that instant)."""
-        return self._quiet
 
     def current(self) -> LockInfo | None:
         row = self.state.db.execute(
@@ -91,16 +101,14 @@ class Lock:
         ).fetchone()
         if row is None:
             return None
-        return LockInfo(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5])
+        return LockInfo(row[0], row[1], _pids(row[2]), row[3], row[4], row[5])
 
     def _is_stale(self, info: LockInfo) -> bool:
-        silent = time.time() - info.heartbeat
         if info.host == self.host:
-            # Here the processes themselves say it. The heartbeat thread beats even while
-            # the holder is busy for minutes; a heartbeat silent for very long with a "live"
-            # pid is a pid reused after a reboot.
-            return not any(pid_alive(p) for p in info.pids) or silent > 10 * STALE_AFTER
-        return silent > STALE_AFTER
+            # Here the processes themselves say it, however long the holder has been busy
+            # (a build can take minutes without a heartbeat).
+            return not any(pid_alive(pid, identity) for pid, identity in info.pids)
+        return time.time() - info.heartbeat > STALE_AFTER
 
     def acquire(self) -> None:
         with self.state.transaction() as db:
@@ -108,8 +116,7 @@ class Lock:
             if info is not None and not self._is_stale(info):
                 raise LockHeld(
                     f"{self.state.path} is locked by {info.describe()}; wait for it to finish "
-                    "(or, if that process is gone for good, run again after "
-                    f"{int(STALE_AFTER)} s)"
+                    "(a lock whose processes are gone is taken over at once)"
                 )
             self.acquired_at = dt.datetime.now().astimezone().isoformat(timespec="microseconds")
             db.execute(
@@ -125,35 +132,10 @@ class Lock:
                 ),
             )
         self.held = True
-        self._start_heartbeat()
-
-    def _start_heartbeat(self) -> None:
-        """Refresh the heartbeat every few seconds from a thread with its own connection,
-        whatever the holder is doing (building for minutes, waiting on a server)."""
-        self._stop_beat = threading.Event()
-
-        def beat() -> None:
-            db = sqlite3.connect(self.state.path, timeout=30, isolation_level=None)
-            try:
-                while not self._stop_beat.wait(HEARTBEAT_EVERY):
-                    try:
-                        with self.quiet():
-                            db.execute(
-                                "UPDATE locks SET heartbeat = ? "
-                                "WHERE name = ? AND host = ? AND acquired_at = ?",
-                                (time.time(), self.name, self.host, self.acquired_at),
-                            )
-                    except sqlite3.Error:
-                        pass  # the next beat tries again; the holder's own writes go on
-            finally:
-                db.close()
-
-        self._beat = threading.Thread(target=beat, name="newsroom-lock-heartbeat", daemon=True)
-        self._beat.start()
 
     def add_pids(self, pids: list[int]) -> None:
         """Record worker processes: the lock stays held while any of them lives."""
-        self.pids += pids
+        self.pids += [(pid, process_identity(pid)) for pid in pids]
         self._update(pids=json.dumps(self.pids))
 
     def heartbeat(self) -> None:
@@ -170,8 +152,6 @@ class Lock:
     def release(self) -> None:
         if not self.held:
             return
-        self._stop_beat.set()
-        self._beat.join(timeout=5)
         with self.state.transaction() as db:
             db.execute(
                 "DELETE FROM locks WHERE name = ? AND host = ? AND acquired_at = ?",

@@ -798,7 +798,6 @@ def deliver(
     progress: Callable[[Counts], None] | None = None,
     heartbeat: Callable[[], None] | None = None,
     on_workers: Callable[[list[int]], None] | None = None,
-    fork_guard: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
 ) -> tuple[Counts, str, int]:
     """Send the queued messages; returns the counts, why it stopped (if it did) and how
     many worker processes ran."""
@@ -854,8 +853,7 @@ def deliver(
         )
         receiver, sender = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_worker_process, args=(worker, sender, parent), daemon=True)
-        with fork_guard() if fork_guard else contextlib.nullcontext():
-            proc.start()
+        proc.start()  # forked while no other thread runs in this process
         sender.close()
         procs.append(proc)
         pipes.append(receiver)

@@ -47,15 +47,14 @@ def in_flight(config: Path) -> set[str]:
 
 def no_live_workers(config: Path) -> None:
     """The killed run's worker processes died with it (else they would go on sending)."""
-    from newsroom.locks import pid_alive
+    from newsroom.locks import _pids, pid_alive
 
     with State(config.parent / "state.db") as state:
         row = state.db.execute("SELECT pids FROM locks").fetchone()
     if row is not None:
-        import json
 
         deadline = time.monotonic() + 10
-        while any(pid_alive(p) for p in json.loads(row[0])):
+        while any(pid_alive(pid, identity) for pid, identity in _pids(row[0])):
             assert time.monotonic() < deadline, "a worker process outlived its parent"
             time.sleep(0.05)
 
