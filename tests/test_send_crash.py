@@ -52,7 +52,6 @@ def no_live_workers(config: Path) -> None:
     with State(config.parent / "state.db") as state:
         row = state.db.execute("SELECT pids FROM locks").fetchone()
     if row is not None:
-
         deadline = time.monotonic() + 10
         while any(pid_alive(pid, identity) for pid, identity in _pids(row[0])):
             assert time.monotonic() < deadline, "a worker process outlived its parent"
