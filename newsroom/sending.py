@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import multiprocessing
@@ -433,17 +434,23 @@ class Worker:
                     "AND EXISTS (SELECT 1 FROM subscribers WHERE id = ? AND status = 'active')",
                     (now, self.edition_id, job.sid, job.sid),
                 ),
-                # A no-op when the row just became 'sending'.
-                (
-                    "UPDATE deliveries SET status = 'skipped', updated_at = ? "
-                    "WHERE edition_id = ? AND subscriber_id = ? AND status = 'queued'",
-                    (now, self.edition_id, job.sid),
-                ),
             ]
         )
         if outcome is not None and outcome.after is not None:
             outcome.after()
-        return counts[-2] == 1
+        if counts[-1] == 1:
+            return True
+        # Rare (the subscriber left during the send): a second statement only then.
+        await self._write(
+            [
+                (
+                    "UPDATE deliveries SET status = 'skipped', updated_at = ? "
+                    "WHERE edition_id = ? AND subscriber_id = ? AND status = 'queued'",
+                    (now, self.edition_id, job.sid),
+                )
+            ]
+        )
+        return False
 
     # -- the queue ------------------------------------------------------------------------
 
@@ -829,7 +836,7 @@ def deliver(
         return counts, worker.stopped, 1
 
     ctx = multiprocessing.get_context("fork")
-    share = SendSettings(**asdict(settings))
+    share = dataclasses.replace(settings)
     share.concurrency = max(1, settings.concurrency // workers)
     share.rate = settings.rate / workers
     share.hourly_limit = max(1, settings.hourly_limit // workers) if settings.hourly_limit else 0
@@ -861,7 +868,6 @@ def deliver(
         on_workers([p.pid for p in procs if p.pid])
     latest = [Counts() for _ in procs]
     finished: dict[int, str] = {}
-    interrupted = False
 
     # Ctrl-C reaches the workers from the terminal; a SIGTERM (kill, systemd) reaches only
     # this process, so it is passed on: each worker finishes what is in flight and stops.
@@ -905,10 +911,8 @@ def deliver(
         for proc in procs:
             proc.join(timeout=30)
     reasons = [r for r in finished.values() if r]
-    if "interrupted" in reasons:
-        interrupted = True
     total = Counts()
     for c in latest:
         total.add(c)
-    stopped = "interrupted" if interrupted else (reasons[0] if reasons else "")
+    stopped = "interrupted" if "interrupted" in reasons else (reasons[0] if reasons else "")
     return total, stopped, workers

@@ -112,3 +112,14 @@ def point_at(config: Path, port: int, **email: object) -> None:
         else:
             text = text.replace("[email]\n", f"[email]\n{line}\n", 1)
     config.write_text(text, "utf-8")
+
+
+def unbuilt(config: Path, publish_to: Path | None = None) -> None:
+    """Remove the copy's build and state, so `newsroom run` builds today's edition afresh;
+    ``publish_to`` becomes its `[publish] directory`."""
+    if publish_to is not None:
+        config.write_text(
+            config.read_text("utf-8") + f'\n[publish]\ndirectory = "{publish_to}"\n', "utf-8"
+        )
+    shutil.rmtree(config.parent / "build")
+    (config.parent / "state.db").unlink()

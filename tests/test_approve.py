@@ -155,19 +155,13 @@ def test_every_exit_code_is_documented(repo_root: Path) -> None:
 def test_run_waits_for_approval_then_sends_the_approved_edition_unchanged(
     newsletter: Path, tmp_path: Path
 ) -> None:
-    import shutil
-
-    from conftest import AS_OF, EXAMPLE
+    from conftest import AS_OF, EXAMPLE, unbuilt
     from test_send import add_subscribers
 
     from newsroom.testing import LocalServer
 
     www = tmp_path / "www"
-    newsletter.write_text(
-        newsletter.read_text("utf-8") + f'\n[publish]\ndirectory = "{www}"\n', "utf-8"
-    )
-    shutil.rmtree(newsletter.parent / "build")
-    (newsletter.parent / "state.db").unlink()
+    unbuilt(newsletter, publish_to=www)
     addresses = add_subscribers(newsletter, 3)
     with SmtpSink() as sink, LocalServer(EXAMPLE / "sample-data") as server:
         point_at(newsletter, sink.port, require_approval=True)

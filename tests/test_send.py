@@ -383,19 +383,12 @@ def test_deliveries_shows_the_log_of_an_edition(newsletter: Path) -> None:
 def test_run_builds_publishes_and_sends_and_a_second_run_sends_nothing(
     newsletter: Path, tmp_path: Path
 ) -> None:
-    from conftest import AS_OF, EXAMPLE
+    from conftest import AS_OF, EXAMPLE, unbuilt
 
     from newsroom.testing import LocalServer
 
     www = tmp_path / "www"
-    newsletter.write_text(
-        newsletter.read_text("utf-8") + f'\n[publish]\ndirectory = "{www}"\n', "utf-8"
-    )
-    # Today's edition is built afresh by `run`, so start from an empty build.
-    import shutil
-
-    shutil.rmtree(newsletter.parent / "build")
-    (newsletter.parent / "state.db").unlink()
+    unbuilt(newsletter, publish_to=www)
     addresses = add_subscribers(newsletter, 5)
     with SmtpSink() as sink, LocalServer(EXAMPLE / "sample-data") as server:
         point_at(newsletter, sink.port)
@@ -551,3 +544,15 @@ def test_only_a_refused_address_is_suppressed(
     with State(newsletter.parent / "state.db") as state:
         sub = Subscribers(state).get(addresses[1])
     assert sub is not None and (sub.status == "bounced") is suppressed
+
+
+def test_the_progress_bar_shows_done_rate_and_problems() -> None:
+    from newsroom.cli_mail import _Progress
+    from newsroom.sending import Counts
+
+    with _Progress(enabled=True) as bar:
+        bar.update(Counts(sent=40, retried=3, bounced=2), 100)
+        task = bar.bar.tasks[0]
+        assert (task.completed, task.total) == (42, 100)  # sent and bounced are done
+        assert task.fields["detail"] == "3 retried, 2 bounced"
+        assert task.fields["rate"] >= 0
