@@ -183,20 +183,33 @@ def build(
     from newsroom.pipeline import build as run_build
     from newsroom.rendering import render
     from newsroom.report import LiveProgress, summary_tables
+    from newsroom.workers import CpuWorkers
 
     newsletter = opts.open()
     console = _console()
     quiet = as_json or not console.is_terminal
     when = _parse_now(now)
 
+    processes = 0
+
     async def go() -> Any:
+        nonlocal processes
         options: dict[str, Any] = {"now": when, "edition_id": edition_id, "mirror": mirror}
-        if quiet:
-            return await run_build(newsletter.config, newsletter.plugins, **options)
-        with LiveProgress(console) as progress:
-            return await run_build(
-                newsletter.config, newsletter.plugins, progress=progress, **options
-            )
+        # The parsing processes are forked before the live display starts its thread.
+        with CpuWorkers(newsletter.config.plugins.worker_processes) as workers:
+            processes = workers.processes
+            if quiet:
+                return await run_build(
+                    newsletter.config, newsletter.plugins, workers=workers, **options
+                )
+            with LiveProgress(console) as progress:
+                return await run_build(
+                    newsletter.config,
+                    newsletter.plugins,
+                    progress=progress,
+                    workers=workers,
+                    **options,
+                )
 
     result = asyncio.run(go())
     outputs = [] if no_render else render(newsletter.config, newsletter.plugins, result.edition)
@@ -211,6 +224,7 @@ def build(
             "warnings": [w.model_dump() for w in result.warnings],
             "outputs": [str(p) for p in outputs],
             "timings": result.timings,
+            "worker_processes": processes,
             "exit_code": code,
         }
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))

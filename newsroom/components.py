@@ -16,6 +16,7 @@ two ``NewsSource`` objects, each with its own options.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from abc import ABC, abstractmethod
@@ -101,6 +102,13 @@ class FetchContext(Context):
     """Report a problem that did not stop the source: ``ctx.warn("feed X is empty", url)``."""
     progress: Callable[[str], None] = lambda message: None
     """Report what the source is doing now, for the live display."""
+    run_cpu: Callable[..., Awaitable[Any]] = asyncio.to_thread
+    """``await ctx.run_cpu(fn, *args)``: CPU-heavy work (parsing a large download) off the
+    event loop, in a worker process when the machine has a spare core, else in a thread.
+    ``fn`` must be a module-level function and its arguments and result picklable; a result
+    of bytes or JSON text travels back far faster than many objects (docs/plugins.md)."""
+    cpu_processes: int = 0
+    """How many worker processes ``run_cpu`` has (0: it runs ``fn`` in a thread)."""
 
 
 @dataclass

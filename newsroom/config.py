@@ -146,6 +146,10 @@ class PluginsConfig(BaseModel):
     ``[http] total_timeout`` × (``retries`` + 1) + 30)."""
     max_items_per_source: int = Field(default=10_000, ge=1)
     """Items kept from one source; a source returning more is cut to this, with a warning."""
+    worker_processes: int | None = Field(default=None, ge=0)
+    """Processes that parse downloads beside the one running the build (Linux), so a build
+    of many feeds uses more than one core: by default one per spare core, at most 4; ``0``
+    parses in threads of the build's own process."""
 
 
 @dataclass

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import hashlib
 import json
 import random
 import select
 import socket
 import ssl
-import threading
+import sys
 import time
 import zlib
 from asyncio.trsock import TransportSocket
@@ -30,10 +29,17 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpcore
-import httpx
 
-from newsroom.__about__ import __version__
-from newsroom.errors import FetchError
+# httpx imports its command-line client on import whenever rich, pygments and click are
+# installed (they are: newsroom uses rich and click), which costs every newsroom command
+# about 50 ms of start-up for a tool it never runs. A None entry in sys.modules makes that
+# one import fail, and httpx then defines its "install httpx[cli]" stand-in instead.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+import httpx  # noqa: E402
+
+from newsroom.__about__ import __version__  # noqa: E402
+from newsroom.cache import CacheDB, HttpCache, ResultCache  # noqa: E402
+from newsroom.errors import FetchError  # noqa: E402
 
 USER_AGENT = f"newsroom/{__version__} (+https://github.com/newsroom-dev/newsroom)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -97,124 +103,6 @@ class FetchSettings:
 class _HostGate:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last: float = 0.0
-
-
-class HttpCache:
-    """Conditional-GET cache: response bodies with their ETag/Last-Modified, one file each."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def _paths(self, url: str) -> tuple[Path, Path]:
-        key = hashlib.sha256(url.encode("utf-8")).hexdigest()
-        return self.directory / f"{key}.json", self.directory / f"{key}.body"
-
-    def validators(self, url: str) -> dict[str, str]:
-        """Headers for a conditional request, or ``{}`` when nothing usable is cached."""
-        meta_path, body_path = self._paths(url)
-        try:
-            meta = json.loads(meta_path.read_text("utf-8"))
-        except (OSError, ValueError):
-            return {}
-        if not body_path.exists():
-            return {}
-        headers = {}
-        if meta.get("etag"):
-            headers["If-None-Match"] = meta["etag"]
-        if meta.get("last_modified"):
-            headers["If-Modified-Since"] = meta["last_modified"]
-        return headers
-
-    def load(self, url: str) -> Response | None:
-        meta_path, body_path = self._paths(url)
-        try:
-            meta = json.loads(meta_path.read_text("utf-8"))
-            content = body_path.read_bytes()
-        except (OSError, ValueError):
-            return None
-        return Response(meta["url"], 200, meta.get("headers", {}), content, from_cache=True)
-
-    def store(self, url: str, response: Response) -> None:
-        etag = response.headers.get("etag")
-        last_modified = response.headers.get("last-modified")
-        if not (etag or last_modified):
-            return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        meta_path, body_path = self._paths(url)
-        keep = {
-            k: v
-            for k, v in response.headers.items()
-            if k in ("content-type", "etag", "last-modified")
-        }
-        meta = {"url": response.url, "etag": etag, "last_modified": last_modified, "headers": keep}
-        # Body first, then the metadata that points at it: a crash leaves no half entry.
-        tmp = body_path.with_suffix(".tmp")
-        tmp.write_bytes(response.content)
-        tmp.replace(body_path)
-        tmp = meta_path.with_suffix(".tmpj")
-        tmp.write_text(json.dumps(meta), "utf-8")
-        tmp.replace(meta_path)
-
-
-class ResultCache:
-    """What sources derived from a response body, kept by the body's hash.
-
-    Parsing the same bytes gives the same result, so a feed that answers 304 (or sends an
-    unchanged body) costs a file read instead of a parse. Entries not used for
-    :attr:`max_age_days` are removed when the fetcher closes.
-    """
-
-    max_age_days = 7
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def _path(self, content: bytes, key: str) -> Path:
-        digest = hashlib.sha256(content)
-        digest.update(b"\0" + key.encode("utf-8"))
-        return self.directory / f"{digest.hexdigest()}.json"
-
-    def recall(self, content: bytes, key: str) -> Any | None:
-        """The JSON value remembered for this body and key, or ``None``."""
-        data = self.recall_bytes(content, key)
-        if data is None:
-            return None
-        try:
-            return json.loads(data)
-        except ValueError:
-            return None
-
-    def remember(self, content: bytes, key: str, value: Any) -> None:
-        """Keep a JSON-serialisable value for this body and key."""
-        self.remember_bytes(content, key, json.dumps(value, ensure_ascii=False).encode("utf-8"))
-
-    def recall_bytes(self, content: bytes, key: str) -> bytes | None:
-        """The serialised value remembered for this body and key, as written, or ``None``
-        (for callers that serialise themselves, such as pydantic's ``model_dump_json``)."""
-        path = self._path(content, key)
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        path.touch()  # still in use: keep it past the pruning
-        return data
-
-    def remember_bytes(self, content: bytes, key: str, data: bytes) -> None:
-        """Keep ``data`` (JSON text, UTF-8) for this body and key."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self._path(content, key)
-        tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-
-    def prune(self) -> None:
-        cutoff = time.time() - self.max_age_days * 86400
-        for path in self.directory.glob("*.json") if self.directory.is_dir() else []:
-            try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-            except OSError:
-                pass
 
 
 class _Decoder:
@@ -408,8 +296,9 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings or FetchSettings()
-        self.cache = HttpCache(cache_dir) if cache_dir else None
-        self.results = ResultCache(cache_dir / "results") if cache_dir else None
+        self.cache_db = CacheDB(cache_dir / "cache.sqlite") if cache_dir else None
+        self.cache = HttpCache(self.cache_db) if self.cache_db else None
+        self.results = ResultCache(self.cache_db) if self.cache_db else None
         """Results derived from response bodies (parsed feeds); ``None`` without a cache."""
         self.mirror = mirror.rstrip("/") if mirror else None
         self._gates: dict[str, _HostGate] = {}
@@ -456,8 +345,10 @@ class Fetcher:
     async def aclose(self) -> None:
         for client in self._clients:
             await client.aclose()
-        if self.results is not None:
-            self.results.prune()
+        if self.cache_db is not None:
+            # One transaction for the whole fetch's cache writes, off the event loop.
+            await asyncio.to_thread(self.cache_db.prune)
+            self.cache_db.close()
 
     def _shard_for(self, url: str) -> int:
         """The pool for ``url``: the one its URL hashes to (so a host's requests tend to
@@ -561,7 +452,8 @@ class Fetcher:
                     cached = cache.load(url)
                     if cached is not None:
                         self.not_modified += 1
-                        return cached
+                        final, kept, body = cached
+                        return Response(final, 200, kept, body, from_cache=True)
                     raise FetchError("server answered 304 but the cache entry is gone", url=url)
                 if response.status in RETRY_STATUSES and attempt < s.retries:
                     after = _retry_after(response.headers.get("retry-after"))
@@ -582,8 +474,7 @@ class Fetcher:
                     )
                 else:
                     if cache and response.status == 200:
-                        # File writes wait on the disk; another thread does them.
-                        await asyncio.to_thread(cache.store, url, response)
+                        cache.store(url, response.url, dict(response.headers), response.content)
                     return response
             finally:
                 if gate is not None:

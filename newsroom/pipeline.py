@@ -15,7 +15,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,6 +41,7 @@ from newsroom.notes import EditorNotes
 from newsroom.sanitize import sanitize_edition
 from newsroom.state import State
 from newsroom.urls import is_safe_url
+from newsroom.workers import CpuWorkers
 
 log = logging.getLogger("newsroom")
 
@@ -127,7 +128,8 @@ async def _fetch_one(
     progress: Progress,
     since: dt.datetime | None,
     source_timeout: float,
-    max_items: int | None = None,
+    max_items: int | None,
+    workers: CpuWorkers,
 ) -> SourceOutcome:
     outcome = SourceOutcome(cc)
     name = cc.name
@@ -142,6 +144,8 @@ async def _fetch_one(
         warn=warn,
         progress=lambda message: progress.source_update(name, message),
         log=logging.getLogger(f"newsroom.source.{name}"),
+        run_cpu=workers.run,
+        cpu_processes=workers.processes,
     )
     progress.source_started(name, cc.plugin)
     start = time.perf_counter()
@@ -208,23 +212,40 @@ async def fetch_all(
     since: dt.datetime | None,
     progress: Progress,
     mirror: str | None = None,
+    workers: CpuWorkers | None = None,
 ) -> list[SourceOutcome]:
-    """Run every configured source concurrently over one shared client."""
+    """Run every configured source concurrently over one shared client.
+
+    ``workers`` parse for the sources (``FetchContext.run_cpu``); without them, this starts
+    its own for the fetch (processes only if no other thread runs yet: see
+    :mod:`newsroom.workers`) and stops them after it.
+    """
     cache_dir = config.cache_dir / "http" if config.http.cache else None
     sources = [(cc, instances[cc.name]) for cc in config.sources]
     source_timeout = config.plugins.source_timeout or (
         config.http.total_timeout * (config.http.retries + 1) + 30
     )
     max_items = config.plugins.max_items_per_source
-    async with Fetcher(config.http.settings(), cache_dir=cache_dir, mirror=mirror) as http:
-        return list(
-            await asyncio.gather(
-                *(
-                    _fetch_one(cc, src, ctx_args, http, progress, since, source_timeout, max_items)
-                    for cc, src in sources
+    with nullcontext(workers) if workers else CpuWorkers(config.plugins.worker_processes) as pool:
+        async with Fetcher(config.http.settings(), cache_dir=cache_dir, mirror=mirror) as http:
+            return list(
+                await asyncio.gather(
+                    *(
+                        _fetch_one(
+                            cc,
+                            src,
+                            ctx_args,
+                            http,
+                            progress,
+                            since,
+                            source_timeout,
+                            max_items,
+                            pool,
+                        )
+                        for cc, src in sources
+                    )
                 )
             )
-        )
 
 
 @contextmanager
@@ -305,8 +326,13 @@ async def build(
     edition_id: str | None = None,
     mirror: str | None = None,
     progress: Progress | None = None,
+    workers: CpuWorkers | None = None,
 ) -> BuildResult:
-    """Fetch, filter and arrange one edition, write its ``edition.json`` and record it."""
+    """Fetch, filter and arrange one edition, write its ``edition.json`` and record it.
+
+    ``workers`` (see :func:`fetch_all`) are for a caller that is about to start threads of
+    its own, such as a live progress display: processes can only be forked before those.
+    """
     progress = progress or NoProgress()
     now = (now or dt.datetime.now(dt.UTC)).astimezone(config.timezone)
     date = now.date()
@@ -339,6 +365,7 @@ async def build(
             since=last.built_at if last else None,
             progress=progress,
             mirror=mirror,
+            workers=workers,
         )
         lap("fetch")
         warnings = [w for o in outcomes for w in o.warnings]

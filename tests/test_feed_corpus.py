@@ -92,26 +92,32 @@ def test_first_entry_title_and_link_agree_with_expect_lines(shared_fixtures: Pat
     assert disagreements == []
 
 
-def test_every_file_through_the_news_source(
-    local_server: LocalServer, shared_fixtures: Path
-) -> None:
-    """Every corpus file, served over HTTP with its own headers, through one news source:
-    each gives items or a one-line warning naming its URL, never a traceback."""
-    root = shared_fixtures / "feed-corpus"
-    files = corpus(shared_fixtures)
+def serve_corpus(server: LocalServer, fixtures: Path) -> list[str]:
+    """Serve every corpus file with the headers it asks for; their URLs, in order."""
+    root = fixtures / "feed-corpus"
     urls = []
-    for n, path in enumerate(files):
+    for n, path in enumerate(corpus(fixtures)):
         content = path.read_bytes()
         sent = headers(content)
         extra = {k: v for k, v in sent.items() if k in ("etag", "last-modified", "x-foo")}
         urls.append(
-            local_server.add(
+            server.add(
                 f"/{n}/{path.relative_to(root).as_posix()}",
                 content,
                 content_type=sent.get("content-type", "application/xml"),
                 headers=extra,
             )
         )
+    return urls
+
+
+def test_every_file_through_the_news_source(
+    local_server: LocalServer, shared_fixtures: Path
+) -> None:
+    """Every corpus file, served over HTTP with its own headers, through one news source:
+    each gives items or a one-line warning naming its URL, never a traceback."""
+    files = corpus(shared_fixtures)
+    urls = serve_corpus(local_server, shared_fixtures)
     src = NewsSource(NewsSource.Options(feeds=urls), instance="corpus")
     run = run_source(src, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     fed = {item.extra["feed"] for item in run.items}

@@ -516,3 +516,29 @@ def test_parse_date(value: str, expected: dt.datetime | None) -> None:
         assert parsed is None or parsed.tzinfo is UTC
     else:
         assert parsed == expected and parsed is not None and parsed.utcoffset() == dt.timedelta(0)
+
+
+def test_the_fast_paths_lists_are_feedparsers() -> None:
+    """The fast path keeps copies of two feedparser lists (to spare importing feedparser for
+    feeds it never needs): a feedparser release that changed them must be noticed here."""
+    from feedparser.sanitizer import _HTMLSanitizer  # type: ignore[import-untyped]
+
+    from newsroom import feeds
+
+    assert frozenset(_HTMLSanitizer.acceptable_elements) == feeds._HTML_ELEMENTS
+    assert frozenset(feedparser.urls.ACCEPTABLE_URI_SCHEMES) == feeds._SAFE_SCHEMES
+
+
+def test_a_well_formed_feed_is_read_without_importing_feedparser() -> None:
+    """The fast path alone: a build whose feeds are all well-formed never loads feedparser."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from newsroom.feeds import parse_feed; "
+        f"feed = parse_feed(Path({str(DATA / 'korean_rss.xml')!r}).read_bytes(), url={BASE!r}); "
+        "assert feed.entries and feed.parser == 'fast', feed.parser; "
+        "print('feedparser' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.http import Fetcher, FetchError, FetchSettings
+from newsroom.http import Fetcher, FetchError, FetchSettings, Response
 from newsroom.testing import LocalServer
 
 FAST = FetchSettings(timeout=2, total_timeout=5, retries=2, backoff=0.05)
@@ -136,33 +136,83 @@ def test_min_interval_spaces_requests_to_one_host(local_server: LocalServer) -> 
 
 
 def test_result_cache_keeps_what_is_used_and_prunes_the_rest(tmp_path: Path) -> None:
-    import os
+    import sqlite3
 
-    from newsroom.http import ResultCache
+    from newsroom.cache import CacheDB, ResultCache
 
-    cache = ResultCache(tmp_path)
+    db = CacheDB(tmp_path / "cache.sqlite")
+    cache = ResultCache(db)
     cache.remember(b"<feed>a</feed>", "k", {"items": [1]})
     cache.remember(b"<feed>b</feed>", "k", {"items": [2]})
-    assert cache.recall(b"<feed>a</feed>", "k") == {"items": [1]}
+    assert cache.recall(b"<feed>a</feed>", "k") == {"items": [1]}  # before it is written
     assert cache.recall(b"<feed>a</feed>", "other key") is None
-    old = time.time() - 30 * 86400
-    for path in tmp_path.glob("*.json"):
-        os.utime(path, (old, old))
-    cache.recall(b"<feed>a</feed>", "k")  # used again: kept
+    db.close()
+    # A month later, in another process: entry a is used again, b is not.
+    with sqlite3.connect(tmp_path / "cache.sqlite") as raw:
+        raw.execute("UPDATE results SET used = ?", (time.time() - 30 * 86400,))
+    raw.close()
+    db = CacheDB(tmp_path / "cache.sqlite")
+    cache = ResultCache(db)
+    assert cache.recall(b"<feed>a</feed>", "k") == {"items": [1]}
     cache.prune()
     assert cache.recall(b"<feed>a</feed>", "k") == {"items": [1]}
     assert cache.recall(b"<feed>b</feed>", "k") is None
+    db.close()
 
 
 def test_result_cache_keeps_bytes_as_written(tmp_path: Path) -> None:
-    from newsroom.http import ResultCache
+    from newsroom.cache import CacheDB, ResultCache
 
-    cache = ResultCache(tmp_path)
+    db = CacheDB(tmp_path / "cache.sqlite")
+    cache = ResultCache(db)
     assert cache.recall_bytes(b"body", "k") is None
     cache.remember_bytes(b"body", "k", '{"a": "한"}'.encode())
+    db.close()
+    cache = ResultCache(CacheDB(tmp_path / "cache.sqlite"))
     assert cache.recall_bytes(b"body", "k") == '{"a": "한"}'.encode()
     assert cache.recall(b"body", "k") == {"a": "한"}
-    assert list(tmp_path.glob("*.tmp")) == []
+
+
+def test_a_damaged_cache_file_is_replaced_not_fatal(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    """The cache is only a cache: a file that is not SQLite costs one uncached fetch."""
+    (tmp_path / "cache.sqlite").write_bytes(b"not a database" * 100)
+    url = local_server.add("/etag", "<feed>v1</feed>", etag=True)
+    first, _ = fetch(url, cache_dir=tmp_path)
+    second, http = fetch(url, cache_dir=tmp_path)
+    assert first.content == second.content == b"<feed>v1</feed>"
+    assert second.from_cache and http.not_modified == 1
+
+
+def test_the_old_one_file_per_entry_cache_is_cleared(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / f"{'a' * 64}.json").write_text("{}")
+    (tmp_path / f"{'b' * 64}.json").write_text("{}")
+    (tmp_path / f"{'b' * 64}.body").write_bytes(b"<feed/>")
+    (tmp_path / "notes.json").write_text("{}")  # not one of ours: left alone
+    fetch(local_server.add("/f", "<feed/>", etag=True), cache_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("cache.")) == [
+        "notes.json"
+    ]
+
+
+def test_many_bodies_are_written_in_one_transaction(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    """Bodies stored during a fetch are readable by the next one, all of them."""
+    urls = [local_server.add(f"/f{n}", f"<feed>{n}</feed>", etag=True) for n in range(30)]
+
+    async def go() -> list[Response]:
+        async with Fetcher(FAST, cache_dir=tmp_path) as http:
+            return list(await asyncio.gather(*(http.get(u) for u in urls)))
+
+    asyncio.run(go())
+    again = asyncio.run(go())
+    assert [r.content for r in again] == [f"<feed>{n}</feed>".encode() for n in range(30)]
+    assert all(r.from_cache for r in again)
 
 
 def test_connections_go_through_the_fetchers_own_streams(

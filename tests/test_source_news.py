@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import gzip
 import io
+import sqlite3
 import time
 from pathlib import Path
 
@@ -118,6 +119,14 @@ def test_rdf_json_and_euc_kr_feeds(local_server: LocalServer) -> None:
     assert warnings == [(f"feed {urls[1]}: skipped 1 entry without a link or title", urls[1])]
 
 
+def parse_results(cache_dir: Path) -> list[bytes]:
+    """The parse results in the cache file, as stored."""
+    with sqlite3.connect(cache_dir / "cache.sqlite") as db:
+        rows = [bytes(row[0]) for row in db.execute("SELECT data FROM results")]
+    db.close()
+    return rows
+
+
 def test_conditional_get_reuses_the_cached_feed(local_server: LocalServer, tmp_path: Path) -> None:
     url = serve(local_server, "korean_atom.xml", etag=True)
     src = source(url)
@@ -128,7 +137,7 @@ def test_conditional_get_reuses_the_cached_feed(local_server: LocalServer, tmp_p
     assert local_server.hits("/korean_atom.xml") == 2
     assert local_server.requests[-1].headers.get("If-None-Match")
     # The second run read the parse of the unchanged body instead of parsing it again.
-    assert len(list((tmp_path / "results").glob("*.json"))) == 1
+    assert len(parse_results(tmp_path)) == 1
 
 
 def test_parse_results_depend_on_the_options(local_server: LocalServer, tmp_path: Path) -> None:
@@ -136,7 +145,7 @@ def test_parse_results_depend_on_the_options(local_server: LocalServer, tmp_path
     run_source(source(url), now=NOW, cache_dir=tmp_path)
     items = run_source(source(url, kind="discussion"), now=NOW, cache_dir=tmp_path).items
     assert {i.kind for i in items} == {"discussion"}
-    assert len(list((tmp_path / "results").glob("*.json"))) == 2
+    assert len(parse_results(tmp_path)) == 2
 
 
 # -- captured real feeds ---------------------------------------------------------------------
@@ -358,8 +367,10 @@ def test_registered_as_a_plugin(plugin_manager: object) -> None:
 def test_a_damaged_parse_result_is_parsed_again(local_server: LocalServer, tmp_path: Path) -> None:
     url = serve(local_server, "korean_atom.xml", etag=True)
     first = run_source(source(url), language="ko", now=NOW, cache_dir=tmp_path).items
-    (entry,) = (tmp_path / "results").glob("*.json")
-    entry.write_text('{"items": [{"url": 1}]', "utf-8")  # cut short and wrongly typed
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:  # cut short and wrongly typed
+        db.execute("UPDATE results SET data = ?", (b'{"items": [{"url": 1}]',))
+    db.close()
     again = run_source(source(url), language="ko", now=NOW, cache_dir=tmp_path).items
     assert again == first
-    assert entry.read_bytes().startswith(b'{"items":[{')  # rewritten whole
+    (entry,) = parse_results(tmp_path)
+    assert entry.startswith(b'{"items":[{')  # rewritten whole

@@ -1,0 +1,125 @@
+"""Worker processes for the CPU-heavy part of the fetch stage: parsing what was downloaded.
+
+One process runs the event loop, the HTTP client and the filters; parsing 10,000 feed entries
+on top of that saturates its core while the machine's others idle. :class:`CpuWorkers` forks
+worker processes for it (``[plugins] worker_processes``, by default one per spare core, at most
+4). Sources reach them through ``FetchContext.run_cpu``.
+
+Processes are forked, so they start in milliseconds with every module already imported, and
+only while no other thread runs in this process (a thread holding a lock at the instant of the
+fork would leave that lock held forever in the child). Where that cannot be guaranteed, or
+fork is not the platform's safe default (macOS, Windows), the same work runs in threads.
+A worker ignores Ctrl-C (the parent stops the build), and on Linux dies with its parent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+#: More processes than this only add memory: the parent's event loop and JSON loading become
+#: the limit first.
+MAX_DEFAULT_PROCESSES = 4
+
+
+def spare_cores() -> int:
+    """Cores this process may use beyond the one it runs on (affinity and cgroup-limited
+    containers included, where the platform tells)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(0, cores - 1)
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies, so a worker never outlives a
+    killed command. A no-op elsewhere."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _init_worker(parent: int) -> None:
+    die_with_parent()
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    # Ctrl-C reaches the whole process group; the parent cancels the build and shuts the pool
+    # down, so a worker printing a KeyboardInterrupt traceback would only be noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class CpuWorkers:
+    """Runs picklable functions in forked worker processes, or in threads when there are none.
+
+    ``processes=None`` means one per spare core (at most :data:`MAX_DEFAULT_PROCESSES`);
+    ``0`` means threads only. Use it as a context manager; the processes start at once.
+    """
+
+    def __init__(self, processes: int | None = None) -> None:
+        wanted = min(spare_cores(), MAX_DEFAULT_PROCESSES) if processes is None else processes
+        self._pool: ProcessPoolExecutor | None = None
+        if wanted > 0 and self.fork_is_safe():
+            pool = ProcessPoolExecutor(
+                wanted,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_init_worker,
+                initargs=(os.getpid(),),
+            )
+            # With fork, the first submit starts every process before the pool's own
+            # management thread: now, while this is still the only thread.
+            pool.submit(int).result()
+            self._pool = pool
+        self.processes = wanted if self._pool is not None else 0
+        """How many worker processes run (0: the work runs in threads)."""
+
+    @staticmethod
+    def fork_is_safe() -> bool:
+        """True on Linux while this process runs a single thread."""
+        return sys.platform.startswith("linux") and threading.active_count() == 1
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker process (arguments and result pickled), else in a thread.
+
+        Every call goes to the processes while there are any, however many are waiting:
+        running some here instead, in threads, was measured to slow the build, as they take
+        the GIL from the event loop that keeps the downloads going. If a worker process dies
+        (a crash in a C extension, the OOM killer), this call and every later one run in
+        threads, so the build goes on.
+        """
+        pool = self._pool
+        if pool is not None:
+            try:
+                return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+            except BrokenProcessPool:
+                if self._pool is pool:  # the first call to notice: the others just retry
+                    self._pool = None
+                    self.processes = 0
+                    pool.shutdown(wait=False, cancel_futures=True)
+        return await asyncio.to_thread(fn, *args)
+
+    def close(self) -> None:
+        """Stop the worker processes (work still queued is dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> CpuWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,216 @@
+"""Worker processes for parsing (newsroom.workers): a build parsed in them is the same build.
+
+The processes are forked only while no other thread runs, so the builds here run as
+subprocesses (this test process has the local server's threads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from test_feed_corpus import serve_corpus
+
+from newsroom.testing import LocalServer
+from newsroom.workers import CpuWorkers
+
+DATA = Path(__file__).parent / "data" / "feeds"
+NOW = "2026-02-14T06:00:00+09:00"
+
+
+# Functions a worker runs must be importable there: a module written next to the script.
+HELPERS = """
+import os
+
+
+def pid_and_square(n):
+    return os.getpid(), n * n
+
+
+def die_in_a_worker(parent):
+    if os.getpid() != parent:
+        os._exit(3)  # as a segfault in a C extension would end it
+    return 42
+"""
+
+
+def _python(folder: Path, code: str) -> str:
+    (folder / "helpers.py").write_text(HELPERS, "utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=folder, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_workers_run_in_other_processes_only_when_no_thread_runs(tmp_path: Path) -> None:
+    out = _python(
+        tmp_path,
+        "import asyncio, json, os\n"
+        "from helpers import pid_and_square\n"
+        "from newsroom.workers import CpuWorkers\n"
+        "async def go(w):\n"
+        "    return await asyncio.gather(*(w.run(pid_and_square, n) for n in range(8)))\n"
+        "with CpuWorkers(2) as w:\n"
+        "    results = asyncio.run(asyncio.wait_for(go(w), 30))\n"
+        "    print(json.dumps([w.processes, os.getpid(), results]))\n",
+    )
+    processes, parent, results = json.loads(out)
+    assert processes == 2
+    assert parent not in {pid for pid, _ in results}  # nothing ran in the parent
+    assert [square for _, square in results] == [n * n for n in range(8)]
+    # In this process a thread is made sure of: then no process may be forked.
+    sys.path.insert(0, str(tmp_path))
+    try:
+        from helpers import pid_and_square  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(tmp_path))
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait)
+    helper.start()
+    try:
+        with CpuWorkers(2) as workers:
+            assert workers.processes == 0
+            assert asyncio.run(workers.run(pid_and_square, 7)) == (os.getpid(), 49)
+    finally:
+        stop.set()
+        helper.join()
+
+
+def test_a_dead_worker_process_leaves_the_work_to_threads(tmp_path: Path) -> None:
+    out = _python(
+        tmp_path,
+        "import asyncio, os\n"
+        "from helpers import die_in_a_worker\n"
+        "from newsroom.workers import CpuWorkers\n"
+        "with CpuWorkers(1) as w:\n"
+        "    before = w.processes\n"
+        "    first = asyncio.run(w.run(die_in_a_worker, os.getpid()))\n"
+        "    second = asyncio.run(w.run(die_in_a_worker, os.getpid()))\n"
+        "    print(before, first, second, w.processes)\n",
+    )
+    assert out.split() == ["1", "42", "42", "0"]
+
+
+def _build(folder: Path, processes: int) -> tuple[dict[str, object], dict[str, object]]:
+    (folder / "newsroom.toml").write_text(
+        (folder / "template.toml").read_text("utf-8").replace("PROCESSES", str(processes)),
+        "utf-8",
+    )
+    for stale in ("build", ".cache", "state.db"):
+        path = folder / stale
+        if path.is_dir():
+            import shutil
+
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsroom", "-c", str(folder / "newsroom.toml"), "build"]
+        + ["--no-render", "--json", "--now", NOW],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    edition = json.loads(Path(report["edition_json"]).read_text("utf-8"))
+    return report, edition
+
+
+def _same_build_either_way(tmp_path: Path, urls: list[str]) -> tuple[int, int]:
+    """Build from ``urls`` parsed by one worker process, then in threads: the same edition,
+    item for item (each source's items fill its own section), and the same warnings."""
+    groups = [urls[n : n + 25] for n in range(0, len(urls), 25)]
+    tables = "".join(
+        f"""
+[[sources]]
+name = "feeds{n}"
+plugin = "news"
+feeds = {json.dumps(group)}
+
+[[sections]]
+id = "s{n}"
+title = "Feeds {n}"
+match = {{ source = "feeds{n}" }}
+limit = 500
+order = "source"
+"""
+        for n, group in enumerate(groups)
+    )
+    (tmp_path / "template.toml").write_text(
+        '[newsletter]\ntitle = "Workers"\ntimezone = "Asia/Seoul"\n\n'
+        "[plugins]\nworker_processes = PROCESSES\n\n[http]\nretries = 0\n" + tables,
+        "utf-8",
+    )
+    in_threads, by_worker = _build(tmp_path, 0), _build(tmp_path, 1)
+    assert (in_threads[0]["worker_processes"], by_worker[0]["worker_processes"]) == (0, 1)
+    # (in the order the feeds finished, which differs from run to run)
+    assert sorted(map(str, in_threads[0]["warnings"])) == sorted(  # type: ignore[call-overload]
+        map(str, by_worker[0]["warnings"])  # type: ignore[call-overload]
+    )
+    assert in_threads[1]["sections"] == by_worker[1]["sections"]
+    items = sum(len(s["items"]) for s in by_worker[1]["sections"])  # type: ignore[attr-defined]
+    return items, len(by_worker[0]["warnings"])  # type: ignore[arg-type]
+
+
+def test_a_build_parsed_in_a_worker_process_is_the_same_build(tmp_path: Path) -> None:
+    with LocalServer() as server:
+        urls = [
+            server.add(f"/{path.name}", path.read_bytes(), etag=True)
+            for path in sorted(DATA.iterdir())
+        ]
+        items, warnings = _same_build_either_way(tmp_path, urls)
+    assert items > 10 and warnings == 3  # not_a_feed.html, and entries lacking a link or title
+
+
+def test_the_feed_corpus_parsed_in_a_worker_process(tmp_path: Path, shared_fixtures: Path) -> None:
+    with LocalServer() as server:
+        urls = serve_corpus(server, shared_fixtures)
+        items, warnings = _same_build_either_way(tmp_path, urls)
+    # Most corpus files are odd or broken on purpose: few entries have a title and a link.
+    assert items > 0 and warnings > len(urls) // 2
+
+
+def test_the_run_cpu_example_in_the_guide(tmp_path: Path) -> None:
+    """The ``run_cpu`` example in docs/plugins.md works as a plugin module, in a worker."""
+    guide = (Path(__file__).parent.parent / "docs" / "plugins.md").read_text("utf-8")
+    block = guide.split("`run_cpu` pays off", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "link_list.py").write_text(block, "utf-8")
+    with LocalServer() as server:
+        server.add("/example.org/links.txt", "https://a.example/one https://b.example/two")
+        code = f"""
+import asyncio, datetime as dt, os
+from zoneinfo import ZoneInfo
+from link_list import LinkList
+from newsroom.components import FetchContext
+from newsroom.http import Fetcher
+from newsroom.workers import CpuWorkers
+
+async def go():
+    with CpuWorkers(1) as workers:
+        async with Fetcher(mirror={server.url!r}) as http:
+            ctx = FetchContext(
+                newsletter_title="T", language="en", timezone=ZoneInfo("UTC"),
+                now=dt.datetime.now(dt.UTC), http=http, run_cpu=workers.run,
+                cpu_processes=workers.processes,
+            )
+            items = await LinkList().fetch(ctx)
+        print(workers.processes, *(i.title for i in items))
+
+asyncio.run(go())
+"""
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+        )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "one", "two"]
