@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("newsroom.cache")
 
 #: Pending writes beyond this are flushed at once rather than at the end of the fetch.
 FLUSH_BYTES = 64 * 1024 * 1024
@@ -56,27 +59,49 @@ class CacheDB:
         self._used_responses: set[str] = set()
         self._used_results: set[bytes] = set()
         self._pending_bytes = 0
+        self._warned = False
 
     def _open(self) -> sqlite3.Connection:
         """The connection (callers hold the lock)."""
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # One connection for every thread: the lock serialises its use.
-            db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             try:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")  # a lost cache entry is harmless
-                db.executescript(_SCHEMA)
-            except sqlite3.DatabaseError:
-                db.close()
-                # Not a database (or a damaged one): it is only a cache, start afresh.
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-                db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.executescript(_SCHEMA)
-            self._db = db
+                self._db = self._connect()
+            except sqlite3.DatabaseError as exc:
+                # Not a database, or a damaged one: it is only a cache, start afresh.
+                log.warning("fetch cache %s is unreadable (%s); starting a new one", self.path, exc)
+                self._remove()
+                self._db = self._connect()
         return self._db
+
+    def _connect(self) -> sqlite3.Connection:
+        # One connection for every thread: the lock serialises its use.
+        db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        try:
+            # Without fsync, and with a rollback journal rather than WAL (which would write
+            # every body twice): a build's 20 MB commit in 20 ms instead of 80. A crash of
+            # the machine can damage the file; it is then replaced (see _open and _failed).
+            db.execute("PRAGMA synchronous=OFF")
+            db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _remove(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def _failed(self, exc: sqlite3.DatabaseError, doing: str) -> None:
+        """A cache that cannot be read or written costs a fetch or a parse, never the build."""
+        if not self._warned:  # once: the same cause would fail every lookup
+            self._warned = True
+            log.warning("fetch cache %s: %s failed (%s)", self.path, doing, exc)
+        if not isinstance(exc, sqlite3.OperationalError):  # damaged, not merely busy
+            self._remove()
 
     # -- responses -------------------------------------------------------------------------
 
@@ -85,11 +110,15 @@ class CacheDB:
         with self._lock:
             row = self._responses.get(url)
             if row is None:
-                found = (
-                    self._open()
-                    .execute("SELECT meta, body FROM responses WHERE url = ?", (url,))
-                    .fetchone()
-                )
+                try:
+                    found = (
+                        self._open()
+                        .execute("SELECT meta, body FROM responses WHERE url = ?", (url,))
+                        .fetchone()
+                    )
+                except sqlite3.DatabaseError as exc:
+                    self._failed(exc, "reading")
+                    return None
                 if found is None:
                     return None
                 row = (found[0], bytes(found[1]))
@@ -115,11 +144,15 @@ class CacheDB:
         with self._lock:
             data = self._results.get(digest)
             if data is None:
-                found = (
-                    self._open()
-                    .execute("SELECT data FROM results WHERE key = ?", (digest,))
-                    .fetchone()
-                )
+                try:
+                    found = (
+                        self._open()
+                        .execute("SELECT data FROM results WHERE key = ?", (digest,))
+                        .fetchone()
+                    )
+                except sqlite3.DatabaseError as exc:
+                    self._failed(exc, "reading")
+                    return None
                 if found is None:
                     return None
                 data = bytes(found[0])
@@ -146,7 +179,17 @@ class CacheDB:
     def _flush_locked(self) -> None:
         if not (self._responses or self._results or self._used_responses or self._used_results):
             return
-        now = time.time()
+        try:
+            self._write(time.time())
+        except sqlite3.DatabaseError as exc:
+            self._failed(exc, "writing")
+        self._responses.clear()
+        self._results.clear()
+        self._used_responses.clear()
+        self._used_results.clear()
+        self._pending_bytes = 0
+
+    def _write(self, now: float) -> None:
         db = self._open()
         with db:
             db.executemany(
@@ -165,11 +208,6 @@ class CacheDB:
                 "UPDATE results SET used = ? WHERE key = ?",
                 [(now, key) for key in self._used_results - self._results.keys()],
             )
-        self._responses.clear()
-        self._results.clear()
-        self._used_responses.clear()
-        self._used_results.clear()
-        self._pending_bytes = 0
 
     def prune(self) -> None:
         """Flush, then remove entries not used for :attr:`max_age_days`."""
@@ -178,9 +216,12 @@ class CacheDB:
             self._flush_locked()
             if self._db is None:
                 return  # nothing was cached or looked up: nothing to prune either
-            with self._db:
-                self._db.execute("DELETE FROM responses WHERE used < ?", (cutoff,))
-                self._db.execute("DELETE FROM results WHERE used < ?", (cutoff,))
+            try:
+                with self._db:
+                    self._db.execute("DELETE FROM responses WHERE used < ?", (cutoff,))
+                    self._db.execute("DELETE FROM results WHERE used < ?", (cutoff,))
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc, "pruning")
         _remove_file_cache(self.path.parent)
 
     def close(self) -> None:

@@ -45,7 +45,7 @@ class Options(BaseModel):
     asks for ``{ "$env" = "NAME" }`` instead, and the value never appears in logs or reprs.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Component:
@@ -104,7 +104,7 @@ class FetchContext(Context):
     """Report what the source is doing now, for the live display."""
     run_cpu: Callable[..., Awaitable[Any]] = asyncio.to_thread
     """``await ctx.run_cpu(fn, *args)``: CPU-heavy work (parsing a large download) off the
-    event loop, in a worker process when the machine has a spare core, else in a thread.
+    event loop, in a worker process when the machine has more than one core, else in a thread.
     ``fn`` must be a module-level function and its arguments and result picklable; a result
     of bytes or JSON text travels back far faster than many objects (docs/plugins.md)."""
     cpu_processes: int = 0

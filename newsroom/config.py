@@ -39,7 +39,7 @@ CONFIG_NAME = "newsroom.toml"
 class NewsletterConfig(BaseModel):
     """The ``[newsletter]`` table."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     title: str
     language: str = "en"
@@ -94,7 +94,7 @@ class NewsletterConfig(BaseModel):
 class HttpConfig(BaseModel):
     """The ``[http]`` table: limits for every request sources make."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     timeout: float = Field(20.0, gt=0)
     total_timeout: float = Field(60.0, gt=0)
@@ -120,7 +120,7 @@ class HttpConfig(BaseModel):
 class PublishConfig(BaseModel):
     """The ``[publish]`` table: where ``newsroom run`` copies the web edition."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     directory: str = ""
     """A folder a web server serves (relative to the config); empty: do not copy."""
@@ -134,7 +134,7 @@ class PublishConfig(BaseModel):
 class PluginsConfig(BaseModel):
     """The ``[plugins]`` table: which plugins load, and the limits every source runs under."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     disabled: list[str] = Field(default_factory=list)
     """Plugin (entry-point) names not to load."""
@@ -148,7 +148,7 @@ class PluginsConfig(BaseModel):
     """Items kept from one source; a source returning more is cut to this, with a warning."""
     worker_processes: int | None = Field(default=None, ge=0)
     """Processes that parse downloads beside the one running the build (Linux), so a build
-    of many feeds uses more than one core: by default one per spare core, at most 4; ``0``
+    of many feeds uses more than one core: by default one per core (none on a single core), at most 4; ``0``
     parses in threads of the build's own process."""
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 class EmailConfig(BaseModel):
     """The ``[email]`` table."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     from_: str = Field("", alias="from")
     """The sender, e.g. ``"AI 브리핑 <briefing@example.org>"``; required to send."""
@@ -77,7 +77,7 @@ class EmailConfig(BaseModel):
 class SubscriptionsConfig(BaseModel):
     """The ``[subscriptions]`` table: links in messages, and ``newsroom serve``."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     url: str = ""
     """Where ``newsroom serve`` is reachable from readers' browsers; unsubscribe and

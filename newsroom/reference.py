@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from newsroom.fielddocs import field_doc
 from newsroom.manager import Plugins, load_plugins
 
 BEGIN = "<!-- BEGIN GENERATED OPTIONS -->"
@@ -44,7 +45,7 @@ def model_table(model: type[BaseModel]) -> str:
     """A Markdown table of ``model``'s fields: option, type, default, description."""
     rows = ["| option | type | default | |", "| --- | --- | --- | --- |"]
     for name, field in model.model_fields.items():
-        doc = " ".join((field.description or "").split()).replace("|", "\\|")
+        doc = " ".join(field_doc(model, name).split()).replace("|", "\\|")
         type_name = _type_name(field.annotation).replace("|", "\\|")
         rows.append(f"| `{field.alias or name}` | {type_name} | {_default(field)} | {doc} |")
     return "\n".join(rows)

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
 from newsroom.config import _KINDS, HttpConfig, NewsletterConfig, PluginsConfig, PublishConfig
+from newsroom.fielddocs import field_docs
 from newsroom.manager import Plugins
 
 DRAFT = "http://json-schema.org/draft-04/schema#"
@@ -112,6 +113,19 @@ class _InputSchema(GenerateJsonSchema):
             return declared  # type: ignore[no-any-return]
         inner = self.generate_inner(schema["schema"]) if "schema" in schema else {}
         return {"anyOf": [inner, {"description": "(other forms accepted; see the plugin's docs)"}]}
+
+    def model_schema(self, schema: Any) -> JsonSchemaValue:
+        # Options are documented by docstrings under their fields (newsroom.fielddocs).
+        generated = super().model_schema(schema)
+        model = schema.get("cls")
+        properties = generated.get("properties")
+        if isinstance(model, type) and issubclass(model, BaseModel) and properties:
+            docs = field_docs(model)
+            for name, field in model.model_fields.items():
+                prop = properties.get(field.alias or name)
+                if name in docs and isinstance(prop, dict) and "description" not in prop:
+                    prop["description"] = docs[name]
+        return generated
 
     def function_before_schema(self, schema: Any) -> JsonSchemaValue:
         return self._lenient(schema, super().function_before_schema(schema))

@@ -30,7 +30,6 @@ import os
 import random
 import signal
 import sqlite3
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -50,6 +49,7 @@ from newsroom.transport import (
     Transport,
     TransportContext,
 )
+from newsroom.workers import die_with_parent
 
 _BATCH = 500
 _T = TypeVar("_T")
@@ -751,19 +751,8 @@ def run_loop(coro: Coroutine[Any, Any, _T]) -> _T:
 # -- worker processes --------------------------------------------------------------------------
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent dies: a worker must never outlive a
-    killed ``newsroom send`` (its next run would send the same messages)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
 def _worker_process(worker: Worker, conn: Any, parent: int) -> None:
-    _die_with_parent()
+    die_with_parent()  # a worker must never outlive a killed send: a rerun would resend
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
     last = [0.0]

@@ -185,6 +185,27 @@ def test_a_damaged_cache_file_is_replaced_not_fatal(
     assert second.from_cache and http.not_modified == 1
 
 
+def test_a_cache_damaged_inside_costs_a_fetch_not_the_build(
+    local_server: LocalServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    urls = [local_server.add(f"/f{n}", f"<feed>{n}</feed>" * 2000, etag=True) for n in range(5)]
+
+    async def go() -> list[Response]:
+        async with Fetcher(FAST, cache_dir=tmp_path) as http:
+            return list(await asyncio.gather(*(http.get(u) for u in urls)))
+
+    asyncio.run(go())
+    path = tmp_path / "cache.sqlite"
+    data = bytearray(path.read_bytes())
+    data[4096:-4096] = b"\xff" * (len(data) - 8192)  # the pages inside, not the header
+    path.write_bytes(bytes(data))
+    again = asyncio.run(go())
+    assert [r.content for r in again] == [f"<feed>{n}</feed>".encode() * 2000 for n in range(5)]
+    assert "reading failed (database disk image is malformed)" in caplog.text
+    third = asyncio.run(go())  # the cache was rebuilt by the second fetch
+    assert all(r.from_cache for r in third)
+
+
 def test_the_old_one_file_per_entry_cache_is_cleared(
     local_server: LocalServer, tmp_path: Path
 ) -> None:

@@ -10,7 +10,14 @@ from pydantic import Field, field_validator
 from newsroom import Filter, FilterContext, Item, Options
 from newsroom.urls import canonical_url
 
-from .similarity import bigrams, normalize_title, numbers, numbers_conflict, similar_pairs
+from .similarity import (
+    bigrams,
+    collector_paused,
+    normalize_title,
+    numbers,
+    numbers_conflict,
+    similar_pairs,
+)
 
 
 @dataclass
@@ -158,7 +165,8 @@ class Dedupe(Filter):
     options: Options  # the validated options of this instance, typed for readers and mypy
 
     def apply(self, items: list[Item], ctx: FilterContext) -> list[Item] | None:
-        groups = self._group(items)
+        with collector_paused():
+            groups = self._group(items)
         if len(groups) == len(items):
             return None
         return [_merged(g) for g in groups]
