@@ -148,8 +148,8 @@ class PluginsConfig(BaseModel):
     """Items kept from one source; a source returning more is cut to this, with a warning."""
     worker_processes: int | None = Field(default=None, ge=0)
     """Processes that parse downloads beside the one running the build (Linux), so a build
-    of many feeds uses more than one core: by default one per core (none on a single core), at most 4; ``0``
-    parses in threads of the build's own process."""
+    of many feeds uses more than one core: by default one per core (none on a single core),
+    at most 4; ``0`` parses in threads of the build's own process."""
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 One process runs the event loop, the HTTP client and the filters; parsing 10,000 feed entries
 on top of that saturates its core while the machine's others idle. :class:`CpuWorkers` forks
-worker processes for it (``[plugins] worker_processes``, by default one per core, at most 4). Sources reach them through ``FetchContext.run_cpu``.
+worker processes for it (``[plugins] worker_processes``, by default one per core, at most 4).
+Sources reach them through ``FetchContext.run_cpu``.
 
 Processes are forked, so they start in milliseconds with every module already imported, and
 only while no other thread runs in this process (a thread holding a lock at the instant of the
@@ -75,7 +76,8 @@ def _init_worker(parent: int) -> None:
 class CpuWorkers:
     """Runs picklable functions in forked worker processes, or in threads when there are none.
 
-    ``processes=None`` means :func:`default_processes`; ``0`` means threads only. Use it as a context manager; the processes start at once.
+    ``processes=None`` means :func:`default_processes`; ``0`` means threads only. Use it as a
+    context manager; the processes start at once.
     """
 
     def __init__(self, processes: int | None = None) -> None:
