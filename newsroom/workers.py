@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import multiprocessing
 import os
 import signal
@@ -28,6 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger("newsroom.workers")
 
 #: More processes than this only add memory: the parent's event loop and JSON loading become
 #: the limit first.
@@ -97,10 +99,16 @@ class CpuWorkers:
                 initializer=_init_worker,
                 initargs=(os.getpid(),),
             )
-            # With fork, the first submit starts every process before the pool's own
-            # management thread: now, while this is still the only thread.
-            pool.submit(int).result()
-            self._pool = pool
+            try:
+                # With fork, the first submit starts every process before the pool's own
+                # management thread: now, while this is still the only thread.
+                pool.submit(int).result()
+            except (OSError, BrokenProcessPool) as exc:  # no memory or process left to fork
+                log.warning("no worker processes (%s); parsing in threads", exc)
+                pool.shutdown(wait=False, cancel_futures=True)
+                self.close()
+            else:
+                self._pool = pool
         self.processes = wanted if self._pool is not None else 0
         """How many worker processes run (0: the work runs in threads)."""
 
@@ -124,6 +132,7 @@ class CpuWorkers:
                 return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
             except BrokenProcessPool:
                 if self._pool is pool:  # the first call to notice: the others just retry
+                    log.warning("a worker process died; parsing the rest in threads")
                     self._pool = None
                     self.processes = 0
                     pool.shutdown(wait=False, cancel_futures=True)
