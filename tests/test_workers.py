@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
+import pytest
 from test_feed_corpus import serve_corpus
 
 from newsroom.testing import LocalServer
@@ -214,3 +217,71 @@ asyncio.run(go())
         )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1", "one", "two"]
+
+
+def _children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _slow_build(tmp_path: Path, server: LocalServer) -> subprocess.Popen[str]:
+    urls = [server.add(f"/slow{n}.xml", (DATA / "korean_rss.xml").read_bytes()) for n in range(4)]
+    (tmp_path / "newsroom.toml").write_text(
+        '[newsletter]\ntitle = "Slow"\n\n[plugins]\nworker_processes = 2\n\n'
+        f'[[sources]]\nname = "slow"\nplugin = "news"\nfeeds = {json.dumps(urls)}\n\n'
+        '[[sections]]\nid = "all"\ntitle = "All"\nmatch = { source = "slow" }\n',
+        "utf-8",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsroom", "-c", str(tmp_path / "newsroom.toml"), "build"]
+        + ["--no-render", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while len(_children(proc.pid)) < 2:  # the workers are up; the downloads are waiting
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+    return proc
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
+def test_ctrl_c_stops_the_build_and_its_workers(tmp_path: Path) -> None:
+    with LocalServer(latency=5) as server:
+        proc = _slow_build(tmp_path, server)
+        workers = _children(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
+def test_workers_die_with_a_killed_build(tmp_path: Path) -> None:
+    with LocalServer(latency=5) as server:
+        proc = _slow_build(tmp_path, server)
+        workers = _children(proc.pid)
+        proc.kill()
+        proc.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while [pid for pid in workers if _alive(pid)] and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert not [pid for pid in workers if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
