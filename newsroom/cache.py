@@ -60,13 +60,18 @@ class CacheDB:
         self._used_results: set[bytes] = set()
         self._pending_bytes = 0
         self._warned = False
+        self._off = False  # set when the file is busy or unwritable, and by close()
 
     def _open(self) -> sqlite3.Connection:
         """The connection (callers hold the lock)."""
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self._off:
+                raise sqlite3.OperationalError("not in use for the rest of this fetch")
             try:
                 self._db = self._connect()
+            except sqlite3.OperationalError:
+                raise  # locked by another build, or not writable: see _failed
             except sqlite3.DatabaseError as exc:
                 # Not a database, or a damaged one: it is only a cache, start afresh.
                 log.warning("fetch cache %s is unreadable (%s); starting a new one", self.path, exc)
@@ -97,11 +102,21 @@ class CacheDB:
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     def _failed(self, exc: sqlite3.DatabaseError, doing: str) -> None:
-        """A cache that cannot be read or written costs a fetch or a parse, never the build."""
+        """A cache that cannot be read or written costs a fetch or a parse, never the build.
+
+        A damaged file is removed (the next write starts a new one). A file that is locked
+        (another build of this newsletter holds it past the timeout) or cannot be written is
+        left alone and not used again by this fetch, so it costs one wait, not one a feed.
+        """
         if not self._warned:  # once: the same cause would fail every lookup
             self._warned = True
             log.warning("fetch cache %s: %s failed (%s)", self.path, doing, exc)
-        if not isinstance(exc, sqlite3.OperationalError):  # damaged, not merely busy
+        if isinstance(exc, sqlite3.OperationalError):
+            self._off = True
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+        else:
             self._remove()
 
     # -- responses -------------------------------------------------------------------------
@@ -167,6 +182,8 @@ class CacheDB:
 
     def _add(self, put: Any, size: int) -> None:
         with self._lock:
+            if self._off:
+                return
             put()
             self._pending_bytes += size
             if self._pending_bytes >= FLUSH_BYTES:
@@ -226,9 +243,11 @@ class CacheDB:
         _remove_file_cache(self.path.parent)
 
     def close(self) -> None:
-        """Flush and close the file (it reopens if used again)."""
+        """Flush and close the file. Later lookups miss and later writes are dropped (a
+        parse cut off by its source's timeout may still finish after the fetch)."""
         with self._lock:
             self._flush_locked()
+            self._off = True
             if self._db is not None:
                 self._db.close()
                 self._db = None

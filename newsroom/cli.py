@@ -197,19 +197,21 @@ def build(
         options: dict[str, Any] = {"now": when, "edition_id": edition_id, "mirror": mirror}
         # The parsing processes are forked before the live display starts its thread.
         with CpuWorkers(newsletter.config.plugins.worker_processes) as workers:
-            processes = workers.processes
-            if quiet:
-                return await run_build(
-                    newsletter.config, newsletter.plugins, workers=workers, **options
-                )
-            with LiveProgress(console) as progress:
-                return await run_build(
-                    newsletter.config,
-                    newsletter.plugins,
-                    progress=progress,
-                    workers=workers,
-                    **options,
-                )
+            try:
+                if quiet:
+                    return await run_build(
+                        newsletter.config, newsletter.plugins, workers=workers, **options
+                    )
+                with LiveProgress(console) as progress:
+                    return await run_build(
+                        newsletter.config,
+                        newsletter.plugins,
+                        progress=progress,
+                        workers=workers,
+                        **options,
+                    )
+            finally:
+                processes = workers.processes  # after the build: 0 if the workers died
 
     result = asyncio.run(go())
     outputs = [] if no_render else render(newsletter.config, newsletter.plugins, result.edition)

@@ -104,9 +104,12 @@ class FetchContext(Context):
     """Report what the source is doing now, for the live display."""
     run_cpu: Callable[..., Awaitable[Any]] = asyncio.to_thread
     """``await ctx.run_cpu(fn, *args)``: CPU-heavy work (parsing a large download) off the
-    event loop, in a worker process when the machine has more than one core, else in a thread.
-    ``fn`` must be a module-level function and its arguments and result picklable; a result
-    of bytes or JSON text travels back far faster than many objects (docs/plugins.md)."""
+    event loop: in a worker process when the build has them (``[plugins] worker_processes``:
+    on Linux with more than one core, by default), else in a thread. ``fn`` must be a
+    module-level function without side effects (if its worker dies, it runs again in a
+    thread), its arguments and result picklable; a result of bytes or JSON text travels back
+    far faster than many objects. Its exceptions are raised here, as a RuntimeError with the
+    message for one that cannot be pickled (docs/plugins.md)."""
     cpu_processes: int = 0
     """How many worker processes ``run_cpu`` has (0: it runs ``fn`` in a thread)."""
 

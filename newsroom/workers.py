@@ -20,11 +20,12 @@ import gc
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -75,6 +76,21 @@ def _init_worker(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _call(fn: Callable[..., T], args: tuple[Any, ...]) -> tuple[bool, Any]:
+    """Run in a worker: ``fn(*args)``, or the exception it raised, as a value. An exception
+    that would not survive the trip back (one whose ``__init__`` takes other arguments than
+    it keeps) is sent as a RuntimeError with its message: left to the pool, it would break
+    the pool and stop every worker."""
+    try:
+        return True, fn(*args)
+    except Exception as exc:  # noqa: BLE001 - the caller re-raises it
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:  # noqa: BLE001
+            return False, RuntimeError(f"{type(exc).__name__}: {exc}")
+        return False, exc
+
+
 class CpuWorkers:
     """Runs picklable functions in forked worker processes, or in threads when there are none.
 
@@ -86,6 +102,7 @@ class CpuWorkers:
         wanted = default_processes() if processes is None else processes
         self._pool: ProcessPoolExecutor | None = None
         self._frozen = False
+        self._pending: set[Future[Any]] = set()  # handed to the processes, not finished
         if wanted > 0 and self.fork_is_safe():
             # Objects that exist now (modules, classes, the config) are left out of garbage
             # collection while the workers live: a collection in a child would otherwise
@@ -93,19 +110,22 @@ class CpuWorkers:
             # (Python's advice for forking servers). It also spares the build walking them.
             gc.freeze()
             self._frozen = True
-            pool = ProcessPoolExecutor(
-                wanted,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_init_worker,
-                initargs=(os.getpid(),),
-            )
+            pool: ProcessPoolExecutor | None = None
             try:
+                pool = ProcessPoolExecutor(
+                    wanted,
+                    mp_context=multiprocessing.get_context("fork"),
+                    initializer=_init_worker,
+                    initargs=(os.getpid(),),
+                )
                 # With fork, the first submit starts every process before the pool's own
                 # management thread: now, while this is still the only thread.
                 pool.submit(int).result()
-            except (OSError, BrokenProcessPool) as exc:  # no memory or process left to fork
+            except (OSError, NotImplementedError, ImportError, BrokenProcessPool) as exc:
+                # No process left to fork, no memory, no semaphores (no /dev/shm) ...
                 log.warning("no worker processes (%s); parsing in threads", exc)
-                pool.shutdown(wait=False, cancel_futures=True)
+                if pool is not None:
+                    _stop(pool)
                 self.close()
             else:
                 self._pool = pool
@@ -122,27 +142,47 @@ class CpuWorkers:
 
         Every call goes to the processes while there are any, however many are waiting:
         running some here instead, in threads, was measured to slow the build, as they take
-        the GIL from the event loop that keeps the downloads going. If a worker process dies
-        (a crash in a C extension, the OOM killer), this call and every later one run in
-        threads, so the build goes on.
+        the GIL from the event loop that keeps the downloads going. An exception ``fn``
+        raises is raised here (as a RuntimeError with its message if it cannot be pickled).
+        If a worker process dies (a crash in a C extension, the OOM killer), the calls it
+        had, and every later one, run in threads, so the build goes on.
         """
         pool = self._pool
         if pool is not None:
             try:
-                return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+                future = pool.submit(_call, fn, args)
             except BrokenProcessPool:
-                if self._pool is pool:  # the first call to notice: the others just retry
-                    log.warning("a worker process died; parsing the rest in threads")
-                    self._pool = None
-                    self.processes = 0
-                    pool.shutdown(wait=False, cancel_futures=True)
+                self._broken(pool)
+            else:
+                self._pending.add(future)
+                future.add_done_callback(self._pending.discard)
+                try:
+                    ok, value = await asyncio.wrap_future(future)
+                except BrokenProcessPool:
+                    self._broken(pool)
+                else:
+                    if ok:
+                        return value  # type: ignore[no-any-return]
+                    raise value
         return await asyncio.to_thread(fn, *args)
 
-    def close(self) -> None:
-        """Stop the worker processes (work still queued is dropped)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+    def _broken(self, pool: ProcessPoolExecutor) -> None:
+        if self._pool is pool:  # the first call to notice: the others just retry
+            log.warning("a worker process died; parsing the rest in threads")
             self._pool = None
+            self.processes = 0
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the worker processes. Work still queued is dropped; work still running (for a
+        source cut off by its timeout, or after Ctrl-C) is stopped with its process, where a
+        thread could only be waited for."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            if any(not f.done() for f in list(self._pending)):
+                _stop(pool)
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)
         if self._frozen:
             gc.unfreeze()
             self._frozen = False
@@ -152,3 +192,15 @@ class CpuWorkers:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's processes and wait for them (``shutdown`` alone would wait for
+    the work they are doing, or, when the pool never fully started, for ever)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in processes:
+        with contextlib.suppress(OSError):
+            proc.terminate()
+    for proc in processes:
+        proc.join(5)
+    pool.shutdown(wait=True, cancel_futures=True)

@@ -206,6 +206,41 @@ def test_a_cache_damaged_inside_costs_a_fetch_not_the_build(
     assert all(r.from_cache for r in third)
 
 
+def test_a_cache_another_build_holds_is_waited_for_once_and_kept(
+    local_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from newsroom import cache
+
+    urls = [local_server.add(f"/f{n}", f"<feed>{n}</feed>", etag=True) for n in range(5)]
+    fetch(urls[0], cache_dir=tmp_path)
+    before = (tmp_path / "cache.sqlite").read_bytes()
+    holder = sqlite3.connect(tmp_path / "cache.sqlite")
+    holder.execute("BEGIN EXCLUSIVE")  # another build, in the middle of its commit
+    waits: list[float] = []
+    connect = sqlite3.connect
+
+    def timed(*args: object, **kwargs: object) -> sqlite3.Connection:
+        waits.append(float(kwargs.get("timeout", 5.0)))  # type: ignore[arg-type]
+        kwargs["timeout"] = 0.2
+        return connect(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache.sqlite3, "connect", timed)
+
+    async def go() -> list[Response]:
+        async with Fetcher(FAST, cache_dir=tmp_path) as http:
+            return list(await asyncio.gather(*(http.get(u) for u in urls)))
+
+    start = time.monotonic()
+    responses = asyncio.run(go())
+    assert [r.content for r in responses] == [f"<feed>{n}</feed>".encode() for n in range(5)]
+    assert len(waits) == 1 and time.monotonic() - start < 3  # one wait, not one per feed
+    holder.rollback()
+    holder.close()
+    assert (tmp_path / "cache.sqlite").read_bytes() == before  # neither deleted nor changed
+
+
 def test_the_old_one_file_per_entry_cache_is_cleared(
     local_server: LocalServer, tmp_path: Path
 ) -> None:

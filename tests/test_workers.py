@@ -39,6 +39,24 @@ def die_in_a_worker(parent):
     if os.getpid() != parent:
         os._exit(3)  # as a segfault in a C extension would end it
     return 42
+
+
+class Particular(Exception):
+    def __init__(self, message, *, url):  # pickles, but does not unpickle
+        super().__init__(message)
+        self.url = url
+
+
+def fail(kind):
+    if kind == "plain":
+        raise ValueError("not a feed")
+    raise Particular("odd", url="https://example.org/")
+
+
+def sleep(seconds):
+    import time
+    time.sleep(seconds)
+    return os.getpid()
 """
 
 
@@ -100,12 +118,55 @@ def test_a_dead_worker_process_leaves_the_work_to_threads(tmp_path: Path) -> Non
     assert out.split() == ["1", "42", "42", "0"]
 
 
-def _build(folder: Path, processes: int) -> tuple[dict[str, object], dict[str, object]]:
+def test_exceptions_come_back_and_the_workers_stay(tmp_path: Path) -> None:
+    out = _python(
+        tmp_path,
+        "import asyncio\n"
+        "from helpers import fail\n"
+        "from newsroom.workers import CpuWorkers\n"
+        "async def attempt(w, kind):\n"
+        "    try:\n"
+        "        await w.run(fail, kind)\n"
+        "    except Exception as exc:\n"
+        "        return f'{type(exc).__name__}: {exc}'\n"
+        "with CpuWorkers(1) as w:\n"
+        "    print(asyncio.run(attempt(w, 'plain')))\n"
+        "    print(asyncio.run(attempt(w, 'particular')))\n"
+        "    print(w.processes)\n",
+    )
+    assert out.splitlines() == ["ValueError: not a feed", "RuntimeError: Particular: odd", "1"]
+
+
+def test_closing_stops_work_that_outlived_its_caller(tmp_path: Path) -> None:
+    """A source cut off by its timeout leaves its parse running: closing does not wait."""
+    out = _python(
+        tmp_path,
+        "import asyncio, multiprocessing, time\n"
+        "from helpers import sleep\n"
+        "from newsroom.workers import CpuWorkers\n"
+        "async def cut_off(w):\n"
+        "    try:\n"
+        "        async with asyncio.timeout(0.5):\n"
+        "            await w.run(sleep, 30)\n"
+        "    except TimeoutError:\n"
+        "        return 'timed out'\n"
+        "w = CpuWorkers(1)\n"
+        "print(asyncio.run(cut_off(w)))\n"
+        "start = time.monotonic()\n"
+        "w.close()\n"
+        "print(time.monotonic() - start < 5, len(multiprocessing.active_children()))\n",
+    )
+    assert out.splitlines() == ["timed out", "True 0"]
+
+
+def _build(
+    folder: Path, processes: int, *, fresh: bool = True
+) -> tuple[dict[str, object], dict[str, object]]:
     (folder / "newsroom.toml").write_text(
         (folder / "template.toml").read_text("utf-8").replace("PROCESSES", str(processes)),
         "utf-8",
     )
-    for stale in ("build", ".cache", "state.db"):
+    for stale in ("build", ".cache", "state.db") if fresh else ():
         path = folder / stale
         if path.is_dir():
             import shutil
@@ -170,6 +231,40 @@ def test_a_build_parsed_in_a_worker_process_is_the_same_build(tmp_path: Path) ->
         ]
         items, warnings = _same_build_either_way(tmp_path, urls)
     assert items > 10 and warnings == 3  # not_a_feed.html, and entries lacking a link or title
+
+
+def test_the_parse_cache_when_workers_parse(tmp_path: Path) -> None:
+    """With workers, the build's own process keeps the parse cache: a second build reads
+    every feed's items from it, and a damaged entry is parsed again and replaced."""
+    import sqlite3
+
+    with LocalServer() as server:
+        urls = [
+            server.add(f"/{path.name}", path.read_bytes(), etag=True)
+            for path in sorted(DATA.iterdir())
+        ]
+        _same_build_either_way(tmp_path, urls)  # writes template.toml
+        first = _build(tmp_path, 1)
+        cache = tmp_path / ".cache" / "http" / "cache.sqlite"
+
+        def results() -> list[bytes]:
+            with sqlite3.connect(cache) as db:
+                rows = [bytes(r[0]) for r in db.execute("SELECT data FROM results")]
+            db.close()
+            return rows
+
+        stored = results()
+        assert len(stored) == len(urls) - 1  # every feed but the HTML page
+        again = _build(tmp_path, 1, fresh=False)
+        assert again[1]["sections"] == first[1]["sections"]
+        assert sorted(results()) == sorted(stored)
+        with sqlite3.connect(cache) as db:
+            db.execute("UPDATE results SET data = ?", (b'{"items": [{"url": 1}]',))
+        db.close()
+        repaired = _build(tmp_path, 1, fresh=False)
+        assert repaired[0]["worker_processes"] == 1
+        assert repaired[1]["sections"] == first[1]["sections"]
+        assert sorted(results()) == sorted(stored)
 
 
 def test_the_feed_corpus_parsed_in_a_worker_process(tmp_path: Path, shared_fixtures: Path) -> None:

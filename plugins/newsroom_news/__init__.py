@@ -112,7 +112,7 @@ class NewsSource(Source):
         # A worker process parses; it sends back the cache's JSON, which loads several times
         # faster here than the same items would unpickle. The cache is looked up and written
         # here (workers never open it).
-        key = _result_key(base, spec, self.options)
+        key = _result_key(base, content_type, spec, self.options)
         cached = results.recall_bytes(content, key) if results is not None else None
         if cached is not None:
             with contextlib.suppress(ValidationError):  # a damaged entry: parse again
@@ -155,9 +155,15 @@ class _Parsed(BaseModel):
     skipped: int
 
 
-def _result_key(base: str, spec: FeedSpec, options: NewsSource.Options) -> str:
-    """What a parse depends on besides the body: parser version, base URL and options."""
-    return f"news2:{__version__}:{base}:{spec.model_dump_json()}:{options.model_dump_json()}"
+def _result_key(
+    base: str, content_type: str | None, spec: FeedSpec, options: NewsSource.Options
+) -> str:
+    """What a parse depends on besides the body: parser version, base URL, the declared
+    Content-Type (its charset decides how a body without an XML declaration reads), options."""
+    return (
+        f"news3:{__version__}:{base}:{content_type}:{spec.model_dump_json()}:"
+        f"{options.model_dump_json()}"
+    )
 
 
 def _cached_parse(
@@ -171,7 +177,7 @@ def _cached_parse(
     """:func:`parse_items`, or its remembered result for this exact body."""
     if results is None:
         return parse_items(content, base, content_type, spec, options)
-    key = _result_key(base, spec, options)
+    key = _result_key(base, content_type, spec, options)
     cached = results.recall_bytes(content, key)
     if cached is not None:
         try:
