@@ -118,6 +118,30 @@ def test_a_dead_worker_process_leaves_the_work_to_threads(tmp_path: Path) -> Non
     assert out.split() == ["1", "42", "42", "0"]
 
 
+def test_a_fork_that_fails_halfway_leaves_threads_and_nothing_running(tmp_path: Path) -> None:
+    """The second fork fails (no memory, no process slot): the first worker is stopped, the
+    collector is unfrozen, the work runs in threads and the command exits."""
+    out = _python(
+        tmp_path,
+        "import asyncio, gc, multiprocessing, os\n"
+        "from multiprocessing.popen_fork import Popen\n"
+        "from helpers import pid_and_square\n"
+        "from newsroom.workers import CpuWorkers\n"
+        "launch, started = Popen._launch, []\n"
+        "def failing(self, process_obj):\n"
+        "    if started:\n"
+        "        raise OSError(11, 'Resource temporarily unavailable')\n"
+        "    started.append(1)\n"
+        "    return launch(self, process_obj)\n"
+        "Popen._launch = failing\n"
+        "with CpuWorkers(2) as w:\n"
+        "    print(w.processes, gc.get_freeze_count(), len(multiprocessing.active_children()))\n"
+        "    pid, square = asyncio.run(w.run(pid_and_square, 3))\n"
+        "    print(pid == os.getpid(), square)\n",
+    )
+    assert out.splitlines() == ["0 0 0", "True 9"]
+
+
 def test_exceptions_come_back_and_the_workers_stay(tmp_path: Path) -> None:
     out = _python(
         tmp_path,
