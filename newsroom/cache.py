@@ -55,7 +55,7 @@ class CacheDB:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._responses: dict[str, tuple[str, bytes]] = {}
-        self._results: dict[bytes, bytes] = {}
+        self._results: dict[bytes, tuple[bytes]] = {}
         self._used_responses: set[str] = set()
         self._used_results: set[bytes] = set()
         self._pending_bytes = 0
@@ -123,27 +123,19 @@ class CacheDB:
 
     def response(self, url: str) -> tuple[dict[str, Any], bytes] | None:
         """The cached metadata and body for ``url``, or ``None``."""
-        with self._lock:
-            row = self._responses.get(url)
-            if row is None:
-                try:
-                    found = (
-                        self._open()
-                        .execute("SELECT meta, body FROM responses WHERE url = ?", (url,))
-                        .fetchone()
-                    )
-                except sqlite3.DatabaseError as exc:
-                    self._failed(exc, "reading")
-                    return None
-                if found is None:
-                    return None
-                row = (found[0], bytes(found[1]))
-            self._used_responses.add(url)
+        row = self._lookup(
+            self._responses,
+            self._used_responses,
+            "SELECT meta, body FROM responses WHERE url = ?",
+            url,
+        )
+        if row is None:
+            return None
         try:
             meta = json.loads(row[0])
         except ValueError:
             return None
-        return (meta, row[1]) if isinstance(meta, dict) else None
+        return (meta, bytes(row[1])) if isinstance(meta, dict) else None
 
     def store_response(self, url: str, meta: dict[str, Any], body: bytes) -> None:
         self._add(lambda: self._responses.__setitem__(url, (json.dumps(meta), body)), len(body))
@@ -157,26 +149,29 @@ class CacheDB:
         return digest.digest()
 
     def result(self, digest: bytes) -> bytes | None:
+        row = self._lookup(
+            self._results, self._used_results, "SELECT data FROM results WHERE key = ?", digest
+        )
+        return None if row is None else bytes(row[0])
+
+    def _lookup(self, pending: dict[Any, Any], used: set[Any], query: str, key: Any) -> Any:
+        """The row for ``key``: a pending write (held as the row it will be), else the file's,
+        else ``None``. Marks it used."""
         with self._lock:
-            data = self._results.get(digest)
-            if data is None:
+            found = pending.get(key)
+            if found is None:
                 try:
-                    found = (
-                        self._open()
-                        .execute("SELECT data FROM results WHERE key = ?", (digest,))
-                        .fetchone()
-                    )
+                    found = self._open().execute(query, (key,)).fetchone()
                 except sqlite3.DatabaseError as exc:
                     self._failed(exc, "reading")
                     return None
                 if found is None:
                     return None
-                data = bytes(found[0])
-            self._used_results.add(digest)
-            return data
+            used.add(key)
+            return found
 
     def store_result(self, digest: bytes, data: bytes) -> None:
-        self._add(lambda: self._results.__setitem__(digest, data), len(data))
+        self._add(lambda: self._results.__setitem__(digest, (data,)), len(data))
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -216,7 +211,7 @@ class CacheDB:
             )
             db.executemany(
                 "INSERT OR REPLACE INTO results (key, data, used) VALUES (?, ?, ?)",
-                [(key, data, now) for key, data in self._results.items()],
+                [(key, data, now) for key, (data,) in self._results.items()],
             )
             db.executemany(
                 "UPDATE responses SET used = ? WHERE url = ?",

@@ -102,25 +102,25 @@ class NewsSource(Source):
         self, ctx: FetchContext, response: Response, base: str, spec: FeedSpec
     ) -> tuple[list[Item], int]:
         """The feed's items: from the result cache when this exact body was parsed before."""
-        # Parsing is CPU work: keep the event loop free for the other downloads.
         results: ResultCache | None = getattr(ctx.http, "results", None)
         content, content_type = response.content, response.headers.get("content-type")
-        if not ctx.cpu_processes:
-            return await asyncio.to_thread(
-                _cached_parse, results, content, base, content_type, spec, self.options
-            )
-        # A worker process parses; it sends back the cache's JSON, which loads several times
-        # faster here than the same items would unpickle. The cache is looked up and written
-        # here (workers never open it).
         key = _result_key(base, content_type, spec, self.options)
         cached = results.recall_bytes(content, key) if results is not None else None
         if cached is not None:
             with contextlib.suppress(ValidationError):  # a damaged entry: parse again
                 parsed = _Parsed.model_validate_json(cached)
                 return parsed.items, parsed.skipped
-        data = await ctx.run_cpu(_parsed_json, content, base, content_type, spec, self.options)
-        parsed = _Parsed.model_validate_json(data)
-        if results is not None:
+        # Parsing is CPU work: off the event loop, so the other downloads go on.
+        args = (content, base, content_type, spec, self.options)
+        if ctx.cpu_processes:
+            # A worker process sends back the cache's JSON, which loads several times faster
+            # here than the same items would unpickle.
+            data = await ctx.run_cpu(_parsed_json, *args)
+            parsed = _Parsed.model_validate_json(data)
+        else:
+            parsed = await asyncio.to_thread(_parse, *args)
+            data = parsed.model_dump_json().encode("utf-8") if results is not None else b""
+        if results is not None:  # the cache is written here: workers never open it
             results.remember_bytes(content, key, data)
         return parsed.items, parsed.skipped
 
@@ -166,39 +166,18 @@ def _result_key(
     )
 
 
-def _cached_parse(
-    results: ResultCache | None,
-    content: bytes,
-    base: str,
-    content_type: str | None,
-    spec: FeedSpec,
-    options: NewsSource.Options,
-) -> tuple[list[Item], int]:
-    """:func:`parse_items`, or its remembered result for this exact body."""
-    if results is None:
-        return parse_items(content, base, content_type, spec, options)
-    key = _result_key(base, content_type, spec, options)
-    cached = results.recall_bytes(content, key)
-    if cached is not None:
-        try:
-            parsed = _Parsed.model_validate_json(cached)
-        except ValidationError:  # a damaged entry: parse again
-            pass
-        else:
-            return parsed.items, parsed.skipped
+def _parse(
+    content: bytes, base: str, content_type: str | None, spec: FeedSpec, options: NewsSource.Options
+) -> _Parsed:
     items, skipped = parse_items(content, base, content_type, spec, options)
-    results.remember_bytes(
-        content, key, _Parsed(items=items, skipped=skipped).model_dump_json().encode("utf-8")
-    )
-    return items, skipped
+    return _Parsed(items=items, skipped=skipped)
 
 
 def _parsed_json(
     content: bytes, base: str, content_type: str | None, spec: FeedSpec, options: NewsSource.Options
 ) -> bytes:
     """:func:`parse_items` as the result cache's JSON (what a worker process sends back)."""
-    items, skipped = parse_items(content, base, content_type, spec, options)
-    return _Parsed(items=items, skipped=skipped).model_dump_json().encode("utf-8")
+    return _parse(content, base, content_type, spec, options).model_dump_json().encode("utf-8")
 
 
 def parse_items(
