@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -139,6 +140,9 @@ class RenderContext(Context):
     """The theme's Jinja2 environment (autoescape on, plugins' additions applied)."""
     variables: Callable[[Edition, str], dict[str, Any]] = lambda edition, fmt: {}
     """``ctx.variables(edition, "email")``: the template variables for one format."""
+    placeholder_key: str = field(default_factory=lambda: secrets.token_hex(16))
+    """A new random key per render: the secret part of this render's per-subscriber placeholders (see
+    :mod:`newsroom.rendering`); a renderer of the email records it in ``email.json``."""
 
 
 # -- Components ---------------------------------------------------------------------------

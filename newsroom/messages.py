@@ -1,8 +1,11 @@
 """One edition's email, built once and personalised per subscriber by substitution.
 
-The email renderer leaves placeholders (``%%unsubscribe_url%%``, ``%%subscriber_name%%``,
-``%%subscriber_attr:company%%``) where per-subscriber values go. :class:`EditionMessage`
-splits the rendered HTML and text at those placeholders once; a message for one subscriber
+The email renderer leaves placeholders (``%%unsubscribe_url.KEY%%``,
+``%%subscriber_name.KEY%%``, ``%%subscriber_attr:company.KEY%%``) where per-subscriber values
+go, ``KEY`` being a random key drawn for that render and recorded in ``email.json``. Only
+placeholders with that key are filled in: feed text and model answers were written before
+the key existed, so nothing they say can pull a reader's address or links into a message.
+:class:`EditionMessage` splits the rendered HTML and text at those placeholders once; a message for one subscriber
 is then a handful of header lines and a ``bytes.join``: no template, MJML or
 ``email.message`` work per recipient, so tens of thousands of messages cost little.
 
@@ -36,11 +39,19 @@ from newsroom.subscribers import clean_name
 from newsroom.tokens import Signer
 from newsroom.transport import Envelope, OutgoingMessage
 
-#: ``%%key%%`` placeholders the renderer leaves for the sender.
-PLACEHOLDER = re.compile(
-    r"%%(subscriber_name|subscriber_email|unsubscribe_url|preferences_url|"
-    r"subscriber_attr:[a-z0-9_-]+)%%"
-)
+#: A render's placeholder key: 128 random bits in hex (see newsroom.rendering).
+_PLACEHOLDER_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def placeholder_pattern(key: str) -> re.Pattern[str]:
+    """The placeholders of the render whose key is ``key``; the name is group 1."""
+    if not _PLACEHOLDER_KEY.fullmatch(key):
+        raise ValueError(f"not a placeholder key: {key!r}")
+    return re.compile(
+        r"%%(subscriber_name|subscriber_email|unsubscribe_url|preferences_url|"
+        r"subscriber_attr:[a-z0-9_-]+)\." + key + "%%"
+    )
+
 #: The rendered files a send reads, in the order :func:`files_hash` hashes them.
 RENDERED_FILES = ("email.html", "email.txt", "email.json")
 #: SMTP's limit is 998 octets per line, without the CRLF.
@@ -231,12 +242,14 @@ def _split_tag(tag: str) -> list[str]:
 class _Part:
     """One body part, split at its placeholders."""
 
-    def __init__(self, text: str, content_type: bytes, escape: bool) -> None:
+    def __init__(
+        self, text: str, content_type: bytes, escape: bool, pattern: re.Pattern[str]
+    ) -> None:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         if escape:
             text = fold_html(text)
         text = text.replace("\n", "\r\n")
-        pieces = PLACEHOLDER.split(text)
+        pieces = pattern.split(text)
         self.statics = [p.encode("utf-8") for p in pieces[0::2]]
         self.keys = pieces[1::2]
         self.escape = escape
@@ -291,10 +304,29 @@ class _Part:
         )
 
 
+def _placeholder_key_of(meta: bytes) -> str:
+    """The placeholder key recorded in an ``email.json``, or ``""``."""
+    try:
+        data = json.loads(meta)
+    except ValueError:
+        return ""
+    key = data.get("placeholder_key") if isinstance(data, dict) else None
+    return key if isinstance(key, str) and _PLACEHOLDER_KEY.fullmatch(key) else ""
+
+
+def without_key(text: bytes, key: str) -> bytes:
+    """``text`` with the render's placeholder key taken out: two renders of the same
+    content compare equal, whatever keys they drew."""
+    return text.replace(key.encode("ascii"), b"") if key else text
+
+
 def files_hash(contents: list[bytes]) -> str:
-    """The hash of an edition's rendered email files (what an approval is tied to)."""
+    """The hash of an edition's rendered email files (what an approval is tied to), the
+    same for every render of the same content: the placeholder key is left out."""
+    key = _placeholder_key_of(contents[-1]) if contents else ""
     digest = hashlib.sha256()
     for data in contents:
+        data = without_key(data, key)
         digest.update(len(data).to_bytes(8, "big") + data)
     return digest.hexdigest()
 
@@ -311,9 +343,12 @@ class EditionMessage:
         sender: Sender,
         signer: Signer,
         *,
+        placeholder_key: str,
         dkim: DkimSigner | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``placeholder_key`` is the key of the render that made the bodies (its
+        ``email.json``): only placeholders with this key are filled in."""
         self.edition_id = edition_id
         self.sender = sender
         self.signer = signer
@@ -322,12 +357,18 @@ class EditionMessage:
         self.subject = one_line(subject)
         self.files_hash = ""
         """The hash of the rendered files this message was read from (see :func:`files_hash`)."""
+        # What was rendered, not which render: a render of the same content again is the
+        # same version for the delivery log (see sending.prepare).
         self.content_hash = hashlib.sha256(
-            b"\0".join(x.encode("utf-8") for x in (self.subject, html_body, text_body))
+            b"\0".join(
+                without_key(x.encode("utf-8"), placeholder_key)
+                for x in (self.subject, html_body, text_body)
+            )
         ).hexdigest()
         self.boundary = "=_nr_" + self.content_hash[:28]
-        self.text = _Part(text_body, b'text/plain; charset="utf-8"', escape=False)
-        self.html = _Part(html_body, b'text/html; charset="utf-8"', escape=True)
+        pattern = placeholder_pattern(placeholder_key)
+        self.text = _Part(text_body, b'text/plain; charset="utf-8"', False, pattern)
+        self.html = _Part(html_body, b'text/html; charset="utf-8"', True, pattern)
         subject_header = encode_header(self.subject, "Subject")
         fixed = [
             f"From: {sender.from_header}",
@@ -367,8 +408,24 @@ class EditionMessage:
             ) from None
         except (OSError, ValueError) as exc:
             raise NewsroomError(f"cannot read the email of edition {edition_id!r}: {exc}") from None
+        key = _placeholder_key_of(raw[2])
+        if not key:
+            # An email rendered before placeholders had keys: its placeholders cannot be
+            # told from ones a feed wrote, so it is not sent.
+            raise NewsroomError(
+                f"the email of edition {edition_id!r} has no placeholder key in email.json "
+                f"(it was rendered by an older newsroom); run `newsroom render {edition_id}` "
+                "again before sending it"
+            )
         message = cls(
-            edition_id, str(meta.get("subject", "")), html_body, text_body, sender, signer, **kwargs
+            edition_id,
+            str(meta.get("subject", "")),
+            html_body,
+            text_body,
+            sender,
+            signer,
+            placeholder_key=key,
+            **kwargs,
         )
         message.files_hash = files_hash(raw)
         return message

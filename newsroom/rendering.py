@@ -18,27 +18,37 @@ from newsroom.pipeline import base_context, edition_dir
 from newsroom.themes import Theme, load_theme
 from newsroom.urls import edition_url
 
-#: Per-subscriber values are left as these placeholders when the email is rendered once per
-#: edition, and substituted for each subscriber when it is sent.
-PLACEHOLDERS = {
-    "name": "%%subscriber_name%%",
-    "email": "%%subscriber_email%%",
-    "unsubscribe_url": "%%unsubscribe_url%%",
-    "preferences_url": "%%preferences_url%%",
-}
+#: Per-subscriber values are left as placeholders when the email is rendered once per
+#: edition, and substituted for each subscriber when it is sent. Each render draws a new
+#: random key that every placeholder carries (``%%unsubscribe_url.<key>%%``) and records it
+#: in ``email.json``; the sender fills in only placeholders with that key. Feed text and
+#: model answers are written before the key exists, so they cannot spell one: an item whose
+#: link is ``%%unsubscribe_url%%`` stays that literal text for every reader.
+PLACEHOLDER_NAMES = ("subscriber_name", "subscriber_email", "unsubscribe_url", "preferences_url")
+
+
+def placeholder(name: str, key: str) -> str:
+    """The placeholder for ``name`` (one of :data:`PLACEHOLDER_NAMES`, or
+    ``subscriber_attr:<column>``) in a render whose key is ``key``."""
+    return f"%%{name}.{key}%%"
+
+
+def placeholders(key: str) -> dict[str, str]:
+    """Every fixed placeholder of a render, by name."""
+    return {name: placeholder(name, key) for name in PLACEHOLDER_NAMES}
 
 
 class Placeholders(dict[str, str]):
     """``subscriber`` in templates: ``subscriber.name``, ``subscriber.email``, and
     ``subscriber.attributes.company`` (any CSV column), each a placeholder the sender fills
-    in for every recipient."""
+    in for every recipient. Empty outside the email (the web edition has no reader)."""
 
-    def __init__(self) -> None:
+    def __init__(self, key: str) -> None:
         super().__init__(
-            name=PLACEHOLDERS["name"],
-            email=PLACEHOLDERS["email"],
+            name=placeholder("subscriber_name", key) if key else "",
+            email=placeholder("subscriber_email", key) if key else "",
         )
-        self.attributes = _Attributes()
+        self.attributes = _Attributes(key)
 
     def __getattr__(self, key: str) -> str:
         try:
@@ -48,12 +58,21 @@ class Placeholders(dict[str, str]):
 
 
 class _Attributes:
+    def __init__(self, key: str) -> None:
+        self._key = key
+
     def __getattr__(self, key: str) -> str:
         return self[key]
 
     def __getitem__(self, key: str) -> str:
+        if not self._key:
+            return ""
         name = str(key).strip().lower().replace(" ", "_")
-        return f"%%subscriber_attr:{name}%%"
+        return placeholder(f"subscriber_attr:{name}", self._key)
+
+
+#: The formats that are part of the email, whose placeholders the sender fills in.
+EMAIL_FORMATS = frozenset({"email", "text"})
 
 
 def theme_environment(
@@ -74,9 +93,14 @@ def template_vars(
     ctx: RenderContext,
     plugins: Plugins | None = None,
     sender: dict[str, str] | None = None,
+    subscriptions: str = "",
 ) -> dict[str, Any]:
-    """The variables every theme template gets (documented in docs/themes.md)."""
+    """The variables every theme template gets (documented in docs/themes.md);
+    ``subscriptions`` is the subscription service's address, if there is one."""
     base = ctx.base_url
+    # Placeholders only where a reader's copy is made from the output: a web page keeps
+    # no key (and links to the subscription page instead, when there is one).
+    key = ctx.placeholder_key if fmt in EMAIL_FORMATS else ""
     values: dict[str, Any] = {
         "edition": edition,
         "sections": edition.sections,
@@ -84,15 +108,15 @@ def template_vars(
         "settings": ctx.theme_settings,
         "language": edition.language,
         "format": fmt,
-        "subscriber": Placeholders(),
+        "subscriber": Placeholders(key),
         "sender": sender or {"name": "", "address": "", "postal_address": ""},
         "urls": {
             "base": base,
             "edition": edition_url(base, edition.id),
             "archive": f"{base}archive/" if base else "",
             "feed": f"{base}feed.xml" if base else "",
-            "unsubscribe": PLACEHOLDERS["unsubscribe_url"],
-            "preferences": PLACEHOLDERS["preferences_url"],
+            "unsubscribe": placeholder("unsubscribe_url", key) if key else subscriptions,
+            "preferences": placeholder("preferences_url", key) if key else subscriptions,
         },
     }
     if plugins is not None:
@@ -147,7 +171,8 @@ def render(
         "address": sender_address,
         "postal_address": config.email.postal_address,
     }
-    ctx.variables = lambda ed, fmt: template_vars(ed, fmt, ctx, plugins, sender)
+    subscriptions = config.subscriptions_url
+    ctx.variables = lambda ed, fmt: template_vars(ed, fmt, ctx, plugins, sender, subscriptions)
     written: list[Path] = []
     for cc in config.renderers:
         if only is not None and cc.plugin not in only:

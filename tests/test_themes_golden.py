@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import without_placeholder_key
 from test_render import english_edition, korean_edition, write_config
 from test_themes import FIRST_PARTY
 from test_themes import plugins as plugins  # noqa: F401 (the module's fixture)
@@ -70,7 +71,7 @@ def outputs(root: Path, plugins: Plugins, theme: str, language: str) -> dict[str
             files[f"site/{path.relative_to(site).as_posix()}"] = path
     for path in sorted((out / "_posts").glob("*.md")):
         files[f"posts/{path.name}"] = path
-    return {name: path.read_text("utf-8") for name, path in files.items()}
+    return {name: without_placeholder_key(path.read_text("utf-8")) for name, path in files.items()}
 
 
 @pytest.mark.parametrize(("theme", "language"), CASES)

@@ -1,7 +1,8 @@
 """The ``email`` renderer: ``email.html`` (MJML), ``email.txt`` and ``email.json``.
 
 The email is rendered once per edition. Per-subscriber values stay as placeholders
-(``%%unsubscribe_url%%``) that the sender substitutes, so MJML is compiled exactly once.
+(``%%unsubscribe_url.<key>%%``) that the sender substitutes, so MJML is compiled exactly once;
+``email.json`` records the render's placeholder key, the only one the sender fills in.
 """
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ class EmailRenderer(Renderer):
         html = self.render_html(edition, ctx, env)
         text = render_text(edition, ctx, env)
         variables = template_variables(edition, "email", ctx)
-        meta = {"subject": variables["subject"], "preheader": variables["preheader"]}
+        meta = {
+            "subject": variables["subject"],
+            "preheader": variables["preheader"],
+            "placeholder_key": ctx.placeholder_key,
+        }
         out = ctx.output_dir
         return [
             write(out / "email.html", html),
