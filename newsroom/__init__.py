@@ -39,6 +39,7 @@ from newsroom.transport import (
     TemporaryFailure,
     Transport,
     TransportContext,
+    UncertainDelivery,
 )
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "TemporaryFailure",
     "Transport",
     "TransportContext",
+    "UncertainDelivery",
     "__version__",
     "hookimpl",
     "secret_value",

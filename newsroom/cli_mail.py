@@ -298,11 +298,14 @@ def _print_report(report: SendReport, as_json: bool) -> None:
             f"Edition {report.edition} was already sent to {report.already_sent} subscriber(s); "
             "nothing to send."
         )
+        _print_uncertain(report)
         return
     rate = f", {c.sent / report.elapsed:.0f}/s" if report.elapsed and c.sent else ""
     click.echo(
         f"Edition {report.edition}: {c.sent} sent, {c.retried} retried, {c.bounced} bounced, "
-        f"{c.failed} failed, {c.skipped} skipped in {report.elapsed:.1f} s{rate}"
+        f"{c.failed} failed, {c.skipped} skipped"
+        + (f", {c.uncertain} uncertain" if c.uncertain else "")
+        + f" in {report.elapsed:.1f} s{rate}"
         + (f" ({report.workers} processes)" if report.workers > 1 else "")
     )
     if report.resumed:
@@ -312,6 +315,7 @@ def _print_report(report: SendReport, as_json: bool) -> None:
         )
     if report.already_sent:
         click.echo(f"  {report.already_sent} subscriber(s) had received it in an earlier run")
+    _print_uncertain(report)
     if report.stopped:
         click.echo(f"Stopped: {report.stopped}", err=True)
     if report.remaining:
@@ -322,6 +326,18 @@ def _print_report(report: SendReport, as_json: bool) -> None:
         )
     elif report.complete:
         click.echo("  complete: every subscriber has this edition")
+
+
+def _print_uncertain(report: SendReport) -> None:
+    uncertain = report.counts.uncertain + report.uncertain
+    if uncertain:
+        click.echo(
+            f"  uncertain: the server never answered the end of {uncertain} message(s); they "
+            "may or may not have arrived, and are not sent again on their own. See `newsroom "
+            f"deliveries {report.edition} --status uncertain`; `newsroom send {report.edition} "
+            "--resend-uncertain` sends them again (a reader who got one gets two).",
+            err=True,
+        )
 
 
 @cli.command()
@@ -338,6 +354,11 @@ def _print_report(report: SendReport, as_json: bool) -> None:
     "--accept-new-version",
     is_flag=True,
     help="Resume with a re-rendered edition although some received the earlier one.",
+)
+@click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="Also send the copies the server never confirmed (they may arrive twice).",
 )
 @click.option(
     "--output",
@@ -357,6 +378,7 @@ def send(
     rate: float | None,
     workers: int | None,
     accept_new_version: bool,
+    resend_uncertain: bool,
     output: Path | None,
     as_json: bool,
 ) -> None:
@@ -394,7 +416,12 @@ def send(
     )
     with _Progress(enabled=not as_json and _console().is_terminal) as bar:
         report = delivery.send_edition(
-            config, eid, settings, accept_new_version=accept_new_version, progress=bar.update
+            config,
+            eid,
+            settings,
+            accept_new_version=accept_new_version,
+            resend_uncertain=resend_uncertain,
+            progress=bar.update,
         )
     _print_report(report, as_json)
     sys.exit(report.exit_code)
@@ -434,7 +461,15 @@ def deliveries(opts: Options, edition_id: str | None, status: str | None, as_jso
             for entry in summary.values():
                 counts = ", ".join(
                     f"{entry[k]} {k}"
-                    for k in ("sent", "queued", "sending", "failed", "bounced", "skipped")
+                    for k in (
+                        "sent",
+                        "queued",
+                        "sending",
+                        "failed",
+                        "bounced",
+                        "skipped",
+                        "uncertain",
+                    )
                     if entry.get(k)
                 )
                 state_text = "complete" if entry["completed"] else "incomplete"

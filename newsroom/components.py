@@ -141,8 +141,8 @@ class RenderContext(Context):
     variables: Callable[[Edition, str], dict[str, Any]] = lambda edition, fmt: {}
     """``ctx.variables(edition, "email")``: the template variables for one format."""
     placeholder_key: str = field(default_factory=lambda: secrets.token_hex(16))
-    """A new random key per render: the secret part of this render's per-subscriber placeholders (see
-    :mod:`newsroom.rendering`); a renderer of the email records it in ``email.json``."""
+    """A new random key per render, the secret part of its per-subscriber placeholders
+    (see :mod:`newsroom.rendering`); a renderer of the email records it in ``email.json``."""
 
 
 # -- Components ---------------------------------------------------------------------------

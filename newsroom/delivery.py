@@ -90,10 +90,12 @@ def send_edition(
     settings: SendSettings,
     *,
     accept_new_version: bool = False,
+    resend_uncertain: bool = False,
     progress: Callable[[Counts, int], None] | None = None,
     lock: Lock | None = None,
 ) -> SendReport:
-    """Send ``edition_id`` to every active subscriber who has not received it yet.
+    """Send ``edition_id`` to every active subscriber who has not received it yet
+    (``resend_uncertain``: and to those whose copy may or may not have arrived).
 
     Takes the newsletter's delivery lock, unless the caller holds it already (``lock``)."""
     message = edition_message(config, edition_id)
@@ -109,10 +111,15 @@ def send_edition(
         lock = lock or Lock(state, LOCK_NAME, f"newsroom send {edition_id}")
         with lock if own else contextlib.nullcontext(lock):
             prepared = prepare(
-                state, edition_id, message.content_hash, accept_new_version=accept_new_version
+                state,
+                edition_id,
+                message.content_hash,
+                accept_new_version=accept_new_version,
+                resend_uncertain=resend_uncertain,
             )
             report.already_sent = prepared.already_sent
             report.resumed = prepared.resumed
+            report.uncertain = prepared.uncertain
             queued = prepared.queued
             if settings.limit is not None:
                 queued = min(queued, settings.limit)
@@ -157,7 +164,7 @@ def dry_run(config: Config, edition_id: str, folder: Path) -> int:
             r[0]
             for r in state.db.execute(
                 "SELECT subscriber_id FROM deliveries WHERE edition_id = ? "
-                "AND status IN ('sent', 'bounced', 'skipped')",
+                "AND status IN ('sent', 'bounced', 'skipped', 'uncertain')",
                 (edition_id,),
             )
         }

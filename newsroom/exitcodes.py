@@ -29,5 +29,9 @@ SEND_BOUNCES = 9
 #: ``[email] require_approval`` is on and the edition, as rendered now, was not approved
 #: with ``newsroom approve`` (or changed after it was).
 NOT_APPROVED = 10
+#: Every message was handed over, but for some the server never answered the end of the
+#: message: they may or may not have arrived (``newsroom deliveries EDITION --status
+#: uncertain``). They are sent again only with ``newsroom send --resend-uncertain``.
+SEND_UNCERTAIN = 11
 #: Interrupted (Ctrl-C); run the same command again to resume.
 INTERRUPTED = 130

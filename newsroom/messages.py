@@ -5,9 +5,10 @@ The email renderer leaves placeholders (``%%unsubscribe_url.KEY%%``,
 go, ``KEY`` being a random key drawn for that render and recorded in ``email.json``. Only
 placeholders with that key are filled in: feed text and model answers were written before
 the key existed, so nothing they say can pull a reader's address or links into a message.
-:class:`EditionMessage` splits the rendered HTML and text at those placeholders once; a message for one subscriber
-is then a handful of header lines and a ``bytes.join``: no template, MJML or
-``email.message`` work per recipient, so tens of thousands of messages cost little.
+:class:`EditionMessage` splits the rendered HTML and text at those placeholders once; a
+message for one subscriber is then a handful of header lines and a ``bytes.join``: no
+template, MJML or ``email.message`` work per recipient, so tens of thousands of messages
+cost little.
 
 Bodies go as UTF-8 with ``Content-Transfer-Encoding: 8bit`` (no inflation of Korean text;
 the SMTP transport re-encodes for the rare server without 8BITMIME). Lines are kept under
@@ -51,6 +52,7 @@ def placeholder_pattern(key: str) -> re.Pattern[str]:
         r"%%(subscriber_name|subscriber_email|unsubscribe_url|preferences_url|"
         r"subscriber_attr:[a-z0-9_-]+)\." + key + "%%"
     )
+
 
 #: The rendered files a send reads, in the order :func:`files_hash` hashes them.
 RENDERED_FILES = ("email.html", "email.txt", "email.json")

@@ -1,17 +1,20 @@
 """``newsroom send``: deliver an edition to every active subscriber, exactly once.
 
 The delivery log is the ``deliveries`` table of the state file: one row per (edition,
-subscriber), moving ``queued → sending → sent | failed | bounced | skipped``. Each move is
-committed on its own, ``sending`` before the SMTP transaction starts and the outcome as soon
-as the server answers, so a run that stops for any reason (Ctrl-C, a crash, ``kill -9``, a
-dead server) can be started again and resumes:
+subscriber), moving ``queued → sending → sent | failed | bounced | skipped | uncertain``.
+Each move is committed on its own, ``sending`` before the SMTP transaction starts and the
+outcome as soon as the server answers, so a run that stops for any reason (Ctrl-C, a crash,
+``kill -9``, a dead server) can be started again and resumes:
 
 - ``queued`` and ``failed`` rows are sent (``failed``: temporary failures that ran out of
   retries in an earlier run);
 - ``sending`` rows were in flight when the run died. The server may or may not have taken
   them, so they are sent again: these, and only these, can arrive twice (with the same
   Message-ID, which lets receiving systems drop the copy);
-- ``sent``, ``bounced`` and ``skipped`` rows are never touched again.
+- ``sent``, ``bounced`` and ``skipped`` rows are never touched again;
+- ``uncertain`` rows were handed over whole, but the server never answered the end of the
+  message: they may have been delivered, so they are sent again only when the user asks
+  (``newsroom send --resend-uncertain``).
 
 The recipients are fixed when an edition's send first starts; subscribers who left since
 are skipped. Work is spread over ``concurrency`` persistent connections, and with
@@ -48,6 +51,7 @@ from newsroom.transport import (
     TemporaryFailure,
     Transport,
     TransportContext,
+    UncertainDelivery,
 )
 from newsroom.workers import die_with_parent
 
@@ -89,6 +93,8 @@ class Counts:
     """Temporary failures that ran out of retries; the next run tries them again."""
     skipped: int = 0
     """Subscribers who left between queueing and sending."""
+    uncertain: int = 0
+    """Handed over, but the server never answered: maybe delivered, not sent again."""
 
     def add(self, other: Counts) -> None:
         for key, value in asdict(other).items():
@@ -96,7 +102,7 @@ class Counts:
 
     @property
     def done(self) -> int:
-        return self.sent + self.bounced + self.failed + self.skipped
+        return self.sent + self.bounced + self.failed + self.skipped + self.uncertain
 
 
 @dataclass
@@ -111,6 +117,9 @@ class SendReport:
     """Subscribers who had received this edition before this run."""
     resumed: int = 0
     """Messages that were in flight when an earlier run died, sent again."""
+    uncertain: int = 0
+    """Messages of earlier runs whose delivery is uncertain, left alone (see
+    ``--resend-uncertain``); this run's own are in ``counts.uncertain``."""
     remaining: int = 0
     """Messages still to send after this run (queued or failed)."""
     complete: bool = False
@@ -127,6 +136,8 @@ class SendReport:
             return exitcodes.SEND_FAILED
         if self.counts.failed or self.remaining:
             return exitcodes.SEND_INCOMPLETE
+        if self.counts.uncertain:
+            return exitcodes.SEND_UNCERTAIN
         if self.counts.bounced:
             return exitcodes.SEND_BOUNCES
         return exitcodes.OK
@@ -147,6 +158,8 @@ class Prepared:
     already_sent: int
     resumed: int
     new: bool
+    uncertain: int = 0
+    """Messages whose delivery is uncertain (left alone, unless they were requeued)."""
 
 
 def _now() -> str:
@@ -154,10 +167,16 @@ def _now() -> str:
 
 
 def prepare(
-    state: State, edition_id: str, content_hash: str, *, accept_new_version: bool
+    state: State,
+    edition_id: str,
+    content_hash: str,
+    *,
+    accept_new_version: bool,
+    resend_uncertain: bool = False,
 ) -> Prepared:
     """Create the edition's delivery rows on its first send; on later ones, put interrupted
-    (``sending``) and ``failed`` rows back in the queue."""
+    (``sending``) and ``failed`` rows back in the queue, and ``uncertain`` ones when
+    ``resend_uncertain`` says so."""
     with state.transaction() as db:
         row = db.execute(
             "SELECT content_hash FROM sends WHERE edition_id = ?", (edition_id,)
@@ -197,13 +216,21 @@ def prepare(
             "WHERE edition_id = ? AND status = 'failed'",
             (_now(), edition_id),
         )
+        if resend_uncertain:
+            db.execute(
+                "UPDATE deliveries SET status = 'queued', attempts = 0, updated_at = ? "
+                "WHERE edition_id = ? AND status = 'uncertain'",
+                (_now(), edition_id),
+            )
         counts = dict(
             db.execute(
                 "SELECT status, COUNT(*) FROM deliveries WHERE edition_id = ? GROUP BY status",
                 (edition_id,),
             ).fetchall()
         )
-    return Prepared(counts.get("queued", 0), counts.get("sent", 0), resumed, new)
+    return Prepared(
+        counts.get("queued", 0), counts.get("sent", 0), resumed, new, counts.get("uncertain", 0)
+    )
 
 
 def _unfinished(db: sqlite3.Connection, edition_id: str) -> bool:
@@ -639,6 +666,13 @@ class Worker:
         try:
             message = self.message.build(job.recipient, eight_bit=channel.accepts_8bit)
             await channel.send(message)
+        except UncertainDelivery as exc:
+            # Maybe delivered: never retried on its own, so nobody gets it twice.
+            job.attempts += 1
+            outcome = self._mark(job, "uncertain", str(exc))
+            self.counts.uncertain += 1
+            self._finish()
+            return True, outcome
         except TemporaryFailure as exc:
             job.attempts += 1
             if job.attempts > self.settings.retries:

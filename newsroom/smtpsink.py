@@ -45,6 +45,10 @@ class Faults:
     message is not accepted)."""
     delay: float = 0.0
     """Seconds to wait before answering each RCPT and DATA."""
+    data_delay: Callable[[str, int], float] = lambda address, attempt: 0.0
+    """Seconds to wait before answering the end of a message (as a server that scans whole
+    messages does); the message is kept whether the client still waits for the answer or
+    has hung up by then."""
 
 
 @dataclass
@@ -114,6 +118,9 @@ class _Handler:
             number = len(sink.messages)
         if sink.folder is not None:
             (sink.folder / f"{number:06d}.eml").write_bytes(data)
+        slow = sink.faults.data_delay(address, attempt)
+        if slow:
+            await asyncio.sleep(slow)  # kept already: only the answer is late
         return "250 2.0.0 OK: queued"
 
 

@@ -141,8 +141,32 @@ def _v4(db: sqlite3.Connection) -> None:
     )
 
 
+def _v5(db: sqlite3.Connection) -> None:
+    # A delivery may be 'uncertain': handed over whole, never answered (newsroom send).
+    # SQLite cannot change a CHECK constraint, so the table is copied into a new one.
+    _script(
+        db,
+        """
+        CREATE TABLE deliveries_v5 (
+            edition_id    TEXT NOT NULL REFERENCES sends(edition_id) ON DELETE CASCADE,
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+            status        TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent',
+                            'failed', 'bounced', 'skipped', 'uncertain')),
+            attempts      INTEGER NOT NULL DEFAULT 0,
+            updated_at    TEXT NOT NULL,
+            error         TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (edition_id, subscriber_id)
+        ) WITHOUT ROWID;
+        INSERT INTO deliveries_v5 SELECT * FROM deliveries;
+        DROP TABLE deliveries;
+        ALTER TABLE deliveries_v5 RENAME TO deliveries;
+        CREATE INDEX deliveries_status ON deliveries(edition_id, status);
+        """,
+    )
+
+
 #: Schema migrations in order; ``MIGRATIONS[n]`` takes a file from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -4,7 +4,10 @@ A :class:`Transport` is a component registered with the ``register_transports`` 
 selected by ``[transport] plugin = "..."``. The sender opens one :class:`Channel` per
 concurrent worker (an SMTP connection, an HTTP client) and hands it one message at a time.
 A channel says how a message failed by raising :class:`TemporaryFailure` (retry later: 4xx
-replies, dropped connections, timeouts) or :class:`PermanentFailure` (never retry: 5xx).
+replies, dropped connections, timeouts) or :class:`PermanentFailure` (never retry: 5xx),
+or that nobody can tell, with :class:`UncertainDelivery` (the whole message was handed over
+and the answer never came: it may have been delivered, so it is not sent again unless the
+user asks).
 Everything else about delivery (the log, retries, rate limits, resuming) is the sender's.
 """
 
@@ -66,6 +69,17 @@ class PermanentFailure(DeliveryFailure):
     way; any other stage (``"data"``, ``"policy"``, ``"recipient"``) bounces this message
     only and leaves the subscriber active.
     """
+
+
+class UncertainDelivery(DeliveryFailure):
+    """The message was handed over whole, but the server's answer never came (an SMTP
+    reply to the end of the message, an API call that timed out after the request was
+    sent). It may have been delivered: the sender records it as ``uncertain`` and does not
+    send it again unless asked (``newsroom send --resend-uncertain``)."""
+
+    def __init__(self, message: str, *, code: int | None = None, stage: str = "data") -> None:
+        super().__init__(message, code=code, stage=stage)
+        self.connection_lost = True
 
 
 @dataclass

@@ -103,7 +103,9 @@ def test_names_and_attributes_are_substituted_and_escaped() -> None:
     name, company = placeholder("subscriber_name", KEY), placeholder("subscriber_attr:company", KEY)
     html = f"<p>안녕하세요 {name}님 ({company})</p>"
     text = f"안녕하세요 {name}님 ({company})\n"
-    message = EditionMessage("e1", "제목", html, text, SENDER, Signer([SECRET]), placeholder_key=KEY)
+    message = EditionMessage(
+        "e1", "제목", html, text, SENDER, Signer([SECRET]), placeholder_key=KEY
+    )
     out = parse(
         message.build(Recipient("x@example.com", "<b>김</b> & 이", "u", {"company": "A&B"})).data
     )

@@ -556,3 +556,59 @@ def test_the_progress_bar_shows_done_rate_and_problems() -> None:
         assert (task.completed, task.total) == (42, 100)  # sent and bounced are done
         assert task.fields["detail"] == "3 retried, 2 bounced"
         assert task.fields["rate"] >= 0
+
+
+def set_transport(config: Path, **values: object) -> None:
+    """Set keys of the [transport] table."""
+    lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
+    config.write_text(config.read_text("utf-8").replace("[transport]\n", f"[transport]\n{lines}"))
+
+
+def test_a_slow_answer_to_the_end_of_a_message_is_waited_for(newsletter: Path) -> None:
+    # A server that scans every message for two seconds before it answers: longer than the
+    # reply timeout of every other command, well inside the ten minutes RFC 5321 allows.
+    addresses = add_subscribers(newsletter, 20)
+    set_transport(newsletter, timeout=1)
+    with SmtpSink(faults=Faults(data_delay=lambda address, attempt: 2.0)) as sink:
+        point_at(newsletter, sink.port)
+        report = send_edition(open_newsletter(newsletter).config, EDITION, fast(concurrency=10))
+    assert {a: sink.count(a) for a in addresses} == {a: 1 for a in addresses}
+    assert report.counts.sent == 20 and report.counts.retried == 0 and report.complete
+
+
+def test_an_end_of_message_that_is_never_answered_is_uncertain_not_resent(
+    newsletter: Path,
+) -> None:
+    addresses = add_subscribers(newsletter, 20)
+    silent = set(addresses[3:5])  # the server keeps these, but its answer comes too late
+    set_transport(newsletter, data_timeout=1)
+    faults = Faults(data_delay=lambda address, attempt: 3.0 if address in silent else 0.0)
+    with SmtpSink(faults=faults) as sink:
+        point_at(newsletter, sink.port)
+        result = newsroom_cli(newsletter, "send", "--json")
+        report = json.loads(result.stdout)
+        assert result.returncode == 11, result.stderr
+        assert report["counts"]["uncertain"] == 2 and report["counts"]["sent"] == 18
+        time.sleep(2.5)  # the server's late answers arrive; the copies are already there
+        assert {a: sink.count(a) for a in addresses} == {a: 1 for a in addresses}
+        assert {a for a, s in statuses(newsletter).items() if s == "uncertain"} == silent
+
+        # The log shows them, with why.
+        log = newsroom_cli(newsletter, "deliveries", EDITION, "--status", "uncertain")
+        assert sorted(line.split("\t")[0] for line in log.stdout.splitlines()) == sorted(silent)
+        assert "may have been delivered" in log.stdout
+        summary = newsroom_cli(newsletter, "deliveries").stdout
+        assert "18 sent, 2 uncertain" in summary
+
+        # Running send again sends nothing, and says why.
+        again = newsroom_cli(newsletter, "send")
+        assert again.returncode == 0 and sink.total == 20
+        assert "--resend-uncertain" in again.stderr
+
+        # Sending them again is the user's explicit choice.
+        sink.faults.data_delay = lambda address, attempt: 0.0
+        resend = newsroom_cli(newsletter, "send", "--resend-uncertain", "--json")
+        assert resend.returncode == 0, resend.stderr
+        assert json.loads(resend.stdout)["counts"]["sent"] == 2
+        assert {a: sink.count(a) for a in silent} == {a: 2 for a in silent}
+    assert set(statuses(newsletter).values()) == {"sent"}

@@ -18,9 +18,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from canned import NOW, configure
 from conftest import SECRET
-import pytest
 from lxml import html as lxml_html
 from test_llm import models as models  # noqa: F401 (the fixture)
 

@@ -19,6 +19,7 @@ from newsroom.transport import (
     TemporaryFailure,
     Transport,
     TransportContext,
+    UncertainDelivery,
 )
 
 if TYPE_CHECKING:
@@ -99,7 +100,12 @@ class SmtpTransport(Transport):
         password: SecretStr | None = None
         """Default: ``$NEWSROOM_SMTP_PASSWORD`` when a username is set."""
         timeout: float = Field(30.0, gt=0)
-        """Seconds to wait for each reply."""
+        """Seconds to wait for each reply, but the one to the end of a message."""
+        data_timeout: float = Field(600.0, gt=0)
+        """Seconds to wait for the reply to the end of a message: RFC 5321 (4.5.3.2.6) asks
+        for 10 minutes, since a server may check the whole message before it answers. A
+        message whose reply never comes may have been delivered: it is recorded as
+        ``uncertain`` and not sent again unless asked (``send --resend-uncertain``)."""
         helo: str = ""
         """Name to greet the server with (default: this machine's name)."""
         validate_certs: bool = True
@@ -162,15 +168,16 @@ class SmtpTransport(Transport):
             failure = TemporaryFailure(f"cannot connect to {where}: {exc}", stage="connect")
             failure.connection_lost = True
             raise failure from None
-        return SmtpChannel(client, where)
+        return SmtpChannel(client, where, o.data_timeout)
 
 
 class SmtpChannel(Channel):
     """One open SMTP connection; many messages go through it, one after another."""
 
-    def __init__(self, client: aiosmtplib.SMTP, where: str) -> None:
+    def __init__(self, client: aiosmtplib.SMTP, where: str, data_timeout: float = 600.0) -> None:
         self.client = client
         self.where = where
+        self.data_timeout = data_timeout
         self.accepts_8bit = client.supports_extension("8bitmime")
         self.utf8 = client.supports_extension("smtputf8")
         self.size = client.supports_extension("size")
@@ -226,10 +233,26 @@ class SmtpChannel(Channel):
             raise aiosmtplib.SMTPDataError(start.code, start.message)
         try:
             protocol.write(wire_data(data))
-            reply = await protocol.read_response(timeout=client.timeout)
-        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+            reply = await protocol.read_response(timeout=self.data_timeout)
+        except aiosmtplib.SMTPTimeoutError:
+            client.close()  # the connection is out of step
+            # The server has the whole message and may be delivering it: sending it again
+            # could mail the reader twice (RFC 5321 4.5.3.2.6), so nobody retries it.
+            raise UncertainDelivery(
+                f"{self.where} did not answer the end of the message within "
+                f"{self.data_timeout:g} s; it may have been delivered"
+            ) from None
+        except aiosmtplib.SMTPServerDisconnected as exc:
             client.close()  # as client.data() does: the connection is out of step
-            raise
+            # Most servers that hang up here did not take the message (they crashed or
+            # gave up on it), so it is tried again, as MTAs do; the log says what it risks.
+            failure = TemporaryFailure(
+                f"{self.where} closed the connection before answering the end of the message "
+                f"({exc}); it is sent again and may arrive twice",
+                stage="data",
+            )
+            failure.connection_lost = True
+            raise failure from None
         if reply.code != 250:
             raise aiosmtplib.SMTPDataError(reply.code, reply.message)
 
