@@ -88,6 +88,7 @@ def check_newsletter(path: Path | None = None, plugins: Plugins | None = None) -
     The config, every plugin's options, the theme and the ``plugins_dir`` files are checked;
     nothing is requested over the network and nothing is written.
     """
+    from newsroom.mailconfig import subscriptions_problem
     from newsroom.themes import load_theme
 
     config_path = find_config(path).resolve()
@@ -102,6 +103,11 @@ def check_newsletter(path: Path | None = None, plugins: Plugins | None = None) -
         report.config = parse_config(data, config_path, loaded)
     except ConfigError as exc:
         report.problems.extend(exc.problems)
+    if report.config is not None and report.config.email.from_:
+        # It sends: every message needs links that work (send refuses them too).
+        problem = subscriptions_problem(report.config.subscriptions_url)
+        if problem:
+            report.problems.append(problem)
     newsletter = data.get("newsletter")
     theme = newsletter.get("theme", "default") if isinstance(newsletter, dict) else None
     settings = data.get("theme", {})

@@ -8,7 +8,9 @@ signing keys, the webhook secret, the DKIM key) are never written here.
 
 from __future__ import annotations
 
+import ipaddress
 from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -23,11 +25,15 @@ class EmailConfig(BaseModel):
     reply_to: str = ""
     """Where replies go, when not to the sender."""
     list_id: str = ""
-    """The ``List-Id`` (RFC 2919); default: ``<newsletter slug>.<sender's domain>``."""
+    """The ``List-Id`` (RFC 2919), e.g. ``ai-briefing.example.org``; default: the sender's
+    address with ``.`` for ``@`` (``briefing.example.org``). Set it when two newsletters
+    send from one address; keep it once readers filter on it."""
     postal_address: str = ""
     """The sender's postal address, printed in every message's footer (CAN-SPAM)."""
     unsubscribe_mailto: str = ""
-    """Address of the ``mailto:`` List-Unsubscribe (default: the sender)."""
+    """Address for unsubscribing by mail (default: the sender). Offered in
+    ``List-Unsubscribe`` only once newsroom reads the mails sent there; until then it is
+    left out, so no reader is told to unsubscribe in a way that does nothing."""
     rate: float = Field(0, ge=0)
     """Messages per second across all connections; 0: as fast as the server takes them."""
     hourly_limit: int = Field(0, ge=0)
@@ -103,3 +109,34 @@ class SubscriptionsConfig(BaseModel):
         if value and not value.endswith("/"):
             value += "/"
         return value
+
+
+def _loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def subscriptions_problem(url: str) -> str:
+    """Why messages cannot link to the subscription service at ``url``, or ``""``.
+
+    Every message needs working unsubscribe and preferences links, and RFC 8058 one-click
+    unsubscribe needs https; plain http is accepted only on loopback, for test setups."""
+    if not url:
+        return (
+            "sending needs [subscriptions] url (or [newsletter] base_url): every message links "
+            "there for one-click unsubscribe and preferences, and `newsroom serve` answers"
+        )
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not _loopback(parts.hostname):
+        return (
+            f"[subscriptions] url {url!r} must be https: mail programs send one-click "
+            "unsubscribes (RFC 8058) only to https addresses; plain http is for a test setup "
+            "on 127.0.0.1 or localhost"
+        )
+    return ""

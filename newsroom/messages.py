@@ -33,9 +33,9 @@ from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from newsroom.errors import ConfigError, NewsroomError
+from newsroom.mailconfig import subscriptions_problem
 from newsroom.subscribers import clean_name
 from newsroom.tokens import Signer
 from newsroom.transport import Envelope, OutgoingMessage
@@ -60,6 +60,9 @@ RENDERED_FILES = ("email.html", "email.txt", "email.json")
 MAX_LINE = 998
 #: Long HTML lines are broken to at most this many bytes.
 FOLD_AT = 500
+#: The headers a DKIM signature covers. Each is listed twice ("oversigned"): a copy of
+#: one of them added on the way (a second From or List-Unsubscribe above ours) then breaks
+#: the signature instead of riding along unnoticed (RFC 6376 8.15).
 _DKIM_HEADERS = [
     b"from",
     b"to",
@@ -151,10 +154,16 @@ def make_sender(
             '[email] from is required to send, e.g. from = "AI 브리핑 <briefing@example.org>"',
             path=str(config.path),
         )
+    problem = subscriptions_problem(config.subscriptions_url)
+    if problem:
+        raise ConfigError(problem, path=str(config.path))
     name, address = parseaddr(email.from_)
-    domain = address.rpartition("@")[2].lower()
-    slug = re.sub(r"[^a-z0-9-]+", "-", config.path.parent.name.lower()).strip("-") or "newsletter"
-    list_id = email.list_id or f"{slug}.{domain}"
+    local, _, domain = address.rpartition("@")
+    domain = domain.lower()
+    # From the newsletter's own address, never from where its files happen to be: moving
+    # the folder must not change what readers' filters match.
+    label = re.sub(r"[^a-z0-9-]+", "-", local.lower()).strip("-") or "newsletter"
+    list_id = email.list_id or f"{label}.{domain}"
     title = one_line(config.newsletter.title)
     return Sender(
         from_header=format_address(name or title, address),
@@ -435,17 +444,14 @@ class EditionMessage:
     # -- per recipient ------------------------------------------------------------------
 
     def links(self, recipient: Recipient) -> dict[str, str]:
-        """The recipient's unsubscribe and preferences URLs."""
+        """The recipient's unsubscribe and preferences URLs (at ``newsroom serve``)."""
         token = self.signer.subscriber_token(recipient.uid)
         base = self.sender.subscriptions_url
-        if base:
-            return {
-                "unsubscribe_url": f"{base}unsubscribe/{token}",
-                "preferences_url": f"{base}preferences/{token}",
-                "token": token,
-            }
-        mailto = f"mailto:{self.sender.unsubscribe_mailto}?subject=" + quote(f"unsubscribe {token}")
-        return {"unsubscribe_url": mailto, "preferences_url": mailto, "token": token}
+        return {
+            "unsubscribe_url": f"{base}unsubscribe/{token}",
+            "preferences_url": f"{base}preferences/{token}",
+            "token": token,
+        }
 
     def message_id(self, recipient: Recipient) -> str:
         # The same for every attempt at one (edition, subscriber): a copy sent twice after a
@@ -458,6 +464,10 @@ class EditionMessage:
     ) -> OutgoingMessage:
         """The complete message for one recipient; ``eight_bit=False`` for a server
         without 8BITMIME (bodies as base64); ``message_id`` replaces the stable one."""
+        if self.dkim is not None:
+            # A relay without 8BITMIME re-encodes 8-bit bodies, which breaks the signature's
+            # body hash: signed bodies go as base64, which no relay needs to touch.
+            eight_bit = False
         links = self.links(recipient)
         name = clean_name(recipient.name)
         text_values = {
@@ -476,21 +486,15 @@ class EditionMessage:
         now = int(self.clock())
         if now != self._date_at:
             self._date_at, self._date = now, formatdate(now, usegmt=True)
-        unsubscribe = f"<{links['unsubscribe_url']}>"
-        if self.sender.subscriptions_url:
-            mailto = f"mailto:{self.sender.unsubscribe_mailto}?subject=" + quote(
-                f"unsubscribe {links['token']}"
-            )
-            unsubscribe += f",\r\n <{mailto}>"
+        # Only the https link: a mailto: would be offered only if something read the mails
+        # sent to it. RFC 8058 one-click: mail programs POST to the https link.
         headers = [
             f"Date: {self._date}",
             f"Message-ID: {message_id}",
             f"To: {format_address(name, envelope_to if not smtputf8 else recipient.email)}",
-            f"List-Unsubscribe: {unsubscribe}",
+            f"List-Unsubscribe: <{links['unsubscribe_url']}>",
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
         ]
-        if self.sender.subscriptions_url:
-            # RFC 8058: one-click unsubscribe needs an https URI to POST to.
-            headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
         head = self._fixed + ("\r\n".join(headers) + "\r\n").encode("utf-8")
         data = b"".join(
             (
@@ -539,7 +543,7 @@ class DkimSigner:
             self.selector,
             self.domain,
             self.key,
-            include_headers=_DKIM_HEADERS,
+            include_headers=_DKIM_HEADERS * 2,
             linesep=b"\r\n",
         )
         return bytes(signature) + data

@@ -6,11 +6,12 @@ import email
 import email.policy
 import re
 import subprocess
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import EDITION, SECRET, require_tool
+from conftest import EDITION, SECRET, newsroom_cli, require_tool
 
 from newsroom.app import open_newsletter
 from newsroom.delivery import edition_message
@@ -75,11 +76,12 @@ def test_a_real_edition_becomes_a_well_formed_korean_message(newsletter: Path) -
     assert "논문 동향" in html and "논문 동향" in text
     assert "%%" not in html and "%%" not in text  # every placeholder was filled in
 
-    # RFC 8058 one-click unsubscribe, with a personal signed link; mailto too.
+    # RFC 8058 one-click unsubscribe, with a personal signed link. No mailto: nothing reads
+    # the mails sent there, so a reader who used it would stay subscribed.
     unsubscribe = parsed["List-Unsubscribe"]
-    https, mailto = re.findall(r"<([^>]+)>", unsubscribe)
+    (https,) = re.findall(r"<([^>]+)>", unsubscribe)
     assert https.startswith("https://example.org/ai-briefing/subscription/unsubscribe/")
-    assert mailto.startswith("mailto:briefing@example.org?subject=unsubscribe%20")
+    assert "mailto:" not in unsubscribe
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     token = https.rsplit("/", 1)[1]
     assert Signer([SECRET]).read_subscriber_token(token) == "uid-jiwoo"
@@ -177,10 +179,57 @@ def test_make_sender_needs_a_from_address(newsletter: Path) -> None:
         make_sender(open_newsletter(newsletter).config)
 
 
-def test_dkim_signature_covers_list_unsubscribe_and_verifies(
-    newsletter: Path, tmp_path: Path
+def test_the_list_id_comes_from_the_newsletter_not_its_folder(newsletter: Path) -> None:
+    text = newsletter.read_text("utf-8")
+    newsletter.write_text(re.sub(r"(?m)^list_id = .*$", "", text), "utf-8")
+    first = make_sender(open_newsletter(newsletter).config).list_id
+    moved = newsletter.parent.with_name("old-copy-2025")
+    newsletter.parent.rename(moved)
+    again = make_sender(open_newsletter(moved / "newsroom.toml").config).list_id
+    assert first == again and first.endswith("<briefing.example.org>")  # briefing@example.org
+    # A configured one wins.
+    (moved / "newsroom.toml").write_text(text, "utf-8")
+    configured = make_sender(open_newsletter(moved / "newsroom.toml").config).list_id
+    assert configured.endswith("<ai-briefing.example.org>")
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("http://example.org/subscription/", True),
+        ("https://example.org/subscription/", False),
+        ("http://127.0.0.1:8025/", False),
+        ("http://localhost:8025/", False),
+    ],
+)
+def test_check_and_send_refuse_a_plain_http_subscriptions_url(
+    newsletter: Path, url: str, refused: bool
 ) -> None:
-    import dkim
+    text = newsletter.read_text("utf-8") + f'\n[subscriptions]\nurl = "{url}"\n'
+    newsletter.write_text(text, "utf-8")
+    check = newsroom_cli(newsletter, "check")
+    send = newsroom_cli(newsletter, "send", "--dry-run")
+    if refused:
+        assert check.returncode == 3 and "must be https" in check.stderr + check.stdout
+        assert send.returncode == 3 and "RFC 8058" in send.stderr
+    else:
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert send.returncode == 0, send.stderr
+
+
+def test_sending_without_a_subscriptions_url_is_refused(newsletter: Path) -> None:
+    text = newsletter.read_text("utf-8")
+    newsletter.write_text(re.sub(r"(?m)^base_url = .*$", 'base_url = ""', text), "utf-8")
+    send = newsroom_cli(newsletter, "send")
+    assert send.returncode == 3 and "[subscriptions] url" in send.stderr
+    check = newsroom_cli(newsletter, "check")
+    assert check.returncode == 3 and "[subscriptions] url" in check.stderr
+
+
+@pytest.fixture
+def dkim_key(tmp_path: Path) -> tuple[Path, bytes]:
+    """An RSA key made for the test, and its DKIM DNS record."""
+    import base64
 
     openssl = require_tool("openssl")
     key = tmp_path / "dkim.pem"
@@ -190,16 +239,35 @@ def test_dkim_signature_covers_list_unsubscribe_and_verifies(
         check=True,
         capture_output=True,
     ).stdout
-    import base64
-
     record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+    return key, record
+
+
+def dns_for(record: bytes) -> Callable[..., bytes]:
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        assert name == b"nr1._domainkey.example.org."
+        return record
+
+    return dns
+
+
+def dkim_message(newsletter: Path, key: Path) -> bytes:
     text = newsletter.read_text("utf-8").replace(
         "[email]\n", f'[email]\ndkim_key_file = "{key}"\ndkim_selector = "nr1"\n', 1
     )
     newsletter.write_text(text, "utf-8")
     message = edition_message(open_newsletter(newsletter).config, EDITION)
-    out = message.build(Recipient("a@example.com", "김지우", "uid-a"))
-    parsed = parse(out.data)
+    return message.build(Recipient("a@example.com", "김지우", "uid-a")).data
+
+
+def test_dkim_signature_covers_list_unsubscribe_and_verifies(
+    newsletter: Path, dkim_key: tuple[Path, bytes]
+) -> None:
+    import dkim
+
+    key, record = dkim_key
+    data = dkim_message(newsletter, key)
+    parsed = parse(data)
     signed = parsed["DKIM-Signature"]
     assert "d=example.org" in signed and "s=nr1" in signed
     signed_headers = re.search(r"h=([^;]+)", str(signed).replace(" ", ""))
@@ -207,14 +275,52 @@ def test_dkim_signature_covers_list_unsubscribe_and_verifies(
     names = signed_headers.group(1).lower().split(":")
     assert {"list-unsubscribe", "list-unsubscribe-post", "from", "subject"} <= set(names)
 
-    def dns(name: bytes, timeout: int = 5) -> bytes:
-        assert name == b"nr1._domainkey.example.org."
-        return record
-
-    assert dkim.verify(out.data, dnsfunc=dns)
-    tampered = out.data.replace(b"List-Unsubscribe-Post: ", b"List-Unsubscribe-Post:  ")
+    dns = dns_for(record)
+    assert dkim.verify(data, dnsfunc=dns)
+    tampered = data.replace(b"List-Unsubscribe-Post: ", b"List-Unsubscribe-Post:  ")
     tampered = tampered.replace(b"subscription/unsubscribe/", b"subscription/unsubscribe/x", 1)
     assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"From: =?utf-8?b?67mE7ISc?= <security@example.org>",
+        b"Subject: Urgent: confirm your account",
+        b"List-Unsubscribe: <https://evil.example/unsubscribe>",
+        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+    ],
+)
+def test_a_header_added_on_the_way_breaks_the_dkim_signature(
+    newsletter: Path, dkim_key: tuple[Path, bytes], header: bytes
+) -> None:
+    import dkim
+
+    key, record = dkim_key
+    data = dkim_message(newsletter, key)
+    dns = dns_for(record)
+    assert dkim.verify(data, dnsfunc=dns)
+    # A second copy of a signed header, put in before ours or after the signature: mail
+    # programs may show either one, so the signature must no longer verify.
+    assert not dkim.verify(header + b"\r\n" + data, dnsfunc=dns)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert not dkim.verify(head + b"\r\n" + header + b"\r\n\r\n" + rest, dnsfunc=dns)
+
+
+def test_dkim_signed_bodies_survive_a_relay_without_8bitmime(
+    newsletter: Path, dkim_key: tuple[Path, bytes]
+) -> None:
+    import dkim
+
+    key, record = dkim_key
+    data = dkim_message(newsletter, key)
+    # 7-bit throughout: a relay that cannot pass 8-bit bodies has nothing to re-encode, so
+    # the body hash still holds when the message arrives.
+    assert data.isascii()
+    parts = [p for p in parse(data).iter_parts()]
+    assert {str(p["Content-Transfer-Encoding"]) for p in parts} == {"base64"}
+    assert "논문 동향" in body(parse(data), "html")
+    assert dkim.verify(data, dnsfunc=dns_for(record))
 
 
 def test_preformatted_text_over_several_lines_is_never_folded() -> None:
