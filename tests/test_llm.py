@@ -21,6 +21,7 @@ from conftest import AS_OF, EXAMPLE, require
 from lxml import html as lxml_html
 
 from newsroom import ConfigError
+from newsroom.modelserver import ModelServer, register_models
 from newsroom.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -397,3 +398,67 @@ def test_newsroom_build_with_an_installed_model_plugin(tmp_path: Path) -> None:
     build()
     assert len(log.read_text("utf-8").splitlines()) == asked  # the rebuild asked nothing
     shutil.rmtree(tmp_path / "llm-home", ignore_errors=True)
+
+
+# -- the requests a model's API receives (a local OpenAI-compatible server) --------------------
+
+
+@pytest.fixture
+def model_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelServer]:
+    """A chat completions server on 127.0.0.1 answering as ``newsroom-test`` does, reached
+    through llm's OpenAI-compatible models ``local-schema`` (told the JSON Schema) and
+    ``local-plain`` (not told it, as many local models are not)."""
+    require(importlib.util.find_spec("llm") is not None, "the llm package")
+    import llm_test_models
+
+    home = tmp_path / "llm-home"
+    monkeypatch.setenv("LLM_USER_PATH", str(home))
+    with ModelServer(lambda request: llm_test_models.careful_answer(request.prompt)) as server:
+        register_models(
+            home, server.url, {"local-schema": {"supports_schema": True}, "local-plain": {}}
+        )
+        yield server
+
+
+def json_in_prompt(prompt: str) -> object:
+    """The JSON example an insight prompt shows: from its first line that is ``{`` to the
+    next that is ``}``."""
+    lines = prompt.splitlines()
+    start = lines.index("{")
+    end = lines.index("}", start)
+    return json.loads("\n".join(lines[start : end + 1]))
+
+
+@pytest.mark.parametrize("model", ["local-schema", "local-plain"])
+def test_the_insight_request_shows_the_model_valid_json(
+    tmp_path: Path, model_api: ModelServer, model: str
+) -> None:
+    import jsonschema
+    from newsroom_llm.insight import SCHEMA, parse_answer
+
+    result = run_build(tmp_path, newsletter().replace('"newsroom-test"', f'"{model}"'))
+    (insight,) = [r for r in model_api.requests if '"trends"' in r.prompt]
+    example = json_in_prompt(insight.prompt)
+    jsonschema.validate(example, SCHEMA)  # the shape the parser takes...
+    parse_answer(json.dumps(example))  # ...and the parser does take it
+    assert "{{" not in insight.prompt and "}}" not in insight.prompt
+    # Told the schema only when the model can be held to one; the text is the same.
+    assert insight.schema == (SCHEMA if model == "local-schema" else None)
+    assert all(r.model == model for r in model_api.requests)
+    assert result.edition.insight and "오늘의 핵심 트렌드" in result.edition.insight
+
+
+def test_a_users_insight_prompt_gets_the_same_valid_json(
+    tmp_path: Path, model_api: ModelServer
+) -> None:
+    table = 'insight_prompt = "Items:\\n{items}\\n\\nFormat:\\n{format}\\n(answer in {language})"\n'
+    run_build(tmp_path, newsletter(table).replace('"newsroom-test"', '"local-plain"'))
+    (insight,) = [r for r in model_api.requests if '"trends"' in r.prompt]
+    assert insight.prompt.startswith("Items:\n[1]")
+    assert json_in_prompt(insight.prompt) == json_in_prompt(prompts_module().INSIGHT_FORMAT)
+
+
+def prompts_module() -> ModuleType:
+    from newsroom_llm import prompts
+
+    return prompts

@@ -7,6 +7,8 @@ placeholder a prompt does not know is refused when the configuration is read.
 
 from __future__ import annotations
 
+import json
+
 from babel import Locale, UnknownLocaleError
 
 SYSTEM = (
@@ -43,17 +45,28 @@ The edition's {count} items:
 {items}
 """
 
-#: The answer format of the insight, filled into ``{format}``.
-INSIGHT_FORMAT = """Answer with one JSON object and nothing else:
-{{
-  "trends": [{{"title": "a few words", "text": "two or three sentences", "items": [1, 4]}}],
-  "recommendations": [{{"action": "now", "text": "one sentence", "items": [2]}}],
-  "outlook": {{"text": "two or three sentences on what to watch next", "items": [3]}}
-}}
+#: What an insight answer looks like; shown to the model as JSON (see INSIGHT_FORMAT).
+INSIGHT_EXAMPLE: dict[str, object] = {
+    "trends": [{"title": "a few words", "text": "two or three sentences", "items": [1, 4]}],
+    "recommendations": [{"action": "now", "text": "one sentence", "items": [2]}],
+    "outlook": {"text": "two or three sentences on what to watch next", "items": [3]},
+}
+
+#: The answer format of the insight, filled into ``{format}``. The example is written by
+#: ``json.dumps`` so the model sees valid JSON of the shape the parser takes (a format
+#: string's ``{{ }}`` escapes would reach the model as they are, since this text is a
+#: value filled in, not a template). Models told the JSON Schema too get the same text.
+INSIGHT_FORMAT = (
+    "Answer with one JSON object and nothing else, in this shape:\n{\n"
+    # One top-level key a line, each value compact: valid JSON that reads like the schema.
+    + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in INSIGHT_EXAMPLE.items())
+    + """
+}
 - "items" are the numbers of the items each entry is about; every entry names at least one.
 - Two or three trends; up to five recommendations, "action" being "now" (try it now),
   "watch" (keep an eye on it) or "skip" (safe to ignore).
 - Speak only of the items listed; no links, no other news."""
+)
 
 PLACEHOLDERS = {
     "system": {"newsletter", "language", "date"},
