@@ -64,20 +64,20 @@ def site_files(site: Path) -> list[str]:
     found: list[str] = []
     refused: list[str] = []
 
-    def walk(folder: Path) -> None:
+    def walk(folder: str, prefix: str) -> None:
         with os.scandir(folder) as entries:
-            for entry in sorted(entries, key=lambda e: e.name):
-                path = folder / entry.name
+            for entry in entries:
                 if entry.is_symlink():
-                    refused.append(f"{path} is a symbolic link")
+                    refused.append(f"{entry.path} is a symbolic link")
                 elif entry.is_dir(follow_symlinks=False):
-                    walk(path)
+                    walk(entry.path, f"{prefix}{entry.name}/")
                 elif entry.is_file(follow_symlinks=False):
-                    found.append(path.relative_to(site).as_posix())
+                    found.append(f"{prefix}{entry.name}")
                 else:
-                    refused.append(f"{path} is not a regular file")
+                    refused.append(f"{entry.path} is not a regular file")
 
-    walk(site)
+    walk(str(site), "")
+    refused.sort()
     if refused:
         shown = "; ".join(refused[:10]) + (
             f"; and {len(refused) - 10} more" if len(refused) > 10 else ""
@@ -87,7 +87,7 @@ def site_files(site: Path) -> list[str]:
             "would publish whatever it points to): remove what is named, and render the site "
             "again"
         )
-    return found
+    return sorted(found)
 
 
 def _read_state(output: Path) -> dict[str, Any]:

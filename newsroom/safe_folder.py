@@ -179,7 +179,7 @@ class SafeFolder:
                 with os.fdopen(out, "wb") as fh:
                     if isinstance(data, Path):
                         with open_regular(data) as source:
-                            shutil.copyfileobj(source, fh, 1 << 20)
+                            shutil.copyfileobj(source, fh)
                     else:
                         fh.write(data)
                 # A rename replaces whatever is at the name, a link included, never its target.
