@@ -159,10 +159,14 @@ def publish_to_folder(
         with SafeFolder(target) as folder:
             result = _sync(site, folder, files, state, key, force)
     except UnsafePath as exc:
+        advice = (
+            "newsroom never writes through a link (it could send the site's files anywhere): "
+            "replace it with a real folder, or publish elsewhere"
+            if exc.link
+            else "the site has a folder there: move it away"
+        )
         raise PublishError(
-            f"not publishing to {target}: {exc.path} is {exc.reason}. newsroom never writes "
-            "through a link (it could send the site's files anywhere): replace it with a "
-            "real folder, or publish elsewhere"
+            f"not publishing to {target}: {exc.path} is {exc.reason}. {advice}"
         ) from None
     except OSError as exc:
         raise PublishError(f"publishing to {target} failed: {exc}") from None

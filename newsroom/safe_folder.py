@@ -32,9 +32,11 @@ class UnsafePath(Exception):
     """A path under the folder that is not gone through: a symbolic link, or a file where a
     folder should be. ``path`` is the offending path, ``reason`` says what it is."""
 
-    def __init__(self, path: Path, reason: str) -> None:
+    def __init__(self, path: Path, reason: str, *, link: bool = False) -> None:
         self.path = path
         self.reason = reason
+        self.link = link
+        """Whether the path is a symbolic link."""
         super().__init__(f"{path}: {reason}")
 
 
@@ -112,7 +114,7 @@ class SafeFolder:
         except OSError:
             return exc
         if stat.S_ISLNK(info.st_mode):
-            return UnsafePath(path, "a symbolic link, where a folder is expected")
+            return UnsafePath(path, "a symbolic link, where a folder is expected", link=True)
         return UnsafePath(path, "not a folder, where a folder is expected")
 
     def kind(self, rel: str) -> Kind:
