@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -62,9 +63,7 @@ def test_a_symlinked_folder_in_the_target_is_refused_and_nothing_is_written_thro
     code, output = run_publish(config, "--to", str(www))
     assert code == 0, output
     site_static = config.output_dir / "site" / "static"
-    for path in (www / "static").iterdir():
-        path.unlink()
-    (www / "static").rmdir()
+    shutil.rmtree(www / "static")
     (www / "static").symlink_to(elsewhere, target_is_directory=True)
     (site_static / "extra.css").write_text("body{}", "utf-8")  # something new to copy
     code, output = run_publish(config, "--to", str(www), "--no-render")
@@ -248,6 +247,24 @@ def test_a_theme_file_linking_outside_the_theme_is_refused(
     built = files_under(config.output_dir) if config.output_dir.exists() else {}
     assert not any(SECRET.strip().encode() in data for data in built.values())
     assert not www.exists() or files_under(www) == {}
+
+
+def test_the_site_static_folder_is_never_written_through_a_link(
+    plugins: Plugins, tmp_path: Path
+) -> None:
+    from newsroom.rendering import render
+
+    config = cli_config(tmp_path / "n", plugins, theme="briefing")
+    editions = build_archive(config, plugins, DAYS[:1])
+    static = config.output_dir / "site" / "static"
+    shutil.rmtree(static)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    static.symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(NewsroomError, match="symbolic link") as refused:
+        render(config, plugins, editions[-1], only={"web"})
+    assert str(static) in str(refused.value)
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_a_theme_with_links_inside_itself_still_renders(plugins: Plugins, tmp_path: Path) -> None:

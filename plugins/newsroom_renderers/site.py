@@ -33,7 +33,8 @@ from markupsafe import Markup
 
 from newsroom import Edition, RenderContext
 from newsroom.__about__ import __version__
-from newsroom.safe_folder import SafeFolder
+from newsroom.errors import BuildError
+from newsroom.safe_folder import SafeFolder, UnsafePath
 from newsroom.themes import theme_files
 from newsroom.urls import edition_path, edition_url
 
@@ -327,11 +328,19 @@ def copy_static(folders: list[Path], target: Path) -> tuple[list[Path], list[str
         for rel, path in theme_files(folder.parent, folder):
             chosen[rel] = path
     written: list[Path] = []
-    target.mkdir(parents=True, exist_ok=True)
-    with SafeFolder(target) as out:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Opened from the site's folder, so a link in place of static/ itself is refused too.
+    with SafeFolder(target.parent) as site:
         for rel, source in sorted(chosen.items()):
-            if out.same(rel, source):
-                continue
-            out.write(rel, source)
+            name = f"{target.name}/{rel}"
+            try:
+                if site.same(name, source):
+                    continue
+                site.write(name, source)
+            except UnsafePath as exc:
+                raise BuildError(
+                    f"{exc.path} is {exc.reason}: the theme's static files are never written "
+                    "through a link; remove it and render again"
+                ) from None
             written.append(target / rel)
     return written, sorted(chosen)
