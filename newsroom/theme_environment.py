@@ -70,8 +70,10 @@ class ThemeFilesLoader(jinja2.FileSystemLoader):
     leading outside its theme's folder is refused (:func:`newsroom.themes.inside_theme`)."""
 
     def __init__(self, chain: list[Theme]) -> None:
-        self.folders = [(t.path / "templates", t.path) for t in chain]
-        self.folders = [(d, root) for d, root in self.folders if d.is_dir()]
+        #: Each templates/ folder, with the theme folder its links must stay in.
+        self.folders = [
+            (t.path / "templates", t.path) for t in chain if (t.path / "templates").is_dir()
+        ]
         super().__init__([str(d) for d, _ in self.folders])
 
     def get_source(
