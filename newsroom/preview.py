@@ -7,18 +7,28 @@ edition is rendered again (the config and the theme are read anew first) and eve
 page reloads through a server-sent event. A render that fails is shown on the page, and
 the last good files stay served.
 
-``/editions/...`` and ``/site/...`` serve the output folder as it is; light and dark
-previews force the edition's ``prefers-color-scheme`` rules on or off, so both can be
-seen side by side whatever the desktop's setting.
+``/site/...`` serves the web edition as it is, and ``/editions/<id>/`` an edition's
+``email.html``, ``email.txt``, ``email.json`` and ``edition.json``; nothing else of the
+output folder is served (a dry run's ``.eml`` files and the confirmation mails hold
+subscribers' links). Light and dark previews force the edition's ``prefers-color-scheme``
+rules on or off, so both can be seen side by side whatever the desktop's setting.
+
+Only requests naming the server itself are answered (``Host: 127.0.0.1:PORT``,
+``localhost:PORT``, ``[::1]:PORT`` or the host it was started on): any other name could be
+pointed at 127.0.0.1 by its DNS (a rebinding), and a web page would then read the preview
+through it. A path that is not plain (a NUL byte, a bad percent-encoding, a backslash,
+``.`` or ``..``) gets 400.
 """
 
 from __future__ import annotations
 
 import html
 import http.server
+import ipaddress
 import json
 import logging
 import re
+import socket
 import threading
 import time
 import urllib.parse
@@ -46,6 +56,13 @@ RELOAD_SCRIPT = (
     'color:#fff;white-space:pre-wrap;font:13px monospace";d.textContent=JSON.parse(e.data)})'
     "})();</script>"
 )
+#: The files of an edition's folder the preview serves (not the dry run's messages).
+EDITION_FILES = frozenset({"email.html", "email.txt", "email.json", "edition.json"})
+#: Host names that always mean this machine (a name other than these and the host the
+#: preview was started on may be a DNS rebinding).
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+_WILDCARDS = frozenset({"", "0.0.0.0", "::"})
+_HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]")
 _DARK_QUERY = re.compile(r"\(\s*prefers-color-scheme\s*:\s*dark\s*\)")
 _TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -67,6 +84,48 @@ def force_scheme(page: str, scheme: str) -> str:
     if scheme not in ("light", "dark"):
         return page
     return _DARK_QUERY.sub("all" if scheme == "dark" else "not all", page)
+
+
+def request_path(target: str) -> str | None:
+    """The decoded path of a request target; None when it is not a plain absolute path (an
+    absolute URL, a NUL or another control character, a percent-encoding that is not UTF-8,
+    a backslash, a ``.`` or ``..`` segment)."""
+    if not target.startswith("/"):
+        return None
+    raw = target.split("#", 1)[0].split("?", 1)[0]
+    try:
+        path = urllib.parse.unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    if "\\" in path or any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+        return None
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return None
+    return path
+
+
+def host_allowed(header: str | None, bound_host: str, port: int) -> bool:
+    """Whether the ``Host`` header ``header`` names the server bound to ``bound_host`` and
+    ``port``: a loopback name, the host it was started on, or (when bound to every address)
+    any IP address or this machine's name, always with the server's port."""
+    if not header:
+        return False
+    name, given = header, "80"
+    if ":" in header and not header.endswith("]"):  # "[::1]" alone has no port
+        name, _, given = header.rpartition(":")
+    if not _HOST_HEADER.fullmatch(name) or not given.isdigit() or int(given) != port:
+        return False
+    name = name.strip("[]").lower()
+    bound = bound_host.strip("[]").lower()
+    if name in LOOPBACK_NAMES or name == bound:
+        return True
+    if bound not in _WILDCARDS:
+        return False
+    try:
+        ipaddress.ip_address(name)  # an address cannot be rebound: only a name can
+        return True
+    except ValueError:
+        return name == socket.gethostname().lower()
 
 
 def with_reload(page: str) -> str:
@@ -196,6 +255,7 @@ class PreviewServer:
         self._changed = threading.Condition()
         self._stopping = threading.Event()
         self.watcher = Watcher(config.path, plugins, self._announce)
+        self.host = host
         self.httpd = http.server.ThreadingHTTPServer((host, port), self._handler())
         self.httpd.daemon_threads = True  # open event streams must not keep the process up
         self._threads: list[threading.Thread] = []
@@ -330,31 +390,55 @@ class PreviewServer:
                 if self.command != "HEAD":
                     self.wfile.write(body)
 
+            def _refuse(self, status: int, message: str) -> None:
+                self.close_connection = True
+                self._send(status, message.encode("utf-8"), "text/plain; charset=utf-8")
+
             def do_HEAD(self) -> None:
                 self.do_GET()
 
             def do_GET(self) -> None:
-                parts = urllib.parse.urlsplit(self.path)
-                query = dict(urllib.parse.parse_qsl(parts.query))
-                path = urllib.parse.unquote(parts.path)
+                hosts = self.headers.get_all("Host") or []
+                port = int(server.httpd.server_address[1])
+                if len(hosts) != 1 or not host_allowed(hosts[0], server.host, port):
+                    self._refuse(400, f"unknown Host: open the preview at {server.url}\n")
+                    return
+                path = request_path(self.path)
+                if path is None:
+                    self._refuse(400, "bad request path\n")
+                    return
+                query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+                scheme = query.get("scheme", "")
+                segments = [s for s in path.split("/") if s]
                 if path in ("/", "/index.html"):
                     page = server.dashboard(query.get("edition"))
                     self._send(200, page.encode("utf-8"), _TYPES[".html"])
                 elif path == EVENTS:
                     self._events()
-                elif path.startswith(EMAIL):
-                    eid = path[len(EMAIL) :].strip("/")
-                    self._file(f"editions/{eid}/email.html", query.get("scheme", ""))
+                elif path.startswith(EMAIL) and len(segments) == 3:
+                    self._file(server.output / "editions", [segments[2], "email.html"], scheme)
+                elif segments[:1] == ["site"]:
+                    self._file(server.output / "site", segments[1:], scheme)
+                elif segments[:1] == ["editions"] and len(segments) == 3:
+                    if segments[2] in EDITION_FILES:
+                        self._file(server.output / "editions", segments[1:], scheme)
+                    else:
+                        self._not_found()
                 else:
-                    self._file(path.lstrip("/"), query.get("scheme", ""))
+                    self._not_found()
 
-            def _file(self, rel: str, scheme: str) -> None:
-                root = server.output.resolve()
-                target = (root / rel).resolve()
+            def _not_found(self) -> None:
+                self._send(404, b"not found", "text/plain; charset=utf-8")
+
+            def _file(self, folder: Path, parts: list[str], scheme: str) -> None:
+                """The file ``parts`` under ``folder`` (its index.html for a folder); a link
+                leading out of ``folder`` is not followed."""
+                root = folder.resolve()
+                target = root.joinpath(*parts).resolve()
                 if target.is_dir():
                     target = target / "index.html"
                 if not target.is_relative_to(root) or not target.is_file():
-                    self._send(404, b"not found", "text/plain; charset=utf-8")
+                    self._not_found()
                     return
                 content_type = _TYPES.get(target.suffix, "application/octet-stream")
                 body = target.read_bytes()

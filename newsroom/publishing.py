@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from newsroom.errors import NewsroomError
+from newsroom.safe_folder import SafeFolder, UnsafePath, parts_of
 
 STATE_FILE = ".publish-state.json"
 RECORD_FILE = ".newsroom-published.json"
@@ -55,17 +55,39 @@ class BranchResult:
 
 
 def site_files(site: Path) -> list[str]:
-    """The site's files, as POSIX paths relative to it."""
+    """The site's files, as POSIX paths relative to it.
+
+    A symbolic link in the site is refused, naming it: the renderer never makes one, and
+    copying or committing it would publish whatever it points to (or the link itself)."""
     if not site.is_dir():
         raise PublishError(f"no web edition at {site}: build or render an edition first")
-    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    found: list[str] = []
+    refused: list[str] = []
 
+    def walk(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    refused.append(f"{entry.path} is a symbolic link")
+                elif entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, f"{prefix}{entry.name}/")
+                elif entry.is_file(follow_symlinks=False):
+                    found.append(f"{prefix}{entry.name}")
+                else:
+                    refused.append(f"{entry.path} is not a regular file")
 
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
-    except OSError:
-        return False
+    walk(str(site), "")
+    refused.sort()
+    if refused:
+        shown = "; ".join(refused[:10]) + (
+            f"; and {len(refused) - 10} more" if len(refused) > 10 else ""
+        )
+        raise PublishError(
+            f"not publishing {site}: {shown}. newsroom publishes regular files only (a link "
+            "would publish whatever it points to): remove what is named, and render the site "
+            "again"
+        )
+    return sorted(found)
 
 
 def _read_state(output: Path) -> dict[str, Any]:
@@ -77,32 +99,37 @@ def _read_state(output: Path) -> dict[str, Any]:
 
 
 def _write_state(output: Path, state: dict[str, Any]) -> None:
-    path = output / STATE_FILE
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(state, ensure_ascii=False, indent=1), "utf-8")
-    tmp.replace(path)
+    with SafeFolder(output) as folder:
+        folder.write(STATE_FILE, json.dumps(state, ensure_ascii=False, indent=1).encode())
 
 
-def _read_record(target: Path) -> list[str]:
-    """The files the folder's own record says newsroom published there."""
+def _read_record(folder: SafeFolder) -> list[str]:
+    """The files the folder's own record says newsroom published there (a link in the
+    record's place is no record: it is replaced by the next one written)."""
     try:
-        data = json.loads((target / RECORD_FILE).read_text("utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(folder.read(RECORD_FILE) or b"null")
+    except ValueError:
         return []
     files = data.get("files") if isinstance(data, dict) else None
-    return [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
+    return [f for f in files if _plain(f)] if isinstance(files, list) else []
 
 
-def _write_record(target: Path, files: list[str]) -> None:
-    path = target / RECORD_FILE
-    tmp = path.with_name(path.name + ".tmp")
+def _plain(rel: object) -> bool:
+    """Whether ``rel`` is a path newsroom could have published (a record may be edited by
+    anyone who can write to the folder: ``..`` or an absolute path is no file of ours)."""
+    if not isinstance(rel, str):
+        return False
+    try:
+        parts_of(rel)
+    except ValueError:
+        return False
+    return True
+
+
+def _write_record(folder: SafeFolder, files: set[str] | list[str]) -> None:
     record = {"published_by": "newsroom", "files": sorted(files)}
-    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", "utf-8")
-    tmp.replace(path)
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    return path.resolve().is_relative_to(folder)
+    data = json.dumps(record, ensure_ascii=False, indent=1) + "\n"
+    folder.write(RECORD_FILE, data.encode("utf-8"))
 
 
 def publish_to_folder(
@@ -113,7 +140,12 @@ def publish_to_folder(
 
     A file in ``target`` that newsroom did not publish there (by the folder's
     ``.newsroom-published.json`` or ``<output>/.publish-state.json``) and that differs from
-    the site's is not overwritten: the publish is refused, naming it, unless ``force``."""
+    the site's is not overwritten: the publish is refused, naming it, unless ``force``.
+
+    Nothing is written or removed through a symbolic link under ``target``: a link in place
+    of a folder the site writes to (or removes from) stops the publish before anything is
+    changed, naming it; a link in place of a file is replaced like a file, never written
+    through. ``target`` itself may be a link: it is the folder the user named."""
     target = target.resolve()
     site = site.resolve()
     if target == site or target.is_relative_to(site) or site.is_relative_to(target):
@@ -122,9 +154,46 @@ def publish_to_folder(
     output = output or site.parent
     state = _read_state(output)
     key = str(target)
-    before = set(state.get("folders", {}).get(key, [])) | set(_read_record(target))
-    foreign = [rel for rel in files if rel not in before and (target / rel).exists()]
-    conflicts = [rel for rel in foreign if not _same(site / rel, target / rel)]
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        with SafeFolder(target) as folder:
+            result = _sync(site, folder, files, state, key, force)
+    except UnsafePath as exc:
+        advice = (
+            "newsroom never writes through a link (it could send the site's files anywhere): "
+            "replace it with a real folder, or publish elsewhere"
+            if exc.link
+            else "the site has a folder there: move it away"
+        )
+        raise PublishError(
+            f"not publishing to {target}: {exc.path} is {exc.reason}. {advice}"
+        ) from None
+    except OSError as exc:
+        raise PublishError(f"publishing to {target} failed: {exc}") from None
+    _write_state(output, state)
+    return result
+
+
+def _sync(
+    site: Path, folder: SafeFolder, files: list[str], state: dict[str, Any], key: str, force: bool
+) -> FolderResult:
+    target = folder.root
+    before = {rel for rel in state.get("folders", {}).get(key, []) if _plain(rel)}
+    before |= set(_read_record(folder))
+    # Every path to write or remove is looked at first: a link on the way stops the publish
+    # before anything is changed.
+    kinds = {rel: folder.kind(rel) for rel in files}
+    for rel in before - set(files):
+        folder.kind(rel)
+    blocked = [rel for rel in files if kinds[rel] == "other"]
+    if blocked:
+        raise PublishError(
+            f"not publishing to {target}: where the site has a file, it holds a folder or a "
+            f"special file: {', '.join(blocked[:10])}. Move them away"
+        )
+    foreign = [rel for rel in files if rel not in before and kinds[rel] != "missing"]
+    # A link is never newsroom's (it publishes regular files only), whatever it points to.
+    conflicts = [rel for rel in foreign if kinds[rel] == "link" or not folder.same(rel, site / rel)]
     if conflicts and not force:
         shown = ", ".join(conflicts[:10])
         more = f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
@@ -136,39 +205,21 @@ def publish_to_folder(
     # An identical file already there is left as it is and stays someone else's.
     ours = [rel for rel in files if rel in before or rel in conflicts or rel not in foreign]
     result = FolderResult(target)
-    target.mkdir(parents=True, exist_ok=True)
     # Recorded before copying, so an interrupted publish still knows what it may have written.
-    _write_record(target, sorted(before | set(ours)))
+    _write_record(folder, before | set(ours))
     for rel in files:
-        source, dest = site / rel, target / rel
-        if _same(source, dest):
+        if kinds[rel] == "file" and folder.same(rel, site / rel):
             result.unchanged += 1
             continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
         # Through a temporary name, so a web server never serves half a file.
-        tmp = dest.with_name(f".{dest.name}.publishing")
-        shutil.copyfile(source, tmp)
-        tmp.replace(dest)
+        folder.write(rel, site / rel)
         result.copied.append(rel)
     for rel in sorted(before - set(files)):
-        path = target / rel
-        if path.is_file() and _inside(path, target):
-            path.unlink()
+        if folder.remove(rel):
             result.removed.append(rel)
-            _remove_empty_parents(path.parent, target)
-    _write_record(target, ours)
+    _write_record(folder, ours)
     state.setdefault("folders", {})[key] = ours
-    _write_state(output, state)
     return result
-
-
-def _remove_empty_parents(folder: Path, stop: Path) -> None:
-    while folder != stop and folder.is_relative_to(stop):
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent
 
 
 # -- git --------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 from babel.dates import format_date, format_datetime, format_skeleton
+from jinja2.loaders import split_template_path
 
 from newsroom.jinja_cache import compiled_templates
 from newsroom.sanitize import html_filter, html_to_text
@@ -64,6 +65,31 @@ class ThemeEnvironment(jinja2.Environment):
         return next((t for t in start.chain if (t.path / "templates" / path).is_file()), None)
 
 
+class ThemeFilesLoader(jinja2.FileSystemLoader):
+    """The ``templates/`` folders of a theme chain, nearest first; a template that is a link
+    leading outside its theme's folder is refused (:func:`newsroom.themes.inside_theme`)."""
+
+    def __init__(self, chain: list[Theme]) -> None:
+        #: Each templates/ folder, with the theme folder its links must stay in.
+        self.folders = [
+            (t.path / "templates", t.path) for t in chain if (t.path / "templates").is_dir()
+        ]
+        super().__init__([str(d) for d, _ in self.folders])
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        from newsroom.themes import inside_theme
+
+        pieces = split_template_path(template)  # refuses "..", as jinja2 does
+        for folder, root in self.folders:
+            path = folder.joinpath(*pieces)
+            if path.is_file():
+                inside_theme(root, path)  # checked before jinja2 reads it
+                break
+        return super().get_source(environment, template)
+
+
 class ThemeLoader(jinja2.BaseLoader):
     """Plain names search the whole chain; ``name:`` names search from that theme down.
 
@@ -73,9 +99,7 @@ class ThemeLoader(jinja2.BaseLoader):
 
     def __init__(self, theme: Theme) -> None:
         self.theme = theme
-        self.loaders = {
-            t.name: jinja2.FileSystemLoader([str(d) for d in t.template_dirs]) for t in theme.chain
-        }
+        self.loaders = {t.name: ThemeFilesLoader(t.chain) for t in theme.chain}
 
     def get_source(
         self, environment: jinja2.Environment, template: str
@@ -229,12 +253,15 @@ def load_translations(theme: Theme, language: str) -> gettext.NullTranslations:
 
     With no catalog (English, whose messages are the msgids) this is gettext's identity.
     """
+    from newsroom.themes import inside_theme
+
     merged: Any = None
     for t in reversed(theme.chain):
         for code in catalog_languages(language):
             path = catalog_path(t.path, code)
             if not path.is_file():
                 continue
+            inside_theme(t.path, path)
             stat = path.stat()
             found = _read_catalog(path, stat.st_mtime_ns, stat.st_size)
             if merged is None:

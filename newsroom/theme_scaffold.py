@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsroom.errors import ConfigError
-from newsroom.themes import PARENT_PREFIX, Theme, available_themes, load_theme
+from newsroom.themes import PARENT_PREFIX, Theme, available_themes, inside_theme, load_theme
 
 NAME = re.compile(r"[a-z][a-z0-9-]{0,40}")
 BLOCK = re.compile(r"{%-?\s*block\s+(\w+)")
@@ -37,6 +37,7 @@ def blocks_of(theme: Theme, template: str) -> list[str]:
     for t in theme.chain:
         path = t.path / "templates" / template
         if path.is_file():
+            inside_theme(t.path, path)
             text = COMMENT.sub("", path.read_text("utf-8"))  # examples in comments are not blocks
             return list(dict.fromkeys(BLOCK.findall(text)))
     return []

@@ -18,14 +18,19 @@ Templates are looked up in the theme, then its parent, recursively, ending with 
 (the complete theme every other falls back to). ``{% extends "parent:web/base.html.j2" %}``
 reaches the parent's version of a file, and ``"default:..."`` a named theme's, so an
 override can extend what it replaces (see :mod:`newsroom.theme_environment`).
+
+A theme's files may be symbolic links to other files of the same theme folder; a link that
+leads outside it (to a key, to ``/etc/passwd``) is refused wherever a theme file is read:
+theme.toml, templates, catalogs and static files (:func:`inside_theme`, :func:`theme_files`).
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
+import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from importlib.util import find_spec
@@ -182,11 +187,55 @@ def installed_themes() -> dict[str, tuple[Path, str]]:
     return {name: (info.path, info.package) for name, info in available_themes().items()}
 
 
+def inside_theme(root: Path, path: Path) -> Path:
+    """``path``, a file of the theme folder ``root``, with its links followed.
+
+    A link that leads outside ``root`` is refused (ConfigError naming it): a theme may link
+    only to its own files, so rendering or publishing a theme never reads another file of
+    the machine."""
+    real = path.resolve()
+    top = root.resolve()
+    if not real.is_relative_to(top):
+        raise ConfigError(
+            f"{path}: a symbolic link to {real}, outside the theme's folder {top}; a theme's "
+            "files may link only to files of the same theme: copy the file into the theme"
+        )
+    return real
+
+
+def theme_files(root: Path, folder: Path) -> Iterator[tuple[str, Path]]:
+    """Every file under ``folder`` of the theme folder ``root``: (its POSIX path relative to
+    ``folder``, the file it is once links are followed), sorted.
+
+    Links (to files or to folders) are followed when they stay inside the theme and refused
+    when they leave it (:func:`inside_theme`); a folder linking to one of its own parents is
+    not walked again. Anything but files and folders (a fifo, a dangling link) is skipped."""
+
+    def walk(path: Path, rel: str, ancestors: tuple[Path, ...]) -> Iterator[tuple[str, Path]]:
+        real = inside_theme(root, path)
+        if real in ancestors:
+            return
+        with os.scandir(path) as found:
+            entries = sorted(found, key=lambda e: e.name)
+        for entry in entries:
+            child = path / entry.name
+            if entry.is_symlink():
+                inside_theme(root, child)
+            if child.is_dir():
+                yield from walk(child, f"{rel}{entry.name}/", (*ancestors, real))
+            elif child.is_file():
+                yield f"{rel}{entry.name}", inside_theme(root, child)
+
+    if folder.is_dir():
+        yield from walk(folder, "", ())
+
+
 def read_theme_toml(path: Path) -> dict[str, Any]:
     """``theme.toml`` of the theme folder ``path`` ({} when there is none)."""
     toml = path / "theme.toml"
     if not toml.exists():
         return {}
+    inside_theme(path, toml)
     try:
         data = tomllib.loads(toml.read_text("utf-8"))
     except tomllib.TOMLDecodeError as exc:

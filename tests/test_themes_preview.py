@@ -213,3 +213,130 @@ def test_reopening_after_a_config_change_loads_the_plugins_dir_once(
         assert not [m for m in failures if "already installed" in m], failures
         assert watcher.plugins.pm.has_plugin("local_sources")
     assert base is None or not base.pm.has_plugin("local_sources")  # the base is unchanged
+
+
+# -- what the preview answers -------------------------------------------------------------------
+
+
+def raw_get(server: PreviewServer, target: bytes, host: bytes | None) -> tuple[int, bytes]:
+    """One request written byte for byte (no client library to clean it up): the status, and
+    the whole response."""
+    import socket
+
+    address, port = server.httpd.server_address[:2]
+    lines = [b"GET " + target + b" HTTP/1.1"]
+    if host is not None:
+        lines.append(b"Host: " + host)
+    lines.append(b"Connection: close")
+    with socket.create_connection((str(address), int(port)), timeout=10) as sock:
+        sock.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1."), f"no answer to {target!r}: {data!r}"
+    return int(data.split(b" ", 2)[1]), data
+
+
+TOKEN = b"https://example.org/b/unsubscribe?t=SECRET-TOKEN-1234"
+
+
+@pytest.fixture
+def dry_run(preview: tuple[PreviewServer, Path]) -> tuple[PreviewServer, bytes]:
+    """The preview, with what `newsroom send --dry-run` leaves in the edition's folder."""
+    server, _ = preview
+    folder = server.output / "editions" / "2026-02-14" / "dry-run"
+    folder.mkdir()
+    (folder / "000001.eml").write_bytes(b"Subject: hi\r\n\r\n" + TOKEN + b"\r\n")
+    return server, b"/editions/2026-02-14/dry-run/000001.eml"
+
+
+def test_the_preview_answers_only_requests_for_its_own_address(
+    dry_run: tuple[PreviewServer, bytes],
+) -> None:
+    server, _ = dry_run
+    port = str(server.httpd.server_address[1]).encode()
+    for host in (b"127.0.0.1:" + port, b"localhost:" + port, b"[::1]:" + port):
+        status, body = raw_get(server, b"/", host)
+        assert status == 200 and b"newsroom preview" in body, host
+    # A name that resolves to 127.0.0.1 (a DNS rebinding), another port, no Host at all.
+    for host in (
+        b"attacker.example:" + port,
+        b"attacker.example",
+        b"127.0.0.1.attacker.example:" + port,
+        b"localhost.attacker.example:" + port,
+        b"localhost:1",
+        b"127.0.0.1",
+        None,
+    ):
+        for target in (b"/", b"/site/index.html", b"/_preview/email/2026-02-14"):
+            status, body = raw_get(server, target, host)
+            assert status == 400, (host, target, status)
+            assert b"newsroom preview" not in body and b"</html>" not in body
+
+
+def test_the_preview_serves_the_pages_and_nothing_else_of_the_output_folder(
+    dry_run: tuple[PreviewServer, bytes],
+) -> None:
+    server, eml = dry_run
+    port = str(server.httpd.server_address[1]).encode()
+    host = b"127.0.0.1:" + port
+    (server.output.parent / "secret.txt").write_text("SECRET-TOKEN-1234", "utf-8")
+    assert raw_get(server, b"/editions/2026-02-14/email.html", host)[0] == 200
+    assert raw_get(server, b"/site/index.html", host)[0] == 200
+    for target in (
+        eml,  # the dry run's messages carry each subscriber's links
+        b"/editions/2026-02-14/dry-run/",
+        b"/../secret.txt",
+        b"/%2e%2e/secret.txt",
+        b"/site/%2e%2e/%2e%2e/secret.txt",
+        b"/site/..%2f..%2fsecret.txt",
+        b"/site/..\\..\\secret.txt",
+        b"/site/%5c..%5c..%5csecret.txt",
+        b"/_preview/email/..%2f..%2f..%2fsecret.txt",
+        b"//etc/passwd",
+    ):
+        status, body = raw_get(server, target, host)
+        assert status in (400, 404), (target, status)
+        assert b"SECRET-TOKEN-1234" not in body and b"root:" not in body
+
+
+def test_a_nul_byte_or_a_broken_path_gets_400_and_the_preview_keeps_serving(
+    preview: tuple[PreviewServer, Path],
+) -> None:
+    server, _ = preview
+    host = b"127.0.0.1:" + str(server.httpd.server_address[1]).encode()
+    for target in (
+        b"/%00",
+        b"/\x00",
+        b"/site/index.html\x00",
+        b"/site/index.html%00.png",
+        b"/editions/2026-02-14%00/email.html",
+        b"/_preview/email/2026-02-14%00",
+        b"/site/%ff%fe.html",
+    ):
+        status, _ = raw_get(server, target, host)
+        assert status == 400, (target, status)
+        status, body = raw_get(server, b"/", host)
+        assert status == 200 and b"newsroom preview" in body
+
+
+@pytest.mark.parametrize(
+    ("host", "bound", "allowed"),
+    [
+        ("127.0.0.1:8000", "127.0.0.1", True),
+        ("localhost:8000", "127.0.0.1", True),
+        ("[::1]:8000", "127.0.0.1", True),
+        ("preview.lan:8000", "preview.lan", True),  # the host it was started on
+        ("192.168.0.7:8000", "0.0.0.0", True),  # every address: any IP, never a name
+        ("attacker.example:8000", "0.0.0.0", False),
+        ("192.168.0.7:8000", "127.0.0.1", False),
+        ("localhost:8001", "127.0.0.1", False),
+        ("localhost", "127.0.0.1", False),  # port 80
+        ("::1:8000", "127.0.0.1", False),  # an IPv6 address needs its brackets
+        ("user@localhost:8000", "127.0.0.1", False),
+    ],
+)
+def test_which_host_headers_name_the_preview(host: str, bound: str, allowed: bool) -> None:
+    from newsroom.preview import host_allowed
+
+    assert host_allowed(host, bound, 8000) is allowed

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,9 @@ from markupsafe import Markup
 
 from newsroom import Edition, RenderContext
 from newsroom.__about__ import __version__
+from newsroom.errors import BuildError
+from newsroom.safe_folder import SafeFolder, UnsafePath
+from newsroom.themes import theme_files
 from newsroom.urls import edition_path, edition_url
 
 from .archive import ArchivedEdition, load_archive
@@ -92,12 +94,9 @@ def theme_key(ctx: RenderContext, options: dict[str, Any]) -> str:
     for theme in ctx.theme.chain:
         digest.update(f"\0theme {theme.name} {theme.path}".encode())
         for sub in ("templates", "locale"):
-            folder = theme.path / sub
-            if not folder.is_dir():
-                continue
-            for path in sorted(folder.rglob("*")):
-                if path.is_file() and not path.name.endswith((".mo", ".pyc")):
-                    digest.update(f"\0{path.relative_to(theme.path)}\0".encode())
+            for rel, path in theme_files(theme.path, theme.path / sub):
+                if not rel.endswith((".mo", ".pyc")):
+                    digest.update(f"\0{sub}/{rel}\0".encode())
                     digest.update(path.read_bytes())
     return digest.hexdigest()[:24]
 
@@ -318,27 +317,30 @@ def entry_id(edition: Edition) -> str:
 def copy_static(folders: list[Path], target: Path) -> tuple[list[Path], list[str]]:
     """Copy the theme chain's ``static/`` folders, parents first so a child's file wins;
     only files whose content differs are written. Returns the files written, and every
-    file of the theme's (POSIX paths relative to ``target``)."""
-    chosen: dict[Path, Path] = {}
+    file of the theme's (POSIX paths relative to ``target``).
+
+    Each folder is a theme's ``static/``: a link in it may lead only to a file of the same
+    theme, and is copied as a regular file; a link leading anywhere else stops the copy
+    before anything is written, naming it. Nothing is written through a link in
+    ``target``."""
+    chosen: dict[str, Path] = {}
     for folder in folders:
-        for path in folder.rglob("*"):
-            if path.is_file():
-                chosen[path.relative_to(folder)] = path
+        for rel, path in theme_files(folder.parent, folder):
+            chosen[rel] = path
     written: list[Path] = []
-    for rel, source in sorted(chosen.items()):
-        dest = target / rel
-        if _same_file(source, dest):
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, dest)
-        written.append(dest)
-    return written, sorted(rel.as_posix() for rel in chosen)
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        if a.stat().st_size != b.stat().st_size:
-            return False
-        return a.read_bytes() == b.read_bytes()
-    except OSError:
-        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Opened from the site's folder, so a link in place of static/ itself is refused too.
+    with SafeFolder(target.parent) as site:
+        for rel, source in sorted(chosen.items()):
+            name = f"{target.name}/{rel}"
+            try:
+                if site.same(name, source):
+                    continue
+                site.write(name, source)
+            except UnsafePath as exc:
+                raise BuildError(
+                    f"{exc.path} is {exc.reason}: the theme's static files are never written "
+                    "through a link; remove it and render again"
+                ) from None
+            written.append(target / rel)
+    return written, sorted(chosen)
