@@ -20,9 +20,11 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsroom.app import Newsletter
 from newsroom.errors import ConfigError
@@ -57,6 +59,25 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
+
+
+class CloseWhenTooLarge:
+    """Ends the connection after a 413: the client may still be sending the rest of a body
+    that will never be read, and uvicorn would otherwise take it all in to throw it away."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def closing(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                message = {**message, "headers": [*message.get("headers", []), CLOSE]}
+            await send(message)
+
+        await self.app(scope, receive, closing if scope["type"] == "http" else send)
+
+
+CLOSE = (b"connection", b"close")
 
 
 def client_key(request: Request) -> str:
@@ -497,7 +518,9 @@ def build_app(newsletter: Newsletter) -> Starlette:
         Route("/webhooks/events", s.webhook, methods=["POST"]),
         Route("/health", s.health, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, max_body_size=MAX_BODY)
+    app = Starlette(
+        routes=routes, max_body_size=MAX_BODY, middleware=[Middleware(CloseWhenTooLarge)]
+    )
     # Starlette would answer /path/ with a redirect to /path built from the Host header: an
     # open redirect for whoever sets that header. Readers' links never end in a slash.
     app.router.redirect_slashes = False
