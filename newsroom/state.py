@@ -173,6 +173,7 @@ def _v5(db: sqlite3.Connection) -> None:
         CREATE TRIGGER IF NOT EXISTS signups_end_with_suppression
             AFTER UPDATE OF status ON subscribers
             WHEN NEW.status IN ('unsubscribed', 'bounced', 'complained')
+                AND OLD.status IS NOT NEW.status
             BEGIN DELETE FROM signups WHERE subscriber_id = NEW.id; END
         """
     )

@@ -45,12 +45,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(root: Path, smtp_port: int, port: int, extra: str = "") -> Path:
+def write_config(root: Path, smtp_port: int, port: int, extra: str = "", email: str = "") -> Path:
     config = root / "newsroom.toml"
     config.write_text(
         '[newsletter]\ntitle = "Briefing"\nlanguage = "en"\n'
         '[[sources]]\nname = "n"\nplugin = "news"\nfeeds = ["http://127.0.0.1:9/x"]\n'
-        '[email]\nfrom = "Briefing <briefing@example.org>"\n'
+        '[email]\nfrom = "Briefing <briefing@example.org>"\n' + email + "\n"
         f'[transport]\nplugin = "smtp"\nhost = "127.0.0.1"\nport = {smtp_port}\n'
         'security = "none"\ntimeout = 5\n'
         f'[subscriptions]\nurl = "http://127.0.0.1:{port}/"\n'
@@ -149,12 +149,12 @@ def make_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeS
     monkeypatch.setenv("NEWSROOM_TEST_WEBHOOK", WEBHOOK_SECRET)
     with ExitStack() as stack:
 
-        def make(extra: str = "", faults: Faults | None = None) -> Site:
+        def make(extra: str = "", faults: Faults | None = None, email: str = "") -> Site:
             sink = stack.enter_context(SmtpSink(faults=faults or Faults()))
             port = _free_port()
             root = tmp_path / f"site{port}"
             root.mkdir()
-            newsletter = open_newsletter(write_config(root, sink.port, port, extra))
+            newsletter = open_newsletter(write_config(root, sink.port, port, extra, email))
             stack.enter_context(serving(newsletter, port))
             return Site(newsletter, sink, f"http://127.0.0.1:{port}/")
 
@@ -601,7 +601,8 @@ def test_an_erasure_racing_a_resubscribe_stays_erased(site: Site) -> None:
     httpx.post(f"{site.base}preferences/{token}/erase", timeout=10)
     with State(site.state_path) as state:
         subs = Subscribers(state)
-        subs.confirm(stale, reason="preferences page")  # the late write of the resubscribe
+        assert not subs.resubscribe(stale)  # the late write of the resubscribe button
+        subs.confirm(stale, reason="preferences page")  # or of a confirmation
         assert subs.get("reader@example.org") is None
         assert subs.is_suppressed("reader@example.org")
         row = state.db.execute(
@@ -620,3 +621,26 @@ def test_json_of_a_webhook_answer_is_unchanged_by_the_timestamp(site: Site) -> N
     answer = site.webhook([{"email": "b@example.org", "type": "bounce", "reason": "550 gone"}])
     assert answer.status_code == 200 and json.loads(answer.text) == {"applied": 1, "unknown": 0}
     assert site.sub("b@example.org").reason == "550 gone"  # type: ignore[union-attr]
+
+
+def test_confirmation_emails_keep_to_the_email_hourly_limit(make_site: MakeSite) -> None:
+    """[email] hourly_limit counts the service's confirmation emails too; one over it gets
+    the could-not-send page, not "check your inbox"."""
+    site = make_site(email="hourly_limit = 2\n")
+    answers = [site.signup(f"r{n}@example.org", client=f"198.51.100.{n + 1}") for n in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 503]
+    assert "could not send" in answers[2].text
+    wait_for(lambda: site.sink.total == 2, "the first two got no mail")
+    assert site.sink.count("r2@example.org") == 0
+    assert site.sub("r2@example.org") is None  # undone: nothing waits for a link never sent
+
+
+def test_a_reader_coming_back_may_change_their_name_before_confirming(site: Site) -> None:
+    _, token = site.add("reader@example.org", "Old", status="unsubscribed")
+    site.signup("reader@example.org", client="198.51.100.1")
+    wait_for(lambda: len(site.confirm_links("reader@example.org")) == 1, "no confirmation")
+    httpx.post(f"{site.base}preferences/{token}", data={"name": "New"}, timeout=10)
+    (link,) = site.confirm_links("reader@example.org")
+    assert httpx.post(link, timeout=10).status_code == 200
+    sub = site.sub("reader@example.org")
+    assert sub is not None and sub.status == "active" and sub.name == "New"
