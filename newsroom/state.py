@@ -220,11 +220,15 @@ class State:
     def close(self) -> None:
         self.db.close()
 
-    def wipe_log(self) -> bool:
+    def wipe_log(self, wait: float = 2.0) -> bool:
         """Copy the write-ahead log into the file and truncate it to zero bytes, so that no
-        old version of a deleted row stays in ``state.db-wal``. Waits (up to the busy
-        timeout) for readers; False when one still held an old snapshot."""
-        busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        old version of a deleted row stays in ``state.db-wal``. Waits up to ``wait`` seconds
+        for readers (a send reading the list); False when one still held an old snapshot."""
+        self.db.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        try:
+            busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            self.db.execute("PRAGMA busy_timeout = 30000")  # as connect(timeout=30) set it
         return not busy
 
     @property

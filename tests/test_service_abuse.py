@@ -644,3 +644,27 @@ def test_a_reader_coming_back_may_change_their_name_before_confirming(site: Site
     assert httpx.post(link, timeout=10).status_code == 200
     sub = site.sub("reader@example.org")
     assert sub is not None and sub.status == "active" and sub.name == "New"
+
+
+def test_an_erasure_under_an_open_snapshot_is_wiped_at_the_next_start(site: Site) -> None:
+    """A reader in the middle of a transaction keeps the log from being emptied: the
+    erasure still answers (after a short wait), and the next service start empties it."""
+    address = "snap.shot.zq9@example.org"
+    _, token = site.add(address, "Zqx Snapshot")
+    keeper = sqlite3.connect(site.state_path)  # another process keeps the file open
+    keeper.execute("SELECT 1").fetchone()
+    reader = sqlite3.connect(site.state_path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM subscribers").fetchone()  # holds a snapshot
+    try:
+        assert httpx.post(f"{site.base}preferences/{token}/erase", timeout=30).status_code == 200
+        reader.execute("COMMIT")
+        files = [p for p in site.state_path.parent.iterdir() if p.name.startswith("state.db")]
+        # The old page stays in the file until the log is copied into it.
+        assert any(address.encode() in path.read_bytes() for path in files)
+        create_app(site.newsletter)  # a service start
+        for path in files:
+            assert address.encode() not in path.read_bytes(), path.name
+    finally:
+        reader.close()
+        keeper.close()
