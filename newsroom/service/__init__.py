@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import signal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from newsroom.errors import NewsroomError
 
 if TYPE_CHECKING:
+    import uvicorn
     from starlette.applications import Starlette
 
     from newsroom.app import Newsletter
@@ -38,7 +39,9 @@ def create_app(newsletter: Newsletter) -> Starlette:
     return build_app(newsletter)
 
 
-def server_config(newsletter: Newsletter, host: str | None = None, port: int | None = None) -> Any:
+def server_config(
+    newsletter: Newsletter, host: str | None = None, port: int | None = None
+) -> uvicorn.Config:
     """The ``uvicorn.Config`` that ``newsroom serve`` runs: behind a proxy on loopback
     (uvicorn takes the client's address from X-Forwarded-For only when the proxy's address
     is in ``$FORWARDED_ALLOW_IPS``, 127.0.0.1 by default), with a deadline per request."""
@@ -65,7 +68,8 @@ def run_service(newsletter: Newsletter, host: str | None = None, port: int | Non
     import uvicorn
 
     config = server_config(newsletter, host, port)
-    service = config.app.state.service
+    app: Starlette = config.app  # type: ignore[assignment]
+    service = app.state.service
     logging.getLogger("newsroom.service").setLevel(logging.INFO)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, lambda signum, frame: service.keys.reload())
