@@ -217,6 +217,10 @@ def keys_rotate(opts: Options) -> None:
     rotate(path)
     count = sum(1 for line in path.read_text("utf-8").splitlines() if line.strip())
     click.echo(f"New signing key written to {path} ({count} key(s); keep the file private).")
+    click.echo(
+        "A running `newsroom serve` takes the new key with its next request (no restart; "
+        "SIGHUP reloads the keys at once)."
+    )
     if os.environ.get(ENV_KEY):
         # The environment's keys come first, so they would go on signing new links.
         click.echo(

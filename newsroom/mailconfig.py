@@ -9,6 +9,7 @@ signing keys, the webhook secret, the DKIM key) are never written here.
 from __future__ import annotations
 
 import ipaddress
+import re
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
@@ -80,6 +81,10 @@ class EmailConfig(BaseModel):
         return value.strip()
 
 
+#: One rate limit in the notation of the ``limits`` library: ``5/minute``, ``30 per hour``.
+_LIMIT = re.compile(r"[1-9][0-9]*\s*(?:/|per)\s*(?:[1-9][0-9]*\s*)?(?:second|minute|hour|day)s?")
+
+
 class SubscriptionsConfig(BaseModel):
     """The ``[subscriptions]`` table: links in messages, and ``newsroom serve``."""
 
@@ -92,14 +97,44 @@ class SubscriptionsConfig(BaseModel):
     """File of signing keys, newest first (relative to the config; keep it out of version
     control). ``$NEWSROOM_SECRET_KEY`` is used first when set."""
     confirm_hours: float = Field(72, gt=0)
-    """How long a signup confirmation link stays valid."""
+    """How long a signup confirmation link stays valid; a signup not confirmed by then is
+    forgotten."""
     double_opt_in: bool = True
     """Signups get a confirmation email and stay ``pending`` until its link is used."""
+    confirm_cooldown: float = Field(15, ge=0)
+    """Minutes after a confirmation email before a signup for the same address sends it
+    another one; signups in between send nothing (the first link still works)."""
+    confirm_daily_limit: int = Field(3, ge=1)
+    """Confirmation emails one address gets in 24 hours at most."""
+    signup_limit: str = "5/minute;30/hour"
+    """Signups one client may make (its IP address; for IPv6, its /64 network), as
+    ``N/unit`` limits separated by ``;`` (units: second, minute, hour, day). More get
+    HTTP 429."""
+    signup_answer_seconds: float = Field(1.5, ge=0, le=30)
+    """Every signup is answered this long after it arrived, whatever the address, so the
+    answer's timing tells nothing about the list; a confirmation email still on its way
+    then is finished in the background."""
+    request_timeout: float = Field(20, gt=0)
+    """Seconds a client has to send a whole request, headers and body; a slower one (a
+    slowloris) is disconnected."""
     webhook_secret: SecretStr | None = None
     """Shared secret of the bounce and complaint webhook: ``{ "$env" = "..." }``."""
+    webhook_max_age: float = Field(300, gt=0)
+    """Seconds a webhook request's ``Newsroom-Timestamp`` may be away from the service's
+    clock; older (replayed) or later requests are refused."""
     host: str = "127.0.0.1"
     """Where ``newsroom serve`` listens (behind a reverse proxy on the web edition's domain)."""
     port: int = Field(8025, ge=1, le=65535)
+
+    @field_validator("signup_limit")
+    @classmethod
+    def _limits(cls, value: str) -> str:
+        items = [item.strip() for item in value.split(";") if item.strip()]
+        if not items or not all(_LIMIT.fullmatch(item) for item in items):
+            raise ValueError(
+                f'{value!r}: use limits such as "5/minute;30/hour" (N/second, minute, hour or day)'
+            )
+        return ";".join(items)
 
     @field_validator("url")
     @classmethod

@@ -165,8 +165,46 @@ def _v5(db: sqlite3.Connection) -> None:
     )
 
 
+def _v6(db: sqlite3.Connection) -> None:
+    # Signups waiting for confirmation (newsroom serve). A confirmation link carries a random
+    # nonce; only its hash is kept, and a row is deleted when it is used, when it expires and
+    # when the subscriber is erased or suppressed (the trigger), so that a link confirms the
+    # one signup it was sent for, once. ``confirmation_mails`` counts the emails an address
+    # got (by hash) for the per-address cooldown and daily limit. IF NOT EXISTS, as in _v4.
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS signups (
+            nonce_hash    TEXT PRIMARY KEY,
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+            added_row     INTEGER NOT NULL DEFAULT 0,
+            created_at    REAL NOT NULL,
+            expires_at    REAL NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS signups_subscriber ON signups(subscriber_id);
+        CREATE INDEX IF NOT EXISTS signups_expiry ON signups(expires_at);
+        CREATE TABLE IF NOT EXISTS confirmation_mails (
+            email_hash TEXT PRIMARY KEY,
+            first_at   REAL NOT NULL,
+            last_at    REAL NOT NULL,
+            count      INTEGER NOT NULL
+        )
+        """,
+    )
+    # One statement with a ";" inside: not for _script.
+    db.execute(
+        """
+        CREATE TRIGGER IF NOT EXISTS signups_end_with_suppression
+            AFTER UPDATE OF status ON subscribers
+            WHEN NEW.status IN ('unsubscribed', 'bounced', 'complained')
+                AND OLD.status IS NOT NEW.status
+            BEGIN DELETE FROM signups WHERE subscriber_id = NEW.id; END
+        """
+    )
+
+
 #: Schema migrations in order; ``MIGRATIONS[n]`` takes a file from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -190,6 +228,9 @@ class State:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            # Deleted rows are overwritten with zeros, not left in free pages: an erased
+            # subscriber's address must not stay readable in the file.
+            self.db.execute("PRAGMA secure_delete=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StateError(f"{path}: cannot open the state file: {exc}") from exc
@@ -202,6 +243,17 @@ class State:
 
     def close(self) -> None:
         self.db.close()
+
+    def wipe_log(self, wait: float = 2.0) -> bool:
+        """Copy the write-ahead log into the file and truncate it to zero bytes, so that no
+        old version of a deleted row stays in ``state.db-wal``. Waits up to ``wait`` seconds
+        for readers (a send reading the list); False when one still held an old snapshot."""
+        self.db.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        try:
+            busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            self.db.execute("PRAGMA busy_timeout = 30000")  # as connect(timeout=30) set it
+        return not busy
 
     @property
     def version(self) -> int:

@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -36,8 +37,6 @@ SUPPRESSING = frozenset({"unsubscribed", "bounced", "complained"})
 #: Longest name kept; longer ones are cut (they go into headers and every message).
 MAX_NAME = 200
 _ATTRIBUTE_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
-#: CSV columns that are not attributes (``export`` writes them).
-_RESERVED = frozenset({"email", "name", "status", "created_at", "updated_at", "reason"})
 #: CSV columns that are not attributes (``export`` writes them).
 _RESERVED = frozenset({"email", "name", "status", "created_at", "updated_at", "reason"})
 
@@ -95,6 +94,25 @@ def clean_name(name: str) -> str:
     """A display name safe for headers and bodies: no control characters, one line."""
     text = "".join(" " if (ord(c) < 32 or 0x7F <= ord(c) < 0xA0) else c for c in name)
     return " ".join(text.split())[:MAX_NAME]
+
+
+#: Longest name taken from the public signup form (it goes into the To: header of mail).
+MAX_SIGNUP_NAME = 64
+_DOT = "[.\u3002\uff0e\uff61]"  # a full stop, and the ones IDNA reads as one
+#: A word that mail programs would make a link of: a URL, an address, a domain name.
+_LINKISH = re.compile(
+    rf"[a-z][a-z0-9+.-]*://|^(?:mailto|tel|sms|data|javascript):|@|www{_DOT}"
+    rf"|[^\W_]{_DOT}[^\W\d_]{{2,}}",
+    re.IGNORECASE,
+)
+
+
+def signup_name(name: str) -> str:
+    """A name typed into a public form, fit for a To: header: one line, at most
+    :data:`MAX_SIGNUP_NAME` characters, and without the words that look like a URL, an email
+    address or a domain name (a name field is a way to put a link into someone's mailbox)."""
+    words = [word for word in clean_name(name).split() if not _LINKISH.search(word)]
+    return " ".join(words)[:MAX_SIGNUP_NAME].strip()
 
 
 def address_hash(email: str) -> str:
@@ -372,12 +390,16 @@ class Subscribers:
         if sub is None:
             return False
         self._delete(sub, remember=sub.status in SUPPRESSING)
+        self.state.wipe_log()
         return True
 
-    def erase(self, sub: Subscriber) -> None:
+    def erase(self, sub: Subscriber) -> bool:
         """Forget a subscriber at their request: delete everything, keep only a hash of the
-        address so that no later import mails them again."""
+        address so that no later import mails them again. The rows are overwritten in the
+        file and the write-ahead log is emptied; False when a reader kept the log from
+        being emptied (the old rows stay there until the next erasure or service start)."""
         self._delete(sub, remember=True, status="erased")
+        return self.state.wipe_log()
 
     def _delete(self, sub: Subscriber, *, remember: bool, status: str | None = None) -> None:
         with self.state.transaction() as db:
@@ -388,14 +410,32 @@ class Subscribers:
                     (address_hash(sub.email), status or sub.status, _now()),
                 )
 
-    def confirm(self, sub: Subscriber, reason: str = "confirmed") -> None:
-        """The subscriber confirmed their own signup: active, even if suppressed before."""
+    def confirm(self, sub: Subscriber, reason: str = "confirmed") -> bool:
+        """The subscriber confirmed their own signup: active, even if suppressed before.
+
+        ``sub`` may have been read a moment ago: when the subscriber was erased since, this
+        changes nothing (the erasure stays) and returns False."""
         with self.state.transaction() as db:
-            db.execute(
+            cur = db.execute(
                 "UPDATE subscribers SET status = 'active', reason = ?, updated_at = ? WHERE id = ?",
                 (reason, _now(), sub.id),
             )
-            db.execute("DELETE FROM suppressed WHERE email_hash = ?", (address_hash(sub.email),))
+            if cur.rowcount == 0:
+                return False
+            db.execute("DELETE FROM signups WHERE subscriber_id = ?", (sub.id,))
+            return True
+
+    def resubscribe(self, sub: Subscriber, reason: str = "preferences page") -> bool:
+        """An unsubscribed reader subscribes again from their own preferences page. Only
+        ``unsubscribed`` changes: a bounce, a complaint or an erasure that came in after
+        ``sub`` was read stays. False when nothing changed."""
+        with self.state.transaction() as db:
+            cur = db.execute(
+                "UPDATE subscribers SET status = 'active', reason = ?, updated_at = ? "
+                "WHERE id = ? AND status = 'unsubscribed'",
+                (reason, _now(), sub.id),
+            )
+            return cur.rowcount > 0
 
     def confirm_address(self, email: str, name: str = "") -> Subscriber | None:
         """The owner of an erased address confirmed a new signup (a link sent to it): add

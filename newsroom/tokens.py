@@ -12,13 +12,18 @@ for as long as their key stays listed. Unsubscribe and preferences tokens do not
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import secrets
+import threading
 from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from newsroom.errors import ConfigError
+
+log = logging.getLogger("newsroom.service")
 
 ENV_KEY = "NEWSROOM_SECRET_KEY"
 #: Shortest key accepted: shorter ones are guessable.
@@ -34,22 +39,34 @@ def new_key() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _parse(text: str) -> list[str]:
+def _split(text: str) -> list[str]:
+    return [key for key in re.split(r"[\s,]+", text) if key]
+
+
+def _parse_file(text: str) -> list[str]:
+    """The keys of a key file: one per line (or comma-separated); ``#`` starts a comment at
+    the start of a line or after a space, never inside a key."""
     keys = []
-    for line in text.replace(",", "\n").splitlines():
-        key = line.split("#", 1)[0].strip()
-        if key:
-            keys.append(key)
+    for line in text.splitlines():
+        keys += _split(re.sub(r"(?:^|\s)#.*", "", line))
     return keys
+
+
+def _cut_at_hash(keys: list[str]) -> list[str]:
+    """Keys with a ``#`` were cut there by earlier versions, which signed links with the
+    part before it: those links keep verifying (the cut key is never used to sign)."""
+    cut = [k.split("#", 1)[0] for k in keys if "#" in k]
+    return [k for k in cut if len(k) >= MIN_KEY_LENGTH and k not in keys]
 
 
 def load_keys(keys_file: Path | None = None) -> list[str]:
     """The signing keys, newest first: ``$NEWSROOM_SECRET_KEY`` (whitespace- or
-    comma-separated) and then the lines of ``keys_file``."""
-    keys = _parse(os.environ.get(ENV_KEY, "").replace(" ", "\n"))
+    comma-separated; every other character, ``#`` included, is part of a key) and then the
+    lines of ``keys_file``."""
+    keys = _split(os.environ.get(ENV_KEY, ""))
     if keys_file is not None and keys_file.exists():
         try:
-            keys += _parse(keys_file.read_text("utf-8"))
+            keys += _parse_file(keys_file.read_text("utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read the signing keys in {keys_file}: {exc}") from None
     if not keys:
@@ -60,7 +77,7 @@ def load_keys(keys_file: Path | None = None) -> list[str]:
     short = [k for k in keys if len(k) < MIN_KEY_LENGTH]
     if short:
         raise ConfigError(f"signing keys must have at least {MIN_KEY_LENGTH} characters")
-    return keys
+    return keys + _cut_at_hash(keys)
 
 
 def rotate(keys_file: Path) -> str:
@@ -91,6 +108,7 @@ class Signer:
         ordered = list(reversed(keys))
         self._subscriber = URLSafeSerializer(ordered, salt="newsroom.subscriber")
         self._confirm = URLSafeTimedSerializer(ordered, salt="newsroom.confirm")
+        self._signup = URLSafeTimedSerializer(ordered, salt="newsroom.signup")
 
     def subscriber_token(self, uid: str) -> str:
         """The token of unsubscribe and preferences links: never expires."""
@@ -106,13 +124,27 @@ class Signer:
             raise InvalidToken("this link is not valid")
         return value
 
+    def signup_token(self, nonce: str) -> str:
+        """The token of a signup confirmation link: the signup's random nonce (see
+        :mod:`newsroom.signups`), checked with a maximum age."""
+        return str(self._signup.dumps(nonce))
+
+    def read_signup_token(self, token: str, max_age: float) -> str:
+        """The nonce of a confirmation link, or :class:`InvalidToken`."""
+        return self._read_timed(self._signup, token, max_age)
+
     def confirm_token(self, uid: str) -> str:
-        """The token of a signup confirmation link (checked with a maximum age)."""
+        """A confirmation token of earlier versions (a subscriber's uid); still read for the
+        links sent before an upgrade, which confirm a subscriber that is still pending."""
         return str(self._confirm.dumps(uid))
 
     def read_confirm_token(self, token: str, max_age: float) -> str:
+        return self._read_timed(self._confirm, token, max_age)
+
+    @staticmethod
+    def _read_timed(serializer: URLSafeTimedSerializer, token: str, max_age: float) -> str:
         try:
-            value = self._confirm.loads(token, max_age=int(max_age))
+            value = serializer.loads(token, max_age=max(1, int(max_age)))
         except SignatureExpired:
             raise InvalidToken("this confirmation link has expired; sign up again") from None
         except BadSignature:
@@ -120,3 +152,45 @@ class Signer:
         if not isinstance(value, str):
             raise InvalidToken("this link is not valid")
         return value
+
+
+class KeyRing:
+    """The signer of a long-running process (``newsroom serve``), kept in step with the key
+    file: :meth:`signer` reloads the keys when the file changed (one ``stat`` per call), and
+    :meth:`reload` does at once (on SIGHUP). A key file that cannot be read or holds no
+    usable key is reported in the log and the keys in use stay."""
+
+    def __init__(self, keys_file: Path | None) -> None:
+        self.keys_file = keys_file
+        self._lock = threading.RLock()  # SIGHUP may come in the middle of a reload
+        self._seen = self._stat()
+        self._signer = Signer(load_keys(keys_file))
+
+    def _stat(self) -> tuple[int, int, int, int] | None:
+        if self.keys_file is None:
+            return None
+        try:
+            st = self.keys_file.stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    def signer(self) -> Signer:
+        """The signer for the keys as the key file holds them now."""
+        if self._stat() != self._seen:
+            self.reload()
+        return self._signer
+
+    def reload(self) -> bool:
+        """Read the keys again; False (and a log line) when they could not be read."""
+        with self._lock:
+            seen = self._stat()
+            try:
+                keys = load_keys(self.keys_file)
+            except ConfigError as exc:
+                self._seen = seen  # reported once per change of the file, not per request
+                log.error("signing keys not reloaded, the old ones stay in use: %s", exc)
+                return False
+            self._signer, self._seen = Signer(keys), seen
+        log.info("signing keys reloaded from %s (%d keys)", self.keys_file, len(keys))
+        return True

@@ -7,37 +7,50 @@ the WAL-mode file that a running ``newsroom send`` writes too.
 
 from __future__ import annotations
 
-import hmac
-import json
+import asyncio
+import ipaddress
+import logging
+import time
 from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import parse_qs
 
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsroom.app import Newsletter
 from newsroom.errors import ConfigError
+from newsroom.service.logs import redact_access_log
 from newsroom.service.mail import Mailer
 from newsroom.service.pages import Strings, render
-from newsroom.service.webhooks import BadEvents, apply_events, parse_events
+from newsroom.service.webhooks import BadEvents, NewsroomReceiver, Refused, apply_events
+from newsroom.signups import MailRules, Signup, Signups
 from newsroom.state import State
 from newsroom.subscribers import (
-    SUPPRESSING,
     InvalidAddress,
     Subscriber,
     Subscribers,
     normalize_address,
+    signup_name,
     subscriber_data,
 )
-from newsroom.tokens import InvalidToken, Signer, load_keys
+from newsroom.tokens import InvalidToken, KeyRing, Signer
 
 T = TypeVar("T")
-#: Largest request body read (forms and webhook batches).
+log = logging.getLogger("newsroom.service")
+#: Largest request body (webhook batches); refused with 413 by its Content-Length, or as
+#: soon as more arrives, before it is read whole.
 MAX_BODY = 1024 * 1024
+#: Largest form (signup, unsubscribe, preferences): a few fields.
+MAX_FORM = 64 * 1024
 HEADERS = {
     "Cache-Control": "no-store",
     # Links carry tokens: never leak them to other sites in a Referer.
@@ -46,9 +59,41 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
-#: A confirm token for an address that has no row (it was erased): the address and name,
-#: signed. Subscriber uids never start with "[".
-_ADDRESS_PAYLOAD = "["
+
+
+class CloseWhenTooLarge:
+    """Ends the connection after a 413: the client may still be sending the rest of a body
+    that will never be read, and uvicorn would otherwise take it all in to throw it away."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def closing(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                message = {**message, "headers": [*message.get("headers", []), CLOSE]}
+            await send(message)
+
+        await self.app(scope, receive, closing if scope["type"] == "http" else send)
+
+
+CLOSE = (b"connection", b"close")
+
+
+def client_key(request: Request) -> str:
+    """Who a signup comes from, for the per-client limit: the client's IP address as
+    uvicorn's proxy-headers handling gives it (the X-Forwarded-For of a trusted proxy), and
+    for IPv6 its /64 network, the block one customer usually holds."""
+    host = request.client.host if request.client else ""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 class Service:
@@ -57,6 +102,7 @@ class Service:
     def __init__(self, newsletter: Newsletter) -> None:
         config = newsletter.config
         self.config = config
+        settings = config.subscriptions
         self.base = config.subscriptions_url
         if not self.base:
             raise ConfigError(
@@ -64,17 +110,42 @@ class Service:
                 "address readers reach it at",
                 path=str(config.path),
             )
-        self.signer = Signer(load_keys(config.keys_file))
+        self.keys = KeyRing(config.keys_file)
         self.mailer = Mailer(config)
-        self.max_age = config.subscriptions.confirm_hours * 3600
+        self.max_age = settings.confirm_hours * 3600
+        self.rules = MailRules(
+            cooldown=settings.confirm_cooldown * 60,
+            daily_limit=settings.confirm_daily_limit,
+            lifetime=self.max_age,
+        )
+        self.answer_seconds = settings.signup_answer_seconds
+        try:
+            self.signup_limits: list[RateLimitItem] = parse_many(settings.signup_limit)
+        except ValueError as exc:
+            raise ConfigError(
+                f"[subscriptions] signup_limit: {exc}", path=str(config.path)
+            ) from None
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        secret = settings.webhook_secret
+        self.receiver = NewsroomReceiver(
+            secret.get_secret_value() if secret else "", settings.webhook_max_age
+        )
         self.strings = Strings(
             config.newsletter.language,
             title=config.newsletter.title,
-            hours=f"{config.subscriptions.confirm_hours:g}",
+            hours=f"{settings.confirm_hours:g}",
         )
         self.state_path = config.state_path
-        with State(self.state_path):
-            pass  # created and migrated before the first request
+        #: Confirmation emails still on their way after their signup was answered.
+        self.sending: set[asyncio.Task[bool]] = set()
+        with State(self.state_path) as state:  # created and migrated before the first request
+            Signups(state).expire(self.rules, time.time())
+            state.wipe_log()  # what an erasure left there while a reader held it open
+
+    @property
+    def signer(self) -> Signer:
+        """The signer for the key file as it is now (a rotation needs no restart)."""
+        return self.keys.signer()
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -85,18 +156,40 @@ class Service:
     async def db(self, fn: Callable[[Subscribers], T]) -> T:
         return await run_in_threadpool(self._run, fn)
 
-    def page(self, template: str, heading: str, status: int = 200, **context: object) -> Response:
+    def _run_signups(self, fn: Callable[[Signups], T]) -> T:
+        with State(self.state_path) as state:
+            return fn(Signups(state))
+
+    async def signups(self, fn: Callable[[Signups], T]) -> T:
+        return await run_in_threadpool(self._run_signups, fn)
+
+    def page(
+        self,
+        template: str,
+        heading: str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        **context: object,
+    ) -> Response:
         s = self.strings
         body = render(template, s, s.get(heading), base=self.base, **context)
-        return HTMLResponse(body, status_code=status, headers=HEADERS)
+        return HTMLResponse(body, status_code=status, headers={**HEADERS, **(headers or {})})
 
     def message(
-        self, heading: str, text: str, status: int = 200, *, error: bool = False, link: bool = False
+        self,
+        heading: str,
+        text: str,
+        status: int = 200,
+        *,
+        error: bool = False,
+        link: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> Response:
         return self.page(
             "message.html",
             heading,
             status,
+            headers,
             text=text,
             error=error,
             link=self.base if link else "",
@@ -108,6 +201,9 @@ class Service:
         text = self.strings.expired if expired else self.strings.invalid
         return self.message("invalid_title", text, 400, error=True, link=True)
 
+    def used(self) -> Response:
+        return self.message("invalid_title", self.strings.link_used, 400, error=True, link=True)
+
     def unknown(self) -> Response:
         return self.message("unknown_title", self.strings.unknown, 404, error=True, link=True)
 
@@ -118,14 +214,12 @@ class Service:
             return None
 
     async def form(self, request: Request) -> dict[str, str]:
-        """The submitted fields (urlencoded or multipart; RFC 8058 allows both)."""
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return {}
+        """The submitted fields (urlencoded or multipart; RFC 8058 allows both). The body's
+        size is checked by the route's ``max_body_size`` while it streams in."""
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
-            data = await request.form()
+            data = await request.form(max_files=0, max_fields=20, max_part_size=MAX_FORM)
             return {k: v for k, v in data.items() if isinstance(v, str)}
-        text = body.decode("utf-8", "replace")
+        text = (await request.body()).decode("utf-8", "replace")
         return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
 
     # -- signup ----------------------------------------------------------------------------
@@ -133,9 +227,30 @@ class Service:
     async def signup_form(self, request: Request) -> Response:
         return self.page("signup.html", "signup_title", email="", name="", error="")
 
+    def too_many(self, request: Request) -> Response | None:
+        """429 when this client made more signups than ``[subscriptions] signup_limit``."""
+        key = client_key(request)
+        over = [i for i in self.signup_limits if not self.limiter.test(i, "signup", key)]
+        if not over:
+            for item in self.signup_limits:
+                self.limiter.hit(item, "signup", key)
+            return None
+        reset = max(self.limiter.get_window_stats(i, "signup", key).reset_time for i in over)
+        wait = max(1, int(reset - time.time()) + 1)
+        return self.message(
+            "too_many_title",
+            self.strings.too_many,
+            429,
+            error=True,
+            headers={"Retry-After": str(wait)},
+        )
+
     async def subscribe(self, request: Request) -> Response:
+        limited = self.too_many(request)
+        if limited is not None:
+            return limited
         form = await self.form(request)
-        raw, name = form.get("email", ""), form.get("name", "")[:200]
+        raw, name = form.get("email", ""), signup_name(form.get("name", ""))
         double = self.config.subscriptions.double_opt_in
         done = self.message(
             "check_inbox_title" if double else "thanks_title",
@@ -154,35 +269,77 @@ class Service:
                 name=name,
                 error=self.strings.invalid_email,
             )
-
-        def write(subs: Subscribers) -> str | None:
-            """The payload of the confirmation token to mail, or None for no mail."""
-            sub = subs.get(address)
-            if sub is None:
-                if subs.is_suppressed(address):  # erased: only its owner may undo that
-                    return json.dumps(["signup", address, name], ensure_ascii=False)
-                added, _ = subs.add(address, name, status="pending" if double else "active")
-                return added.uid if added and double else None
-            # Whatever the row says, the page is the same; the row changes only when the
-            # owner confirms from their mailbox.
-            if double or sub.status in SUPPRESSING or sub.status == "pending":
-                return sub.uid
-            return None
-
-        payload = await self.db(write)
-        if payload is not None:
-            link = f"{self.base}confirm/{self.signer.confirm_token(payload)}"
-            await self.mailer.send_confirmation(self.strings, address, name, link)
+        # The answer comes answer_seconds after this point for every address: whether a
+        # confirmation email is sent, skipped (suppressed, erased, cooldown, daily limit) or
+        # still on its way. Only a failure known by then changes the page, and a signup that
+        # sends nothing fails the same way when the transport would (Mailer.available).
+        started = time.monotonic()
+        work = asyncio.create_task(self._signup(address, name, double))
+        self.sending.add(work)
+        work.add_done_callback(self._finished)
+        await asyncio.wait({work}, timeout=self.answer_seconds or None)
+        ok = work.result() if work.done() else True  # not done: the email is on its way
+        await asyncio.sleep(max(0.0, started + self.answer_seconds - time.monotonic()))
+        if not ok:
+            return self.message(
+                "send_failed_title", self.strings.send_failed, 503, error=True, link=True
+            )
         return done
 
-    def _confirm_payload(self, request: Request) -> str:
-        return self.signer.read_confirm_token(str(request.path_params["token"]), self.max_age)
+    def _finished(self, task: asyncio.Task[bool]) -> None:
+        self.sending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a signup failed", exc_info=task.exception())
+
+    async def _signup(self, address: str, name: str, double: bool) -> bool:
+        """Record the signup and send its confirmation email, if one is due; whether the
+        email went out (or would have: see :meth:`Mailer.available`)."""
+        now = time.time()
+
+        def write(signups: Signups) -> tuple[Signup, str] | None:
+            signups.expire(self.rules, now)
+            signup = signups.request(address, name, double_opt_in=double, rules=self.rules, now=now)
+            if signup is None:
+                return None
+            # The name on the list, not the one just typed, for an address already there.
+            sub = signups.subscribers.by_id(signup.subscriber_id)
+            return signup, (sub.name if sub else name)
+
+        due = await self.signups(write)
+        if due is None:
+            return await self.mailer.available()
+        signup, shown_name = due
+        link = f"{self.base}confirm/{self.signer.signup_token(signup.nonce)}"
+        if await self.mailer.send_confirmation(self.strings, address, shown_name, link):
+            return True
+        await self.signups(lambda signups: signups.cancel(signup))
+        return False
+
+    def _confirm_token(self, request: Request) -> tuple[str, str]:
+        """("signup", nonce), or ("legacy", uid) for a link of an earlier version; or
+        :class:`InvalidToken`."""
+        token = str(request.path_params["token"])
+        try:
+            return "signup", self.signer.read_signup_token(token, self.max_age)
+        except InvalidToken as exc:
+            if "expired" in str(exc):
+                raise
+        return "legacy", self.signer.read_confirm_token(token, self.max_age)
 
     async def confirm_page(self, request: Request) -> Response:
         try:
-            self._confirm_payload(request)
+            kind, value = self._confirm_token(request)
         except InvalidToken as exc:
             return self.invalid(exc)
+        now = time.time()
+
+        def is_open(signups: Signups) -> bool:
+            if kind == "legacy":
+                return signups.is_pending(value)
+            return signups.is_open(value, now)
+
+        if not await self.signups(is_open):
+            return self.used()
         return self.page(
             "button.html",
             "confirm_title",
@@ -193,25 +350,18 @@ class Service:
 
     async def confirm(self, request: Request) -> Response:
         try:
-            payload = self._confirm_payload(request)
+            kind, value = self._confirm_token(request)
         except InvalidToken as exc:
             return self.invalid(exc)
+        now = time.time()
 
-        def write(subs: Subscribers) -> bool:
-            if payload.startswith(_ADDRESS_PAYLOAD):
-                try:
-                    _, address, name = json.loads(payload)
-                    return subs.confirm_address(str(address), str(name)) is not None
-                except (ValueError, InvalidAddress):
-                    return False
-            sub = subs.by_uid(payload)
-            if sub is None:
-                return False
-            subs.confirm(sub)
-            return True
+        def use(signups: Signups) -> Subscriber | None:
+            if kind == "legacy":
+                return signups.confirm_pending(value)
+            return signups.confirm(value, now)
 
-        if not await self.db(write):
-            return self.unknown()
+        if await self.signups(use) is None:
+            return self.used()
         return self.message("confirmed_title", self.strings.confirmed)
 
     # -- unsubscribe -------------------------------------------------------------------------
@@ -278,7 +428,7 @@ class Service:
         found = await self._subscriber(request)
         if isinstance(found, Response):
             return found
-        name = (await self.form(request)).get("name", "")
+        name = signup_name((await self.form(request)).get("name", ""))
         sub = found
 
         def write(subs: Subscribers) -> Subscriber | None:
@@ -295,11 +445,11 @@ class Service:
         sub = found
         if sub.status != "unsubscribed":
             # A bounce or a complaint is not undone by whoever holds a forwarded email's
-            # link: such a reader signs up again and confirms from their own mailbox.
+            # link (nor by the signup form, which mails such an address nothing).
             return self.preferences_page(request, sub, saved=False)
 
         def write(subs: Subscribers) -> Subscriber | None:
-            subs.confirm(sub, reason="preferences page")
+            subs.resubscribe(sub)
             return subs.by_id(sub.id)
 
         updated = await self.db(write)
@@ -322,28 +472,23 @@ class Service:
         if isinstance(found, Response):
             return found
         sub = found
-        await self.db(lambda subs: subs.erase(sub))
+        if not await self.db(lambda subs: subs.erase(sub)):
+            log.warning(
+                "an erased subscriber's old rows stay in the state file's write-ahead log "
+                "until the next erasure or service start: another process held it open"
+            )
         return self.message("erased_title", self.strings.erased, link=True)
 
     # -- webhook -----------------------------------------------------------------------------
 
     async def webhook(self, request: Request) -> Response:
-        secret = self.config.subscriptions.webhook_secret
-        if secret is None or not secret.get_secret_value():
-            return JSONResponse({"error": "no [subscriptions] webhook_secret configured"}, 503)
-        given = request.headers.get("authorization", "")
-        expected = f"Bearer {secret.get_secret_value()}"
-        if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
-            return JSONResponse(
-                {"error": "wrong or missing secret"},
-                401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": f"at most {MAX_BODY} bytes per request"}, 413)
+        body = await request.body()  # at most MAX_BODY: the app's max_body_size
         try:
-            events = parse_events(body)
+            self.receiver.check(request.headers, body, time.time())
+            events = self.receiver.parse(body)
+        except Refused as exc:
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+            return JSONResponse({"error": str(exc)}, exc.status, headers=headers)
         except BadEvents as exc:
             return JSONResponse({"error": str(exc)}, 400)
         counts = await self.db(lambda subs: apply_events(subs, events))
@@ -355,21 +500,30 @@ class Service:
 
 def build_app(newsletter: Newsletter) -> Starlette:
     s = Service(newsletter)
+    form = MAX_FORM
     routes = [
         Route("/", s.signup_form, methods=["GET"]),
-        Route("/subscribe", s.subscribe, methods=["POST"]),
+        Route("/subscribe", s.subscribe, methods=["POST"], max_body_size=form),
         Route("/confirm/{token}", s.confirm_page, methods=["GET"]),
-        Route("/confirm/{token}", s.confirm, methods=["POST"]),
+        Route("/confirm/{token}", s.confirm, methods=["POST"], max_body_size=form),
         Route("/unsubscribe/{token}", s.unsubscribe_page, methods=["GET"]),
-        Route("/unsubscribe/{token}", s.unsubscribe, methods=["POST"]),
+        Route("/unsubscribe/{token}", s.unsubscribe, methods=["POST"], max_body_size=form),
         Route("/preferences/{token}", s.preferences, methods=["GET"]),
-        Route("/preferences/{token}", s.update_preferences, methods=["POST"]),
+        Route("/preferences/{token}", s.update_preferences, methods=["POST"], max_body_size=form),
         Route("/preferences/{token}/data", s.data, methods=["GET"]),
-        Route("/preferences/{token}/erase", s.erase, methods=["POST"]),
-        Route("/preferences/{token}/resubscribe", s.resubscribe, methods=["POST"]),
+        Route("/preferences/{token}/erase", s.erase, methods=["POST"], max_body_size=form),
+        Route(
+            "/preferences/{token}/resubscribe", s.resubscribe, methods=["POST"], max_body_size=form
+        ),
         Route("/webhooks/events", s.webhook, methods=["POST"]),
         Route("/health", s.health, methods=["GET"]),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(
+        routes=routes, max_body_size=MAX_BODY, middleware=[Middleware(CloseWhenTooLarge)]
+    )
+    # Starlette would answer /path/ with a redirect to /path built from the Host header: an
+    # open redirect for whoever sets that header. Readers' links never end in a slash.
+    app.router.redirect_slashes = False
     app.state.service = s
+    redact_access_log()
     return app

@@ -1,15 +1,26 @@
-"""The signup confirmation email: a small multipart text + HTML message, sent at once."""
+"""The signup confirmation email: a small multipart text + HTML message, sent at once.
+
+Confirmation emails go through the newsletter's transport within the ``[email]`` limits
+(``rate`` per second and ``hourly_limit``), counted for the service's own emails.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
 import logging
+import math
 import secrets
+import time
 from email.utils import formatdate
+
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from newsroom.config import Config
 from newsroom.delivery import transport_for
+from newsroom.mailconfig import EmailConfig
 from newsroom.messages import (
     DkimSigner,
     Sender,
@@ -19,6 +30,7 @@ from newsroom.messages import (
     make_sender,
 )
 from newsroom.service.pages import Strings
+from newsroom.subscribers import signup_name
 from newsroom.transport import (
     Envelope,
     OutgoingMessage,
@@ -66,7 +78,8 @@ def confirmation_message(
     )
     headers = [
         f"From: {sender.from_header}",
-        f"To: {format_address(name, envelope_to if not smtputf8 else address)}",
+        # The name was typed into a public form: no links, no essay, in anyone's To: line.
+        f"To: {format_address(signup_name(name), envelope_to if not smtputf8 else address)}",
         f"Subject: {encode_header(strings.mail_subject, 'Subject')}",
         f"Date: {formatdate(usegmt=True)}",
         f"Message-ID: {message_id}",
@@ -92,6 +105,28 @@ def confirmation_message(
     return OutgoingMessage(Envelope(sender.address, envelope_to, smtputf8), data, message_id)
 
 
+#: Seconds a transport's last answer (a message sent, or a failure) is taken as its state
+#: for signups that send nothing (see :meth:`Mailer.available`).
+HEALTH_SECONDS = 60.0
+
+
+def quota(email: EmailConfig) -> list[RateLimitItem]:
+    """``[email] rate`` and ``hourly_limit`` as moving-window limits (none when unset)."""
+    items: list[RateLimitItem] = []
+    if email.rate >= 1:
+        items.append(RateLimitItemPerSecond(int(email.rate)))
+    elif email.rate > 0:
+        items.append(RateLimitItemPerSecond(1, math.ceil(1 / email.rate)))
+    if email.hourly_limit:
+        items.append(RateLimitItemPerHour(email.hourly_limit))
+    return items
+
+
+def _quiet(text: str, address: str) -> str:
+    """A transport's error without the recipient's address (logs keep no addresses)."""
+    return text.replace(address, "<recipient>") if address else text
+
+
 class Mailer:
     """Sends confirmation emails through the newsletter's transport: one channel per
     message (signups are rare), opened and closed around it."""
@@ -107,16 +142,56 @@ class Mailer:
                 config.email.dkim_selector,
                 config.email.dkim_domain or self.sender.domain,
             )
+        self.quota = quota(config.email)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._last: tuple[float, bool] | None = None
+        """When the transport last answered, and whether it took the message."""
 
-    async def send_confirmation(self, strings: Strings, address: str, name: str, link: str) -> bool:
-        """Send one confirmation; False (and a log line) when the transport refused it."""
-        ctx = TransportContext(
+    def _context(self) -> TransportContext:
+        return TransportContext(
             root=self.config.root, output_dir=self.config.output_dir / "confirmations"
         )
+
+    def within_quota(self) -> bool:
+        return all(self.limiter.test(item, "confirmations") for item in self.quota)
+
+    async def available(self) -> bool:
+        """Whether a confirmation email would go out now: within the quota, and the
+        transport took the last one (or, when it has not been used for a minute, a channel
+        opens). A signup that sends nothing answers as if it had sent, failure included, so
+        that no answer tells an address that gets mail from one that does not."""
+        if not self.within_quota():
+            return False
+        now = time.monotonic()
+        if self._last is not None and now - self._last[0] < HEALTH_SECONDS:
+            return self._last[1]
         try:
-            channel = await self.transport.open(ctx)
+            channel = await self.transport.open(self._context())
+            await channel.close()
+        except Exception as exc:
+            log.warning("the transport for confirmation emails does not open: %s", exc)
+            self._last = (time.monotonic(), False)
+            return False
+        self._last = (time.monotonic(), True)
+        return True
+
+    async def send_confirmation(self, strings: Strings, address: str, name: str, link: str) -> bool:
+        """Send one confirmation; False (and a log line) when it was not sent: over the
+        ``[email]`` quota, or the transport refused it."""
+        if not self.within_quota() or not all(
+            self.limiter.hit(item, "confirmations") for item in self.quota
+        ):
+            log.warning("confirmation email not sent: over the [email] rate or hourly_limit")
+            return False
+        ok = await self._send(strings, address, name, link)
+        self._last = (time.monotonic(), ok)
+        return ok
+
+    async def _send(self, strings: Strings, address: str, name: str, link: str) -> bool:
+        try:
+            channel = await self.transport.open(self._context())
         except Exception as exc:  # a refused login or a dead server must not fail the page
-            log.warning("confirmation email not sent: %s", exc)
+            log.warning("confirmation email not sent: %s", _quiet(str(exc), address))
             return False
         try:
             message = confirmation_message(
@@ -131,7 +206,7 @@ class Mailer:
             await channel.send(message)
             return True
         except Exception as exc:
-            log.warning("confirmation email not sent: %s", exc)
+            log.warning("confirmation email not sent: %s", _quiet(str(exc), address))
             return False
         finally:
             await channel.close()

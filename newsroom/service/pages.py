@@ -20,6 +20,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "thanks_title": "Thank you",
         "thanks": "You will receive the next edition of {title}. If this address had "
         "unsubscribed before, we sent it a confirmation link first.",
+        "send_failed_title": "Please try again later",
+        "send_failed": "We could not send the confirmation email just now. Nothing was "
+        "changed; please try again in a few minutes.",
+        "too_many_title": "Too many signups",
+        "too_many": "Too many signups came from your network. Please try again later.",
         "confirm_title": "Confirm your subscription",
         "confirm_intro": "Press the button to start receiving {title}.",
         "confirm_button": "Confirm my subscription",
@@ -34,6 +39,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "invalid": "The link is damaged or was not made by {title}. Copy the whole link "
         "from the email, or sign up again.",
         "expired": "This confirmation link has expired. Please sign up again.",
+        "link_used": "This confirmation link was already used, or it has expired. If you "
+        "are not subscribed yet, please sign up again.",
         "unknown_title": "No such subscriber",
         "unknown": "There is no subscriber for this link any more (the data may have been erased).",
         "preferences_title": "Your subscription",
@@ -51,8 +58,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "data_button": "Download my data",
         "erase_title": "Erase your data",
         "erase_intro": "Delete your subscription and everything stored about you. Only a "
-        "one-way hash of the address is kept, so that it is never mailed again unless you "
-        "sign up yourself.",
+        "one-way hash of the address is kept, so that it is never mailed again, not even "
+        "a confirmation when someone signs it up.",
         "erase_button": "Erase all my data",
         "erased_title": "Your data is erased",
         "erased": "Everything stored about you was deleted.",
@@ -76,6 +83,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "thanks_title": "감사합니다",
         "thanks": "다음 호부터 {title}을(를) 받아 보실 수 있습니다. 이전에 구독을 해지한 "
         "주소라면 먼저 확인 링크를 보내 드렸습니다.",
+        "send_failed_title": "잠시 후 다시 시도해 주세요",
+        "send_failed": "지금은 확인 메일을 보내지 못했습니다. 아무것도 바뀌지 않았으니 몇 분 "
+        "뒤에 다시 시도해 주세요.",
+        "too_many_title": "구독 요청이 너무 많습니다",
+        "too_many": "같은 네트워크에서 구독 요청이 너무 많이 왔습니다. 잠시 후 다시 시도해 주세요.",
         "confirm_title": "구독 확인",
         "confirm_intro": "아래 버튼을 누르면 {title} 구독이 시작됩니다.",
         "confirm_button": "구독 확인",
@@ -91,6 +103,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "invalid": "링크가 손상되었거나 {title}에서 만든 링크가 아닙니다. 메일의 링크 전체를 "
         "복사하거나 다시 구독해 주세요.",
         "expired": "확인 링크의 유효 기간이 지났습니다. 다시 구독해 주세요.",
+        "link_used": "이미 사용했거나 유효 기간이 지난 확인 링크입니다. 아직 구독 중이 "
+        "아니라면 다시 구독해 주세요.",
         "unknown_title": "구독자를 찾을 수 없습니다",
         "unknown": "이 링크에 해당하는 구독자가 없습니다 (데이터가 삭제되었을 수 있습니다).",
         "preferences_title": "구독 설정",
@@ -107,8 +121,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "data_intro": "저장된 내 정보를 모두 JSON 파일로 내려받습니다.",
         "data_button": "내 데이터 내려받기",
         "erase_title": "내 데이터 삭제",
-        "erase_intro": "구독과 저장된 모든 정보를 삭제합니다. 직접 다시 구독하지 않는 한 "
-        "메일이 가지 않도록 주소의 단방향 해시만 남깁니다.",
+        "erase_intro": "구독과 저장된 모든 정보를 삭제합니다. 누가 이 주소로 구독을 신청해도 "
+        "확인 메일조차 가지 않도록 주소의 단방향 해시만 남깁니다.",
         "erase_button": "내 데이터 모두 삭제",
         "erased_title": "데이터가 삭제되었습니다",
         "erased": "저장된 정보를 모두 삭제했습니다.",
@@ -166,7 +180,7 @@ _TEMPLATES = {
 <input type="email" id="email" name="email" required autocomplete="email"
   value="{{ email }}"{% if error %} aria-describedby="error" aria-invalid="true"{% endif %}>
 <label for="name">{{ s.name }}</label>
-<input type="text" id="name" name="name" autocomplete="name" maxlength="200" value="{{ name }}">
+<input type="text" id="name" name="name" autocomplete="name" maxlength="64" value="{{ name }}">
 <div class="hp" aria-hidden="true"><label for="website">Website</label>
 <input type="text" id="website" name="website" tabindex="-1" autocomplete="off"></div>
 <button type="submit">{{ s.subscribe }}</button>
@@ -183,7 +197,7 @@ _TEMPLATES = {
 <p>{{ sub.email }}<br>{{ s.status }}: {{ status_text }}</p>
 <form method="post" action="{{ base }}preferences/{{ token }}">
 <label for="name">{{ s.name }}</label>
-<input type="text" id="name" name="name" autocomplete="name" maxlength="200"
+<input type="text" id="name" name="name" autocomplete="name" maxlength="64"
   value="{{ sub.name }}">
 <button type="submit">{{ s.save }}</button>
 </form>

@@ -6,14 +6,28 @@ The body is one event or a list of them::
 
 ``type`` is ``bounce``, ``complaint`` or ``unsubscribe``. A report never weakens a stronger
 one: an address that complained stays ``complained`` when it later bounces.
+
+A request carries the shared secret (``Authorization: Bearer ...``) and the time it was
+made (``Newsroom-Timestamp``, Unix seconds); one more than ``webhook_max_age`` away from the
+service's clock is refused, so a request seen once cannot be replayed later.
+
+A :class:`Receiver` turns one kind of request into events: :class:`NewsroomReceiver` reads
+newsroom's own format. Receivers for email services' own formats check their own signatures
+the same way (``check``) and read their own bodies (``parse``).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from newsroom.subscribers import Subscribers
+
+TIMESTAMP_HEADER = "Newsroom-Timestamp"
 
 STATUS_OF = {"bounce": "bounced", "complaint": "complained", "unsubscribe": "unsubscribed"}
 #: How strong a status is; a report applies when it is at least as strong as the current one.
@@ -23,6 +37,14 @@ MAX_EVENTS = 10_000
 
 class BadEvents(ValueError):
     """The body is not a list of events; the message says why."""
+
+
+class Refused(Exception):
+    """A request that is not let in; ``status`` is the HTTP answer (401, 400, 503)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -67,3 +89,49 @@ def apply_events(subscribers: Subscribers, events: list[Event]) -> dict[str, int
         if _RANK[event.status] >= _RANK[sub.status] and event.status != sub.status:
             subscribers.set_status(sub.id, event.status, event.reason)
     return {"applied": applied, "unknown": unknown}
+
+
+class Receiver(Protocol):
+    """Reads one kind of webhook request."""
+
+    def check(self, headers: Mapping[str, str], body: bytes, now: float) -> None:
+        """Raise :class:`Refused` unless the request is authentic and fresh."""
+
+    def parse(self, body: bytes) -> list[Event]:
+        """The events of an accepted request; :class:`BadEvents` when the body is not."""
+
+
+@dataclass(frozen=True)
+class NewsroomReceiver:
+    """newsroom's own format, behind a bearer secret and a timestamp."""
+
+    secret: str
+    max_age: float
+
+    def check(self, headers: Mapping[str, str], body: bytes, now: float) -> None:
+        if not self.secret:
+            raise Refused(503, "no [subscriptions] webhook_secret configured")
+        given = headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode("utf-8"), f"Bearer {self.secret}".encode()):
+            raise Refused(401, "wrong or missing secret")
+        stamp = headers.get(TIMESTAMP_HEADER.lower(), "")
+        try:
+            sent = float(stamp)
+        except ValueError:
+            sent = math.nan
+        if not math.isfinite(sent):
+            raise Refused(
+                400,
+                f"the {TIMESTAMP_HEADER} header must be the time of the request, in Unix seconds",
+            )
+        if now - sent > self.max_age:
+            raise Refused(
+                400,
+                f"the request is too old ({TIMESTAMP_HEADER} {now - sent:.0f} s ago, at "
+                f"most {self.max_age:g}): a replay, or the sender's clock is wrong",
+            )
+        if sent - now > self.max_age:
+            raise Refused(400, f"{TIMESTAMP_HEADER} is in the future: the sender's clock is wrong")
+
+    def parse(self, body: bytes) -> list[Event]:
+        return parse_events(body)
