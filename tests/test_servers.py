@@ -220,13 +220,14 @@ def _running(pids: set[int]) -> set[int]:
 
 
 def test_servers_leave_no_process_behind(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Each start_* stops every process of its server: tests/servers.py's fixtures use
-    them."""
+    """Each start_* stops every process of its server, and a folder made under /tmp for a
+    server's account (as root) is removed: tests/servers.py's fixtures use them."""
     pg_ctl = require_program(find_pg_ctl(), "PostgreSQL's pg_ctl", "postgresql")
     dovecot = require_program(find_program("dovecot", "/usr/sbin"), "dovecot", "dovecot-imapd")
     sink = require_program(find_program("smtp-sink", "/usr/sbin"), "smtp-sink", "postfix")
     openssl = require_program(find_program("openssl"), "openssl", "openssl")
     started: dict[str, set[int]] = {}
+    folders: list[Path] = []
 
     account = server_account("postgres", "postgresql")
     with (
@@ -236,6 +237,7 @@ def test_servers_leave_no_process_behind(tmp_path_factory: pytest.TempPathFactor
         with server.database() as db, db.connect() as conn:
             conn.execute("SELECT 1")
             started["postgres"] = _family(server.pid)
+            folders.append(folder)
 
     account = server_account("dovecot", "dovecot-core")
     with (
@@ -245,6 +247,7 @@ def test_servers_leave_no_process_behind(tmp_path_factory: pytest.TempPathFactor
         with imap.add_account().mailbox() as box:
             box.folder.list()
             started["dovecot"] = _family(imap.pid)
+            folders.append(folder)
 
     account = server_account("postfix", "postfix")
     with (
@@ -252,8 +255,11 @@ def test_servers_leave_no_process_behind(tmp_path_factory: pytest.TempPathFactor
         start_smtp_sink(folder, sink, account) as smtp,
     ):
         started["smtp-sink"] = _family(smtp.process.pid)
+        folders.append(folder)
 
     for name, pids in started.items():
         assert len(_running(pids)) == 0, f"{name} left {_running(pids)} running"
     assert len(started["postgres"]) > 3  # the postmaster and its workers were seen
     assert len(started["dovecot"]) > 2
+    if os.geteuid() == 0:
+        assert [f for f in folders if f.exists()] == []
