@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# Real PostgreSQL, Dovecot IMAP and Postfix smtp-sink servers (tests/servers.py).
+from servers import dovecot, imap_account, postgres_db, postgres_server, smtp_sink  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("NEWSROOM_SHARED", ROOT.parent / "shared"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
