@@ -60,10 +60,12 @@ def theme_environment(
     theme: Theme, plugins: Plugins, language: str, cache_dir: Path | None = None
 ) -> jinja2.Environment:
     """The theme's Jinja environment with plugins' ``prepare_jinja2_environment`` applied;
-    compiled templates are kept in ``cache_dir``."""
+    compiled templates are kept in ``cache_dir``. A plugin that fails in the hook raises
+    :class:`~newsroom.PluginError` naming it."""
 
     def configure(env: jinja2.Environment) -> None:
-        plugins.pm.hook.prepare_jinja2_environment(env=env, theme=theme)
+        # One plugin at a time, so that a failure names its plugin.
+        plugins.call_each("prepare_jinja2_environment", env=env, theme=theme)
 
     return theme.environment(language=language, configure=configure, cache_dir=cache_dir)
 
