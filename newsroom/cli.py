@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from functools import wraps
@@ -214,7 +215,10 @@ def build(
                 processes = workers.processes  # after the build: 0 if the workers died
 
     result = asyncio.run(go())
+    started = time.perf_counter()
     outputs = [] if no_render else render(newsletter.config, newsletter.plugins, result.edition)
+    if outputs:
+        result.timings["render"] = round(time.perf_counter() - started, 3)
     code = exitcodes.WARNINGS if (strict and result.warnings) else exitcodes.OK
     if as_json:
         report = {
