@@ -184,6 +184,7 @@ def build(
     from newsroom.pipeline import build as run_build
     from newsroom.rendering import render
     from newsroom.report import LiveProgress, summary_tables
+    from newsroom.source_threads import new_event_loop
     from newsroom.workers import CpuWorkers
 
     newsletter = opts.open()
@@ -214,7 +215,8 @@ def build(
             finally:
                 processes = workers.processes  # after the build: 0 if the workers died
 
-    result = asyncio.run(go())
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        result = runner.run(go())
     started = time.perf_counter()
     outputs = [] if no_render else render(newsletter.config, newsletter.plugins, result.edition)
     if outputs:

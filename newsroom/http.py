@@ -269,6 +269,12 @@ class _Stream(httpcore.AsyncNetworkStream):
         return self._inner.get_extra_info(info)
 
 
+def _is_socket_like(sock: Any) -> bool:
+    return isinstance(sock, (socket.socket, TransportSocket)) or all(
+        hasattr(sock, name) for name in ("fileno", "setsockopt", "family", "type")
+    )
+
+
 def _socket_readable(sock: _Socket) -> bool:
     """httpcore's test, without its lookups: a pooled idle connection with something to read
     (an EOF, usually) has been closed by the server."""
@@ -299,8 +305,9 @@ class _Backend(httpcore.AsyncNetworkBackend):
             host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
         )
         sock = stream.get_extra_info("socket")
-        # asyncio hands out its TransportSocket, which has the socket methods used here.
-        return _Stream(stream, sock if isinstance(sock, (socket.socket, TransportSocket)) else None)
+        # asyncio hands out its TransportSocket and uvloop a PseudoSocket; both have the
+        # socket methods used here.
+        return _Stream(stream, sock if _is_socket_like(sock) else None)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
