@@ -486,6 +486,8 @@ def import_with_deadline(load: Callable[[], Any], what: str, timeout: float | No
                 f"its import did not finish within {timeout:g} s "
                 "(NEWSROOM_PLUGIN_IMPORT_TIMEOUT); it is not loaded"
             )
+    # Gone, not just finished: worker processes are forked only while no other thread runs.
+    thread.join()
     ok, value = outcome[0]
     if ok:
         return value
