@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import resource
 import subprocess
@@ -121,27 +122,34 @@ def child_sequential(urls: list[str]) -> None:
 
 
 def run_child(args: list[str]) -> dict[str, float | str]:
-    """Run ``args`` as a process; its wall and CPU time (children included), peak RSS."""
+    """Run ``args`` as a process; its wall and CPU time and its peak RSS (its own worker
+    processes included: they are its children)."""
     start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_before = resource.getrusage(resource.RUSAGE_SELF)
-    proc = subprocess.run(args, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(args, stdout=out, stderr=err, text=True)
+        # wait4: this child's own usage (getrusage(RUSAGE_CHILDREN) keeps the largest RSS of
+        # every child so far, so a small process run after a big one would show the big one's).
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     server_after = resource.getrusage(resource.RUSAGE_SELF)
     if proc.returncode not in (0, 4):
-        raise SystemExit(f"{args} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+        raise SystemExit(f"{args} failed ({proc.returncode}):\n{stderr[-2000:]}")
     return {
         "wall_s": round(wall, 2),
-        "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
-        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         # The server shares the machine: how much CPU it took during this measurement.
         "server_cpu_s": round(
             (server_after.ru_utime - server_before.ru_utime)
             + (server_after.ru_stime - server_before.ru_stime),
             2,
         ),
-        "stdout": proc.stdout,
+        "stdout": stdout,
     }
 
 

@@ -7,6 +7,8 @@ for configuration, one line per problem); ``--debug`` adds the traceback.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import datetime as dt
 import json
 import os
@@ -16,7 +18,7 @@ import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -246,6 +248,7 @@ def build(
             click.echo(f"  wrote {path}")
         if strict and result.warnings:
             click.echo(f"{len(result.warnings)} warning(s) and --strict: exit {code}", err=True)
+    _LOADED["exit_without_teardown"] = True
     sys.exit(code)
 
 
@@ -368,7 +371,31 @@ def main() -> None:
             click.echo(f"Warning: {message}", err=True)
     except Exception as exc:
         click.echo(f"Warning: a plugin failed to add its commands: {exc}", err=True)
-    cli(prog_name="newsroom")
+    try:
+        cli(prog_name="newsroom")
+    except SystemExit as exc:
+        if _LOADED.get("exit_without_teardown"):
+            _exit_without_teardown(exc.code)
+        raise
+
+
+def _exit_without_teardown(code: object) -> NoReturn:
+    """End the process as ``sys.exit(code)`` would, less the interpreter's teardown.
+
+    After a build the process holds 10,000 items and everything they reference, which the
+    teardown frees object by object: 0.2 s of a 200-feed build, for nothing. Exit handlers
+    still run (logging flushes, temporary folders are removed) and the standard streams are
+    flushed; every file the build wrote is closed by then. Only the ``newsroom`` command does
+    this (:func:`main`), never a command invoked from Python.
+    """
+    atexit._run_exitfuncs()
+    status = 0 if code is None else code if isinstance(code, int) else 1
+    if not isinstance(code, int | None):
+        print(code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
 
 
 # The plugin commands (plugins, install, uninstall, check, schema) live in their own module.
