@@ -185,13 +185,12 @@ def build(
     """Fetch every source, filter, arrange sections, write edition.json and render it."""
     from newsroom.pipeline import build as run_build
     from newsroom.rendering import render
-    from newsroom.report import LiveProgress, summary_tables
     from newsroom.source_threads import new_event_loop
     from newsroom.workers import CpuWorkers
 
     newsletter = opts.open()
-    console = _console()
-    quiet = as_json or not console.is_terminal
+    console = None if as_json else _console()
+    quiet = console is None or not console.is_terminal
     when = _parse_now(now)
 
     processes = 0
@@ -206,6 +205,10 @@ def build(
                     return await run_build(
                         newsletter.config, newsletter.plugins, workers=workers, **options
                     )
+                # Imported here: rich's live display costs a --json build 20 ms to import.
+                from newsroom.report import LiveProgress
+
+                assert console is not None
                 with LiveProgress(console) as progress:
                     return await run_build(
                         newsletter.config,
@@ -239,6 +242,8 @@ def build(
         }
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
+        from newsroom.report import summary_tables
+
         out = _console(stderr=False)
         for table in summary_tables(result.edition, result.fetched):
             out.print(table)

@@ -117,6 +117,8 @@ def remove_rendered_email(folder: Path) -> None:
     ``newsroom send`` would then send as this edition. Without the files, ``send`` asks for
     a render instead.
     """
+    if not any(path.name != "edition.json" for path in folder.iterdir()):
+        return  # a first build: nothing to remove (and the module below need not load)
     from newsroom.messages import RENDERED_FILES
 
     for name in RENDERED_FILES:
