@@ -184,7 +184,7 @@ def build(
 ) -> None:
     """Fetch every source, filter, arrange sections, write edition.json and render it."""
     from newsroom.pipeline import build as run_build
-    from newsroom.rendering import render
+    from newsroom.rendering import compile_templates, render
     from newsroom.source_threads import new_event_loop
     from newsroom.workers import CpuWorkers
 
@@ -200,25 +200,41 @@ def build(
         options: dict[str, Any] = {"now": when, "edition_id": edition_id, "mirror": mirror}
         # The parsing processes are forked before the live display starts its thread.
         with CpuWorkers(newsletter.config.plugins.worker_processes) as workers:
+            # A worker compiles the theme's templates while the others parse: the render
+            # after the build then starts with them compiled.
+            warm = (
+                asyncio.ensure_future(workers.run(compile_templates, newsletter.config.path))
+                if workers.processes and not no_render
+                else None
+            )
             try:
                 if quiet:
-                    return await run_build(
+                    built = await run_build(
                         newsletter.config, newsletter.plugins, workers=workers, **options
                     )
-                # Imported here: rich's live display costs a --json build 20 ms to import.
-                from newsroom.report import LiveProgress
+                else:
+                    # Imported here: rich's live display costs a --json build 20 ms to import.
+                    from newsroom.report import LiveProgress
 
-                assert console is not None
-                with LiveProgress(console) as progress:
-                    return await run_build(
-                        newsletter.config,
-                        newsletter.plugins,
-                        progress=progress,
-                        workers=workers,
-                        **options,
-                    )
+                    assert console is not None
+                    with LiveProgress(console) as progress:
+                        built = await run_build(
+                            newsletter.config,
+                            newsletter.plugins,
+                            progress=progress,
+                            workers=workers,
+                            **options,
+                        )
+            except BaseException:
+                if warm is not None:
+                    warm.cancel()
+                raise
             finally:
                 processes = workers.processes  # after the build: 0 if the workers died
+            if warm is not None:
+                with contextlib.suppress(Exception):  # the render compiles what this did not
+                    await warm
+            return built
 
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         result = runner.run(go())

@@ -371,3 +371,20 @@ def test_a_build_killed_before_its_render_leaves_no_old_email_beside_the_new_edi
     assert sent.returncode != 0
     assert f"edition {EDITION!r} has no rendered email" in sent.stderr
     assert old_subject not in sent.stdout
+
+
+def test_templates_compiled_by_a_worker_during_the_build_render_what_the_render_would(
+    newsletter: Path,
+) -> None:
+    from conftest import EDITION, newsroom_cli
+
+    # `newsroom build` (the fixture's) had a worker compile the theme while it fetched.
+    folder = newsletter.parent / "build" / "editions" / EDITION
+    outputs = ("email.html", "email.txt", "email.json")
+    built = {name: (folder / name).read_bytes() for name in outputs}
+    cache = newsletter.parent / ".cache" / "templates"
+    assert any(cache.iterdir())
+    shutil.rmtree(cache)
+    rendered = newsroom_cli(newsletter, "render", EDITION)
+    assert rendered.returncode == 0, rendered.stderr
+    assert {name: (folder / name).read_bytes() for name in outputs} == built
