@@ -392,10 +392,11 @@ def main() -> None:
             click.echo(f"Warning: {message}", err=True)
     except Exception as exc:
         click.echo(f"Warning: a plugin failed to add its commands: {exc}", err=True)
+    _LOADED.pop("exit_without_teardown", None)  # set by a command run in this call only
     try:
         cli(prog_name="newsroom")
     except SystemExit as exc:
-        if _LOADED.get("exit_without_teardown"):
+        if _LOADED.pop("exit_without_teardown", False):
             _exit_without_teardown(exc.code)
         raise
 
