@@ -1,14 +1,21 @@
 """Build an edition from 200 local news feeds × 50 items, 50 ms latency per response.
 
-    python benchmarks/bench_build.py [--feeds 200] [--items 50] [--latency 0.05]
+    python benchmarks/bench_build.py [--feeds 200] [--items 50] [--latency 0.05] [--runs 3]
+                                     [--keep-alive] [--no-render]
 
 Prints, for the same server in the same run:
   - a plain sequential loop (fetch one feed with httpx, parse it with feedparser, next);
-  - `newsroom build --no-render` with a cold cache;
+  - `newsroom build` (rendering included) with a cold cache: a fresh folder, so no fetch
+    cache, no parse cache and no compiled templates;
   - the same build again with a warm cache (every feed answers 304).
-Each measurement runs in its own process: wall time, CPU time, peak RSS.
-The server runs in this process and shares the machine's cores with the build under test
-(whose parsing runs in worker processes); its CPU time is printed with each figure.
+Each measurement runs in its own process: wall time, CPU time, peak RSS. ``--runs`` repeats
+the three, each time in a fresh folder.
+
+The server closes the connection after every response, as 200 feeds on 200 hosts would be
+served: a client cannot reuse a connection from one feed for the next (``--keep-alive``
+lets it, as if every feed were on one host). It runs in this process and shares the
+machine's cores with the build under test (whose parsing runs in worker processes); its CPU
+time is printed with each figure.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import resource
 import subprocess
@@ -114,26 +122,34 @@ def child_sequential(urls: list[str]) -> None:
 
 
 def run_child(args: list[str]) -> dict[str, float | str]:
+    """Run ``args`` as a process; its wall and CPU time and its peak RSS (its own worker
+    processes included: they are its children)."""
     start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_before = resource.getrusage(resource.RUSAGE_SELF)
-    proc = subprocess.run(args, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(args, stdout=out, stderr=err, text=True)
+        # wait4: this child's own usage (getrusage(RUSAGE_CHILDREN) keeps the largest RSS of
+        # every child so far, so a small process run after a big one would show the big one's).
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     server_after = resource.getrusage(resource.RUSAGE_SELF)
     if proc.returncode not in (0, 4):
-        raise SystemExit(f"{args} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+        raise SystemExit(f"{args} failed ({proc.returncode}):\n{stderr[-2000:]}")
     return {
         "wall_s": round(wall, 2),
-        "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
-        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         # The server shares the machine: how much CPU it took during this measurement.
         "server_cpu_s": round(
             (server_after.ru_utime - server_before.ru_utime)
             + (server_after.ru_stime - server_before.ru_stime),
             2,
         ),
-        "stdout": proc.stdout,
+        "stdout": stdout,
     }
 
 
@@ -142,6 +158,9 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep-alive", action="store_true", help="one connection, many feeds")
+    parser.add_argument("--no-render", action="store_true", help="build edition.json only")
     parser.add_argument("--child", nargs="*")
     args = parser.parse_args()
     if args.child is not None:
@@ -156,8 +175,7 @@ def main() -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    with tempfile.TemporaryDirectory() as tmp, LocalServer(latency=args.latency) as server:
-        folder = Path(tmp)
+    with LocalServer(latency=args.latency, keep_alive=args.keep_alive) as server:
         urls = [
             server.add(
                 f"/feeds/{n}.xml",
@@ -167,44 +185,60 @@ def main() -> None:
             )
             for n in range(args.feeds)
         ]
-        config = write_config(folder, urls)
-        build = [
-            sys.executable,
-            "-m",
-            "newsroom",
-            "-c",
-            str(config),
-            "build",
-            "--no-render",
-            "--json",
-            "--now",
-            NOW.isoformat(),
-        ]
-        print(f"{args.feeds} feeds × {args.items} items, {args.latency * 1000:.0f} ms latency")
-        seq = run_child([sys.executable, __file__, "--child", *urls])
-        cold = run_child(build)
-        warm = run_child(build)
-        report = json.loads(str(cold["stdout"]))
-        kept = sum(report["sections"].values())
-        for label, r in (
-            ("sequential loop (httpx + feedparser)", seq),
-            ("newsroom build, cold cache", cold),
-            ("newsroom build, warm (304s)", warm),
-        ):
-            print(
-                f"{label:40s} wall {r['wall_s']:6.2f} s  cpu {r['cpu_s']:6.2f} s  "
-                f"peak RSS {r['peak_rss_mb']:6.1f} MB  (server cpu {r['server_cpu_s']:.2f} s)"
-            )
         print(
-            "speed-up, cold build vs sequential loop: "
-            f"{float(seq['wall_s']) / float(cold['wall_s']):.1f}×"
+            f"{args.feeds} feeds × {args.items} items, {args.latency * 1000:.0f} ms latency, "
+            + ("keep-alive" if args.keep_alive else "a new connection for every feed")
+            + (", edition.json only" if args.no_render else ", rendering included")
         )
-        print(f"cold build stages (s): {report['timings']}")
-        print(f"worker processes parsing beside the build's own: {report['worker_processes']}")
-        print(f"warm build stages (s): {json.loads(str(warm['stdout']))['timings']}")
+        ratios = []
+        for run in range(1, args.runs + 1):
+            with tempfile.TemporaryDirectory() as tmp:
+                config = write_config(Path(tmp), urls)
+                build = [
+                    sys.executable,
+                    "-m",
+                    "newsroom",
+                    "-c",
+                    str(config),
+                    "build",
+                    "--json",
+                    "--now",
+                    NOW.isoformat(),
+                    *(["--no-render"] if args.no_render else []),
+                ]
+                seq = run_child([sys.executable, __file__, "--child", *urls])
+                cold = run_child(build)
+                warm = run_child(build)
+            report = json.loads(str(cold["stdout"]))
+            kept = sum(report["sections"].values())
+            print(f"run {run}:")
+            for label, r in (
+                ("sequential loop (httpx + feedparser)", seq),
+                ("newsroom build, cold cache", cold),
+                ("newsroom build, warm (304s)", warm),
+            ):
+                print(
+                    f"  {label:40s} wall {r['wall_s']:6.2f} s  cpu {r['cpu_s']:6.2f} s  "
+                    f"peak RSS {r['peak_rss_mb']:6.1f} MB  (server cpu {r['server_cpu_s']:.2f} s)"
+                )
+            ratio = float(seq["wall_s"]) / float(cold["wall_s"])
+            ratios.append((float(cold["wall_s"]), ratio))
+            print(f"  speed-up, cold build vs sequential loop: {ratio:.1f}×")
+            print(f"  cold build stages (s): {report['timings']}")
+            print(
+                f"  worker processes parsing beside the build's own: {report['worker_processes']}"
+            )
+            print(f"  warm build stages (s): {json.loads(str(warm['stdout']))['timings']}")
+            print(
+                f"  fetched {sum(s['items'] for s in report['sources'])} items, kept {kept} in "
+                f"sections, {len(report['warnings'])} warnings, {len(report['outputs'])} files "
+                "rendered"
+            )
+        walls = sorted(w for w, _ in ratios)
+        speedups = sorted(r for _, r in ratios)
         print(
-            f"fetched {sum(s['items'] for s in report['sources'])} items, kept {kept} in sections, "
-            f"{len(report['warnings'])} warnings"
+            f"cold build over {len(ratios)} runs: wall {walls[0]:.2f}–{walls[-1]:.2f} s "
+            f"(median {walls[len(walls) // 2]:.2f}), speed-up {speedups[0]:.1f}–{speedups[-1]:.1f}×"
         )
 
 

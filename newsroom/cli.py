@@ -7,15 +7,18 @@ for configuration, one line per problem); ``--debug`` adds the traceback.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import datetime as dt
 import json
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -181,13 +184,13 @@ def build(
 ) -> None:
     """Fetch every source, filter, arrange sections, write edition.json and render it."""
     from newsroom.pipeline import build as run_build
-    from newsroom.rendering import render
-    from newsroom.report import LiveProgress, summary_tables
+    from newsroom.rendering import compile_templates, render
+    from newsroom.source_threads import new_event_loop
     from newsroom.workers import CpuWorkers
 
     newsletter = opts.open()
-    console = _console()
-    quiet = as_json or not console.is_terminal
+    console = None if as_json else _console()
+    quiet = console is None or not console.is_terminal
     when = _parse_now(now)
 
     processes = 0
@@ -197,24 +200,48 @@ def build(
         options: dict[str, Any] = {"now": when, "edition_id": edition_id, "mirror": mirror}
         # The parsing processes are forked before the live display starts its thread.
         with CpuWorkers(newsletter.config.plugins.worker_processes) as workers:
+            # A worker compiles the theme's templates while the others parse: the render
+            # after the build then starts with them compiled.
+            warm = (
+                asyncio.ensure_future(workers.run(compile_templates, newsletter.config.path))
+                if workers.processes and not no_render
+                else None
+            )
             try:
                 if quiet:
-                    return await run_build(
+                    built = await run_build(
                         newsletter.config, newsletter.plugins, workers=workers, **options
                     )
-                with LiveProgress(console) as progress:
-                    return await run_build(
-                        newsletter.config,
-                        newsletter.plugins,
-                        progress=progress,
-                        workers=workers,
-                        **options,
-                    )
+                else:
+                    # Imported here: rich's live display costs a --json build 20 ms to import.
+                    from newsroom.report import LiveProgress
+
+                    assert console is not None
+                    with LiveProgress(console) as progress:
+                        built = await run_build(
+                            newsletter.config,
+                            newsletter.plugins,
+                            progress=progress,
+                            workers=workers,
+                            **options,
+                        )
+            except BaseException:
+                if warm is not None:
+                    warm.cancel()
+                raise
             finally:
                 processes = workers.processes  # after the build: 0 if the workers died
+            if warm is not None:
+                with contextlib.suppress(Exception):  # the render compiles what this did not
+                    await warm
+            return built
 
-    result = asyncio.run(go())
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        result = runner.run(go())
+    started = time.perf_counter()
     outputs = [] if no_render else render(newsletter.config, newsletter.plugins, result.edition)
+    if outputs:
+        result.timings["render"] = round(time.perf_counter() - started, 3)
     code = exitcodes.WARNINGS if (strict and result.warnings) else exitcodes.OK
     if as_json:
         report = {
@@ -231,6 +258,8 @@ def build(
         }
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
+        from newsroom.report import summary_tables
+
         out = _console(stderr=False)
         for table in summary_tables(result.edition, result.fetched):
             out.print(table)
@@ -240,6 +269,7 @@ def build(
             click.echo(f"  wrote {path}")
         if strict and result.warnings:
             click.echo(f"{len(result.warnings)} warning(s) and --strict: exit {code}", err=True)
+    _LOADED["exit_without_teardown"] = True
     sys.exit(code)
 
 
@@ -362,7 +392,32 @@ def main() -> None:
             click.echo(f"Warning: {message}", err=True)
     except Exception as exc:
         click.echo(f"Warning: a plugin failed to add its commands: {exc}", err=True)
-    cli(prog_name="newsroom")
+    _LOADED.pop("exit_without_teardown", None)  # set by a command run in this call only
+    try:
+        cli(prog_name="newsroom")
+    except SystemExit as exc:
+        if _LOADED.pop("exit_without_teardown", False):
+            _exit_without_teardown(exc.code)
+        raise
+
+
+def _exit_without_teardown(code: object) -> NoReturn:
+    """End the process as ``sys.exit(code)`` would, less the interpreter's teardown.
+
+    After a build the process holds 10,000 items and everything they reference, which the
+    teardown frees object by object: 0.2 s of a 200-feed build, for nothing. Exit handlers
+    still run (logging flushes, temporary folders are removed) and the standard streams are
+    flushed; every file the build wrote is closed by then. Only the ``newsroom`` command does
+    this (:func:`main`), never a command invoked from Python.
+    """
+    atexit._run_exitfuncs()
+    status = 0 if code is None else code if isinstance(code, int) else 1
+    if not isinstance(code, int | None):
+        print(code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
 
 
 # The plugin commands (plugins, install, uninstall, check, schema) live in their own module.

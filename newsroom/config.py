@@ -97,7 +97,7 @@ class HttpConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     timeout: float = Field(20.0, gt=0)
-    total_timeout: float = Field(60.0, gt=0)
+    total_timeout: float = Field(30.0, gt=0)
     max_bytes: int = Field(10 * 1024 * 1024, gt=0)
     retries: int = Field(3, ge=0, le=10)
     backoff: float = Field(1.0, ge=0)
@@ -141,9 +141,12 @@ class PluginsConfig(BaseModel):
     plugins_dir: str = ""
     """A folder (relative to the config) whose ``*.py`` files are loaded as plugins, each
     named after its file; no packaging needed."""
-    source_timeout: float | None = Field(default=None, gt=0)
-    """Seconds one source may take in all before it is cut off with a warning (default:
-    ``[http] total_timeout`` × (``retries`` + 1) + 30)."""
+    source_timeout: float = Field(default=45.0, gt=0)
+    """Seconds one source may take in all, every request and retry included. Its requests
+    end when nine tenths of it have passed (a feed that drips its answer a byte at a time
+    then costs that, not minutes), leaving the source the rest to return what it has; a
+    source still running at the end, even one stuck in a blocking call, is cut off with a
+    warning and the build goes on without it."""
     max_items_per_source: int = Field(default=10_000, ge=1)
     """Items kept from one source; a source returning more is cut to this, with a warning."""
     worker_processes: int | None = Field(default=None, ge=0)

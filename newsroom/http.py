@@ -6,6 +6,12 @@ needs: timeouts (per read and per whole request), a cap on the decoded response 
 connections honouring ``Retry-After``, a per-host minimum interval (arXiv asks for 3 s), a
 User-Agent naming the project, and an on-disk conditional-GET cache (ETag/Last-Modified).
 
+A source's requests share one deadline (:func:`requests_until`, set by the build from
+``[plugins] source_timeout``): every request, its retries and the waits between them end by
+then, so a server that drips its answer a byte at a time costs a source its deadline at most,
+never the per-request limit times the number of tries. A request that runs out of its own
+``total_timeout`` is not tried again: the server answered, slowly, and would again.
+
 Errors are raised as :class:`FetchError` with the URL and a one-line reason.
 """
 
@@ -22,7 +28,9 @@ import sys
 import time
 import zlib
 from asyncio.trsock import TransportSocket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,8 +94,8 @@ class FetchSettings:
 
     timeout: float = 20.0
     """Seconds to wait for a connection or for the next bytes."""
-    total_timeout: float = 60.0
-    """Seconds a whole request (with its body) may take, retries not counted."""
+    total_timeout: float = 30.0
+    """Seconds a whole request (with its body) may take; one that runs out is not retried."""
     max_bytes: int = 10 * MB
     """Largest response body accepted, after decompression."""
     retries: int = 3
@@ -97,6 +105,30 @@ class FetchSettings:
     """A Retry-After longer than this gives up instead of waiting."""
     max_connections: int = 32
     user_agent: str = USER_AGENT
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    at: float
+    """``time.monotonic()`` by which the requests end."""
+    seconds: float
+    """The time they were given, for messages."""
+
+
+_DEADLINE: ContextVar[_Deadline | None] = ContextVar("newsroom_requests_until", default=None)
+
+
+@contextmanager
+def requests_until(at: float | None, seconds: float = 0.0) -> Iterator[None]:
+    """Requests made inside (by this task and the tasks it starts) end by ``at``, a
+    ``time.monotonic()`` value, retries and their waits included; ``seconds`` is the time
+    they were given, named in the error of a request cut off by it. ``None``: no deadline
+    beyond each request's own limits."""
+    token = _DEADLINE.set(None if at is None else _Deadline(at, seconds))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
 
 
 @dataclass
@@ -154,6 +186,17 @@ class _Decoder:
             except zlib.error as exc:
                 raise FetchError(f"corrupt compressed response: {exc}", url=self.url) from exc
         return b"".join(self.parts)
+
+
+def _jittered(delay: float) -> float:
+    """``delay`` give or take a quarter, so clients that failed together retry apart."""
+    return delay * (0.75 + random.random() / 2)
+
+
+def _time_for(delay: float) -> bool:
+    """Whether a retry after ``delay`` seconds would start before the requests' deadline."""
+    deadline = _DEADLINE.get()
+    return deadline is None or time.monotonic() + delay < deadline.at
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -226,6 +269,12 @@ class _Stream(httpcore.AsyncNetworkStream):
         return self._inner.get_extra_info(info)
 
 
+def _is_socket_like(sock: Any) -> bool:
+    return isinstance(sock, (socket.socket, TransportSocket)) or all(
+        hasattr(sock, name) for name in ("fileno", "setsockopt", "family", "type")
+    )
+
+
 def _socket_readable(sock: _Socket) -> bool:
     """httpcore's test, without its lookups: a pooled idle connection with something to read
     (an EOF, usually) has been closed by the server."""
@@ -256,8 +305,9 @@ class _Backend(httpcore.AsyncNetworkBackend):
             host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
         )
         sock = stream.get_extra_info("socket")
-        # asyncio hands out its TransportSocket, which has the socket methods used here.
-        return _Stream(stream, sock if isinstance(sock, (socket.socket, TransportSocket)) else None)
+        # asyncio hands out its TransportSocket and uvloop a PseudoSocket; both have the
+        # socket methods used here.
+        return _Stream(stream, sock if _is_socket_like(sock) else None)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
@@ -432,7 +482,33 @@ class Fetcher:
         min_interval: float = 0.0,
         use_cache: bool = True,
     ) -> Response:
-        """Send a request with retries, size limit and (for GET) the conditional cache."""
+        """Send a request with retries, size limit and (for GET) the conditional cache,
+        ending by the deadline of :func:`requests_until` if one is set."""
+        deadline = _DEADLINE.get()
+        if deadline is None:
+            return await self._request(method, url, headers, content, min_interval, use_cache)
+        left = deadline.at - time.monotonic()
+        try:
+            if left <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(left):
+                return await self._request(method, url, headers, content, min_interval, use_cache)
+        except TimeoutError:
+            raise FetchError(
+                f"not finished when the source's {deadline.seconds:g} s for its requests ran "
+                "out ([plugins] source_timeout)",
+                url=url,
+            ) from None
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        content: bytes | None,
+        min_interval: float,
+        use_cache: bool,
+    ) -> Response:
         s = self.settings
         cache = self.cache if (use_cache and method == "GET") else None
         attempt = 0
@@ -444,9 +520,9 @@ class Fetcher:
             try:
                 response = await self._send_once(method, url, send_headers, content)
             except FetchError as exc:
-                if not exc.retryable or attempt >= s.retries:
+                delay = _jittered(s.backoff * (2**attempt))
+                if not exc.retryable or attempt >= s.retries or not _time_for(delay):
                     raise
-                delay = s.backoff * (2**attempt)
             else:
                 if response.status == 304 and cache:
                     cached = cache.load(url)
@@ -455,24 +531,24 @@ class Fetcher:
                         final, kept, body = cached
                         return Response(final, 200, kept, body, from_cache=True)
                     raise FetchError("server answered 304 but the cache entry is gone", url=url)
-                if response.status in RETRY_STATUSES and attempt < s.retries:
-                    after = _retry_after(response.headers.get("retry-after"))
-                    if after is not None and after > s.max_retry_after:
-                        raise FetchError(
-                            f"HTTP {response.status}; server asks to retry after {after:.0f} s, "
-                            f"longer than the {s.max_retry_after:.0f} s allowed",
-                            url=url,
-                            status=response.status,
-                        )
-                    delay = after if after is not None else s.backoff * (2**attempt)
-                elif response.status >= 400:
+                retry = response.status in RETRY_STATUSES and attempt < s.retries
+                after = _retry_after(response.headers.get("retry-after")) if retry else None
+                if after is not None and after > s.max_retry_after:
+                    raise FetchError(
+                        f"HTTP {response.status}; server asks to retry after {after:.0f} s, "
+                        f"longer than the {s.max_retry_after:.0f} s allowed",
+                        url=url,
+                        status=response.status,
+                    )
+                delay = after if after is not None else _jittered(s.backoff * (2**attempt))
+                if response.status >= 400 and not (retry and _time_for(delay)):
                     raise FetchError(
                         f"HTTP {response.status} {httpx.codes.get_reason_phrase(response.status)}",
                         url=url,
                         status=response.status,
                         body=response.content,
                     )
-                else:
+                if not retry:
                     if cache and response.status == 200:
                         cache.store(url, response.url, dict(response.headers), response.content)
                     return response
@@ -481,7 +557,7 @@ class Fetcher:
                     gate.last = time.monotonic()
                     gate.lock.release()
             attempt += 1
-            await asyncio.sleep(delay * (0.75 + random.random() / 2))
+            await asyncio.sleep(delay)
 
     async def _send_once(
         self, method: str, url: str, headers: dict[str, str], content: bytes | None
@@ -523,8 +599,12 @@ class Fetcher:
                     self._busy[shard] -= 1
                     await response.aclose()
         except TimeoutError:
+            # Not retried: the server is up and answering, too slowly (a body dripping in a
+            # byte at a time); another try would take as long.
             raise FetchError(
-                f"timed out after {s.total_timeout:g} s", url=url, retryable=True
+                f"timed out: the response took longer than {s.total_timeout:g} s "
+                "([http] total_timeout)",
+                url=url,
             ) from None
         except httpx.TimeoutException:
             raise FetchError(

@@ -8,8 +8,10 @@ files (``[plugins] plugins_dir``), each loaded as a plugin named after its file.
 ``NEWSROOM_LOAD_PLUGINS`` limits loading to a comma-separated allowlist of distributions
 (``""`` loads only the plugins shipped in the ``newsroom`` distribution).
 ``NEWSROOM_TRACE_PLUGINS=1`` prints every hook call to stderr.
+``NEWSROOM_PLUGIN_IMPORT_TIMEOUT`` is how many seconds one plugin's import may take (30).
 
-Nothing a plugin does while loading stops the others: an import error, an incompatible
+Nothing a plugin does while loading stops the others: an import error, an import that does
+not finish (it waits on a network share, a lock, a server), an incompatible
 ``NEWSROOM_API`` range, a crash inside a ``register_*`` hook or a refused registration is
 recorded as a :class:`LoadFailure` naming the plugin, its package and version.
 """
@@ -19,11 +21,14 @@ from __future__ import annotations
 import difflib
 import hashlib
 import importlib.util
+import logging
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
@@ -46,6 +51,12 @@ THEME_GROUP = "newsroom.themes"
 OWN_DISTRIBUTION = "newsroom"
 #: The module attribute in which a plugin states the hook API versions it supports.
 API_ATTRIBUTE = "NEWSROOM_API"
+#: Seconds one plugin's import may take (``NEWSROOM_PLUGIN_IMPORT_TIMEOUT`` overrides it).
+IMPORT_TIMEOUT = 30.0
+#: After this many seconds of one import, say which plugin is being waited for.
+IMPORT_NOTICE = 5.0
+
+log = logging.getLogger("newsroom.plugins")
 
 #: Registry kind → (registration hook, base class of what it registers).
 KINDS: dict[str, tuple[str, type[Any]]] = {
@@ -202,10 +213,10 @@ class Plugins:
                     )
                 continue
             try:
-                module = ep.load()
+                module = import_with_deadline(ep.load, f"{ep.name} ({package} {version})")
             except Exception as exc:  # a broken plugin must not take the others down
                 self.load_failures.append(
-                    LoadFailure(ep.name, package, version, f"{type(exc).__name__}: {exc}")
+                    LoadFailure(ep.name, package, version, _import_error(exc))
                 )
                 continue
             self._add_checked(module, ep.name, package, version)
@@ -234,11 +245,9 @@ class Plugins:
                 )
                 continue
             try:
-                module = _import_file(path)
+                module = import_with_deadline(partial(_import_file, path), f"{name} ({path})")
             except Exception as exc:
-                self.load_failures.append(
-                    LoadFailure(name, str(path), "", f"{type(exc).__name__}: {exc}")
-                )
+                self.load_failures.append(LoadFailure(name, str(path), "", _import_error(exc)))
                 continue
             self._add_checked(module, name, str(path), "")
 
@@ -430,6 +439,63 @@ def _recorder(
         into.append(LoadFailure(plugin, package, version, message, "register", component))
 
     return refuse
+
+
+class ImportTimeout(Exception):
+    """A plugin's import did not finish in time; it goes on in a thread nobody waits for."""
+
+
+def import_timeout() -> float:
+    """Seconds one plugin's import may take: ``NEWSROOM_PLUGIN_IMPORT_TIMEOUT``, else 30."""
+    raw = os.environ.get("NEWSROOM_PLUGIN_IMPORT_TIMEOUT", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return IMPORT_TIMEOUT
+    return value if value > 0 else IMPORT_TIMEOUT
+
+
+def import_with_deadline(load: Callable[[], Any], what: str, timeout: float | None = None) -> Any:
+    """``load()`` (a plugin's import) in a daemon thread, waiting at most ``timeout`` seconds
+    (default :func:`import_timeout`).
+
+    An import that hangs (module code waiting on a network share, a lock or a server) would
+    otherwise hang every command, each of which loads the plugins first. Past the deadline
+    :class:`ImportTimeout` is raised and the import is left to finish, or not, in its
+    daemon thread, which does not keep the process from exiting. Its exception, if it
+    raises in time, is raised here.
+    """
+    timeout = import_timeout() if timeout is None else timeout
+    outcome: list[tuple[bool, Any]] = []
+    finished = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append((True, load()))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            outcome.append((False, exc))
+        finally:
+            finished.set()
+
+    thread = threading.Thread(target=run, name=f"newsroom-import {what}", daemon=True)
+    thread.start()
+    if not finished.wait(min(IMPORT_NOTICE, timeout)):
+        log.warning("still importing plugin %s after %g s", what, min(IMPORT_NOTICE, timeout))
+        if not finished.wait(max(0.0, timeout - IMPORT_NOTICE)):
+            raise ImportTimeout(
+                f"its import did not finish within {timeout:g} s "
+                "(NEWSROOM_PLUGIN_IMPORT_TIMEOUT); it is not loaded"
+            )
+    # Gone, not just finished: worker processes are forked only while no other thread runs.
+    thread.join()
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value
+
+
+def _import_error(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ImportTimeout) else f"{type(exc).__name__}: {exc}"
 
 
 def _import_file(path: Path) -> ModuleType:

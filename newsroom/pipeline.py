@@ -1,7 +1,8 @@
 """Building an edition: sources → filters → sections → Edition → ``edition.json``.
 
 Each stage is a plain call on plain data. Sources run concurrently over one shared HTTP
-client and fail alone (a warning names the source and URL); a filter or section plugin that
+client, each in a thread of its own so that one that blocks can be cut off and left behind,
+and fail alone (a warning names the source and URL); a filter or section plugin that
 fails stops the build with its name. Untrusted content is sanitized once, when the edition is
 assembled, after every plugin has run.
 """
@@ -9,6 +10,7 @@ assembled, after every plugin has run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import inspect
 import logging
@@ -39,6 +41,7 @@ from newsroom.model import (
 )
 from newsroom.notes import EditorNotes
 from newsroom.sanitize import sanitize_edition
+from newsroom.source_threads import LoopFetcher, SourceThread
 from newsroom.state import State
 from newsroom.urls import is_safe_url
 from newsroom.workers import CpuWorkers
@@ -106,6 +109,22 @@ def edition_dir(config: Config, edition_id: str) -> Path:
     return config.output_dir / "editions" / edition_id
 
 
+def remove_rendered_email(folder: Path) -> None:
+    """Remove the email a previous render left in an edition's folder.
+
+    Called before a new ``edition.json`` is written there: a build killed between writing it
+    and rendering must not leave the new edition beside the previous build's email, which
+    ``newsroom send`` would then send as this edition. Without the files, ``send`` asks for
+    a render instead.
+    """
+    if not any(path.name != "edition.json" for path in folder.iterdir()):
+        return  # a first build: nothing to remove (and the module below need not load)
+    from newsroom.messages import RENDERED_FILES
+
+    for name in RENDERED_FILES:
+        (folder / name).unlink(missing_ok=True)
+
+
 def base_context(
     config: Config, *, now: dt.datetime, state: State | None, edition_id: str
 ) -> dict[str, Any]:
@@ -120,6 +139,11 @@ def base_context(
     }
 
 
+#: The share of a source's time its requests may use; the rest is left for it to return
+#: what it has (the other feeds of a ``news`` source, say) after a slow one was stopped.
+REQUESTS_SHARE = 0.9
+
+
 async def _fetch_one(
     cc: ComponentConfig,
     source: Source,
@@ -131,28 +155,54 @@ async def _fetch_one(
     max_items: int | None,
     workers: CpuWorkers,
 ) -> SourceOutcome:
+    """Run one source in a thread of its own (:mod:`newsroom.source_threads`), waiting for it
+    at most ``source_timeout`` seconds."""
     outcome = SourceOutcome(cc)
     name = cc.name
+    loop = asyncio.get_running_loop()
+    left_behind = False
 
     def warn(message: str, url: str | None = None) -> None:
-        outcome.warnings.append(BuildWarning(source=name, message=message, url=url))
+        if not left_behind:  # a source that was cut off may still be running
+            outcome.warnings.append(BuildWarning(source=name, message=message, url=url))
 
-    ctx = FetchContext(
-        **ctx_args,
-        http=http,
-        since=since,
-        warn=warn,
-        progress=lambda message: progress.source_update(name, message),
-        log=logging.getLogger(f"newsroom.source.{name}"),
-        run_cpu=workers.run,
-        cpu_processes=workers.processes,
+    def report(message: str) -> None:
+        with contextlib.suppress(RuntimeError):  # called after the build's loop closed
+            loop.call_soon_threadsafe(progress.source_update, name, message)
+
+    requests_time = source_timeout * REQUESTS_SHARE
+    source_http = LoopFetcher(
+        http, loop, requests_end=time.monotonic() + requests_time, seconds=requests_time
     )
+
+    async def fetch() -> Any:
+        # Runs in the source's thread: an SQLite connection may not cross threads, so the
+        # source gets a state connection of its own.
+        state = ctx_args.get("state")
+        own_state = State(state.path) if isinstance(state, State) else None
+        try:
+            ctx = FetchContext(
+                **{**ctx_args, "state": own_state},
+                http=source_http,
+                since=since,
+                warn=warn,
+                progress=report,
+                log=logging.getLogger(f"newsroom.source.{name}"),
+                run_cpu=workers.run,
+                cpu_processes=workers.processes,
+            )
+            return await source.fetch(ctx)
+        finally:
+            if own_state is not None:
+                own_state.close()
+
+    runner = SourceThread(name, fetch)
     progress.source_started(name, cc.plugin)
     start = time.perf_counter()
     error: str | None = None
     try:
         async with asyncio.timeout(source_timeout):
-            items = await source.fetch(ctx)
+            items = await runner.start()
         outcome.items = _checked_items(items, name, cc.plugin, max_items, warn)
     except SourceError as exc:
         error = exc.message
@@ -160,6 +210,10 @@ async def _fetch_one(
     except TimeoutError:
         error = f"plugin {cc.plugin!r} gave no result within {source_timeout:g} s; cut off"
         warn(error)
+        # Left behind: cancelled, and if it is stuck in a blocking call, not waited for.
+        left_behind = True
+        runner.abandon()
+        source_http.cancel()
     except NewsroomError as exc:
         error = exc.message
         warn(exc.message)
@@ -222,9 +276,7 @@ async def fetch_all(
     """
     cache_dir = config.cache_dir / "http" if config.http.cache else None
     sources = [(cc, instances[cc.name]) for cc in config.sources]
-    source_timeout = config.plugins.source_timeout or (
-        config.http.total_timeout * (config.http.retries + 1) + 30
-    )
+    source_timeout = config.plugins.source_timeout
     max_items = config.plugins.max_items_per_source
     with nullcontext(workers) if workers else CpuWorkers(config.plugins.worker_processes) as pool:
         async with Fetcher(config.http.settings(), cache_dir=cache_dir, mirror=mirror) as http:
@@ -451,6 +503,7 @@ async def build(
             raise BuildError(f"an edition_built hook failed: {type(exc).__name__}: {exc}") from exc
         folder = edition_dir(config, edition_id)
         folder.mkdir(parents=True, exist_ok=True)
+        remove_rendered_email(folder)
         path = folder / "edition.json"
         edition.save(path)
         state.record_edition(edition)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -46,6 +47,12 @@ class _Server(http.server.ThreadingHTTPServer):
     # concurrent clients has connections dropped and retried a second later.
     request_queue_size = 1024
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up early (a body refused as too large, a timeout) is a test's
+        # point, not an error of the server.
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
+
 
 @dataclass
 class Route:
@@ -57,6 +64,9 @@ class Route:
     content_type: str = "application/xml; charset=utf-8"
     delay: float = 0.0
     """Seconds to wait before answering (to test timeouts and measure latency)."""
+    drip: float = 0.0
+    """Seconds between the bytes of the body: a server that sends its answer one byte at a
+    time (the headers come at once), until the client hangs up."""
     gzip: bool = False
     etag: bool = False
     """Send an ETag and answer 304 to a matching If-None-Match."""
@@ -82,9 +92,14 @@ class Request:
 class LocalServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 for tests and the offline demo."""
 
-    def __init__(self, root: Path | None = None, *, latency: float = 0.0) -> None:
+    def __init__(
+        self, root: Path | None = None, *, latency: float = 0.0, keep_alive: bool = True
+    ) -> None:
         self.root = root
         self.latency = latency
+        self.keep_alive = keep_alive
+        """``False``: every response closes its connection, as when each feed is on a host
+        of its own and a client cannot reuse one connection for several."""
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -188,7 +203,7 @@ class LocalServer:
         if route.gzip:
             data = gzip.compress(data) if not route.headers.get("Content-Encoding") else data
             headers["Content-Encoding"] = "gzip"
-        self._send(req, route.status, headers, data)
+        self._send(req, route.status, headers, data, drip=route.drip)
 
     def _file_route(self, path: str) -> Route | None:
         assert self.root is not None
@@ -216,16 +231,26 @@ class LocalServer:
         status: int,
         headers: dict[str, str],
         data: bytes,
+        drip: float = 0.0,
     ) -> None:
         try:
             req.send_response(status)
             for k, v in headers.items():
                 req.send_header(k, v)
+            if not self.keep_alive:
+                req.send_header("Connection", "close")
             if "Content-Length" not in headers:
                 req.send_header("Content-Length", str(len(data)))
             req.end_headers()
-            if req.command != "HEAD" and status != 304:
+            if req.command == "HEAD" or status == 304:
+                return
+            if not drip:
                 req.wfile.write(data)
+                return
+            for n in range(len(data)):
+                req.wfile.write(data[n : n + 1])
+                req.wfile.flush()
+                time.sleep(drip)
         except (TimeoutError, BrokenPipeError, ConnectionResetError):
             pass
 

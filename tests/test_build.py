@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -294,3 +296,95 @@ def test_cli_mark_published_and_editions(newsletter_dir: Path, mirror: LocalServ
     assert listed[0]["published_at"] is not None
     missing = _cli(newsletter_dir, "mark-published", "2026-01-01")
     assert missing.returncode == 5 and "no edition '2026-01-01'" in missing.stderr
+
+
+STALLING_RENDERER = '''
+import os
+import time
+
+from newsroom import Renderer, hookimpl
+
+
+class Stall(Renderer):
+    """Stops in the render, as a build killed there would (the test kills it)."""
+
+    name = "stall"
+
+    def render(self, edition, ctx):
+        with open(os.environ["STALL_MARKER"], "w") as marker:
+            marker.write(edition.title)
+        time.sleep(3600)
+        return []
+
+
+@hookimpl
+def register_renderers(register):
+    register(Stall)
+'''
+
+
+def test_a_build_killed_before_its_render_leaves_no_old_email_beside_the_new_edition(
+    newsletter: Path, mirror: LocalServer, tmp_path: Path
+) -> None:
+    from conftest import EDITION, newsroom_cli
+
+    folder = newsletter.parent / "build" / "editions" / EDITION
+    old_subject = json.loads((folder / "email.json").read_text("utf-8"))["subject"]
+    (newsletter.parent / "plugins").mkdir()
+    (newsletter.parent / "plugins" / "stall.py").write_text(STALLING_RENDERER, "utf-8")
+    text = re.sub(
+        r"(?m)^edition_title = .*$",
+        'edition_title = "Rebuilt {iso_date}"',
+        newsletter.read_text("utf-8"),
+    )
+    newsletter.write_text(
+        '[plugins]\nplugins_dir = "plugins"\n'
+        + text
+        + '\n[[renderers]]\nplugin = "stall"\n[[renderers]]\nplugin = "email"\n',
+        "utf-8",
+    )
+    marker = tmp_path / "rendering"
+    rebuild = subprocess.Popen(
+        [sys.executable, "-m", "newsroom", "-c", str(newsletter), "build"]
+        + ["--mirror", mirror.url, "--now", AS_OF.isoformat()],
+        env={**os.environ, "STALL_MARKER": str(marker)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and rebuild.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), rebuild.stderr.read() if rebuild.stderr else ""
+    finally:
+        rebuild.kill()  # as a power cut or the OOM killer would
+        rebuild.wait()
+
+    # The new edition is there; the email of the one it replaced is not.
+    edition = json.loads((folder / "edition.json").read_text("utf-8"))
+    assert edition["title"] == f"Rebuilt {EDITION}"
+    left = [name for name in ("email.html", "email.txt", "email.json") if (folder / name).exists()]
+    assert left == []
+    # So a send asks for a render rather than sending the old email as the new edition.
+    sent = newsroom_cli(newsletter, "send", EDITION, "--dry-run")
+    assert sent.returncode != 0
+    assert f"edition {EDITION!r} has no rendered email" in sent.stderr
+    assert old_subject not in sent.stdout
+
+
+def test_templates_compiled_by_a_worker_during_the_build_render_what_the_render_would(
+    newsletter: Path,
+) -> None:
+    from conftest import EDITION, newsroom_cli
+
+    # `newsroom build` (the fixture's) had a worker compile the theme while it fetched.
+    folder = newsletter.parent / "build" / "editions" / EDITION
+    outputs = ("email.html", "email.txt", "email.json")
+    built = {name: (folder / name).read_bytes() for name in outputs}
+    cache = newsletter.parent / ".cache" / "templates"
+    assert any(cache.iterdir())
+    shutil.rmtree(cache)
+    rendered = newsroom_cli(newsletter, "render", EDITION)
+    assert rendered.returncode == 0, rendered.stderr
+    assert {name: (folder / name).read_bytes() for name in outputs} == built

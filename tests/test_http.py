@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.http import Fetcher, FetchError, FetchSettings, Response
+from newsroom.http import Fetcher, FetchError, FetchSettings, Response, requests_until
 from newsroom.testing import LocalServer
 
 FAST = FetchSettings(timeout=2, total_timeout=5, retries=2, backoff=0.05)
@@ -324,3 +324,26 @@ def test_a_busy_pool_hands_requests_to_an_idle_one() -> None:
     fetcher._busy = [fetcher._per_shard] * len(fetcher._busy)
     assert fetcher._shard_for(url) == home  # all busy: wait in its own pool
     asyncio.run(fetcher.aclose())
+
+
+def test_a_response_slower_than_total_timeout_is_not_retried(local_server: LocalServer) -> None:
+    # The server answers at once and then sends a byte a second: it is up, and a second try
+    # would take as long again.
+    url = local_server.add("/drip", "x" * 100, drip=0.2)
+    with pytest.raises(FetchError, match=r"took longer than 1 s \(\[http\] total_timeout\)"):
+        fetch(url, FetchSettings(total_timeout=1, retries=3, backoff=0))
+    assert local_server.hits("/drip") == 1
+
+
+def test_requests_and_retries_end_by_the_deadline(local_server: LocalServer) -> None:
+    url = local_server.add("/down", "no", status=503)
+
+    async def go() -> None:
+        async with Fetcher(FetchSettings(retries=10, backoff=0.2)) as http:
+            with requests_until(time.monotonic() + 1.0, 1.0):
+                await http.get(url)
+
+    with pytest.raises(FetchError, match="HTTP 503"):
+        asyncio.run(go())
+    # 0.2 + 0.4 s of waits fit in the second; the next (0.8 s) would not, so no more tries.
+    assert 2 <= local_server.hits("/down") <= 3

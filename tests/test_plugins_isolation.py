@@ -307,3 +307,171 @@ def test_an_edition_built_hook_that_fails_is_named(
         'plugin "metrics" (newsroom-metrics 0.1) failed in edition_built: '
         "ValueError: statsd is down"
     )
+
+
+# -- sources that block, and plugins whose import hangs ----------------------------------------
+
+BLOCKING_PLUGINS = {
+    "blocking_sources.py": """
+        import time
+
+        from newsroom import Item, Source, hookimpl
+
+        class Sleeper(Source):
+            '''Calls time.sleep in fetch: it blocks whatever event loop runs it.'''
+            name = "sleeper"
+
+            async def fetch(self, ctx):
+                time.sleep(3600)
+                return []
+
+        class Spinner(Source):
+            '''Computes for ever without awaiting.'''
+            name = "spinner"
+
+            async def fetch(self, ctx):
+                n = 0
+                while True:
+                    n += 1
+
+        class Fine(Source):
+            name = "fine"
+
+            async def fetch(self, ctx):
+                return [Item(url="https://fine.example/1", title="fine", published=ctx.now)]
+
+        @hookimpl
+        def register_sources(register):
+            register(Sleeper)
+            register(Spinner)
+            register(Fine)
+        """,
+}
+
+
+def newsletter_with(tmp_path: Path, files: dict[str, str], sources: str) -> Path:
+    folder = tmp_path / "letter"
+    (folder / "plugins").mkdir(parents=True)
+    for name, code in files.items():
+        (folder / "plugins" / name).write_text(textwrap.dedent(code), "utf-8")
+    config = folder / "newsroom.toml"
+    config.write_text(
+        '[newsletter]\ntitle = "Blocking"\n'
+        '[plugins]\nplugins_dir = "plugins"\nsource_timeout = 1\n'
+        + sources
+        + '[[sections]]\nid = "all"\ntitle = "All"\n[[renderers]]\nplugin = "markdown"\n',
+        "utf-8",
+    )
+    return config
+
+
+BLOCKING_SOURCES = (
+    '[[sources]]\nname = "stuck"\nplugin = "sleeper"\n'
+    '[[sources]]\nname = "busy"\nplugin = "spinner"\n'
+    '[[sources]]\nname = "ok"\nplugin = "fine"\n'
+)
+
+
+def test_sources_that_block_are_cut_off_and_named_and_the_build_goes_on(tmp_path: Path) -> None:
+    config = newsletter_with(tmp_path, BLOCKING_PLUGINS, BLOCKING_SOURCES)
+    built = cli(config, "build", "--json")  # hung for ever before (the timeout fails the test)
+    assert built.returncode == 0, built.stderr
+    report = json.loads(built.stdout)
+    assert {(w["source"], w["message"]) for w in report["warnings"]} == {
+        ("stuck", "plugin 'sleeper' gave no result within 1 s; cut off"),
+        ("busy", "plugin 'spinner' gave no result within 1 s; cut off"),
+    }
+    assert {s["name"]: (s["items"], s["ok"]) for s in report["sources"]} == {
+        "stuck": (0, False),
+        "busy": (0, False),
+        "ok": (1, True),
+    }
+    edition = json.loads(Path(report["edition_json"]).read_text("utf-8"))
+    assert [i["title"] for s in edition["sections"] for i in s["items"]] == ["fine"]
+
+
+def test_a_run_with_a_blocking_source_finishes_and_frees_the_delivery_lock(
+    tmp_path: Path,
+) -> None:
+    config = newsletter_with(tmp_path, BLOCKING_PLUGINS, BLOCKING_SOURCES)
+    run = cli(config, "run", "--no-send", "--now", "2026-02-14T06:00:00+09:00")
+    assert run.returncode == 0, run.stderr
+    assert "Warning: stuck: plugin 'sleeper' gave no result within 1 s; cut off" in run.stderr
+    # The lock went with the run: another one can take it at once.
+    again = cli(config, "run", "--no-send", "--now", "2026-02-14T06:00:00+09:00")
+    assert again.returncode == 0, again.stderr
+
+
+HANGS_ON_IMPORT = "import time\ntime.sleep(3600)  # a network share that never answers\n"
+
+
+def installed_plugin(folder: Path, module: str, code: str) -> dict[str, str]:
+    """A distribution with a ``newsroom.plugins`` entry point, importable from ``folder``:
+    the environment to run newsroom with."""
+    (folder / f"{module}.py").write_text(code, "utf-8")
+    info = folder / f"{module}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[newsroom.plugins]\n{module} = {module}\n")
+    path = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH", "")) if p)
+    return {"PYTHONPATH": path}
+
+
+@pytest.mark.parametrize("where", ["entry point", "plugins_dir"])
+def test_a_plugin_whose_import_hangs_is_named_and_the_others_load(
+    tmp_path: Path, where: str
+) -> None:
+    files = dict(BLOCKING_PLUGINS)
+    env = {**os.environ, "NEWSROOM_PLUGIN_IMPORT_TIMEOUT": "1"}
+    env.pop("NEWSROOM_RAISE_ERRORS", None)
+    if where == "entry point":
+        site = tmp_path / "site"
+        site.mkdir()
+        env.update(installed_plugin(site, "mounts_a_share", HANGS_ON_IMPORT))
+        origin = "mounts_a_share 0.1"
+    else:
+        files["mounts_a_share.py"] = HANGS_ON_IMPORT
+    config = newsletter_with(tmp_path, files, '[[sources]]\nname = "ok"\nplugin = "fine"\n')
+    if where == "plugins_dir":
+        origin = str(config.parent / "plugins" / "mounts_a_share.py")
+
+    def newsroom(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "newsroom", "-c", str(config), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,  # every command hung before
+        )
+
+    listing = newsroom("plugins", "--json")
+    assert listing.returncode == 0, listing.stderr
+    failures = {f["name"]: f["message"] for f in json.loads(listing.stdout)["failures"]}
+    assert failures == {
+        "mounts_a_share": f'plugin "mounts_a_share" from {origin} failed to load: its import '
+        "did not finish within 1 s (NEWSROOM_PLUGIN_IMPORT_TIMEOUT); it is not loaded"
+    }
+    assert "still importing plugin mounts_a_share" in listing.stderr
+    built = newsroom("build", "--json")
+    assert built.returncode == 0, built.stderr
+    assert json.loads(built.stdout)["sources"][0]["items"] == 1
+
+
+def test_a_plugin_failing_in_prepare_jinja2_environment_is_named(tmp_path: Path) -> None:
+    files = {
+        **BLOCKING_PLUGINS,
+        "jinja_extras.py": """
+            from newsroom import hookimpl
+
+            @hookimpl
+            def prepare_jinja2_environment(env):
+                raise RuntimeError("no such filter module")
+            """,
+    }
+    config = newsletter_with(tmp_path, files, '[[sources]]\nname = "ok"\nplugin = "fine"\n')
+    built = cli(config, "build")
+    assert built.returncode != 0
+    assert built.stderr.strip().splitlines()[-1] == (
+        f'Error: plugin "jinja_extras" ({config.parent / "plugins" / "jinja_extras.py"}) '
+        "failed in prepare_jinja2_environment: RuntimeError: no such filter module"
+    )

@@ -183,6 +183,20 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def write_together(files: dict[Path, str]) -> list[Path]:
+    """Write several files as :func:`write` does, all of them under temporary names first,
+    then renamed one after the other: files read together change together."""
+    written = []
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(clean_output(text), encoding="utf-8", newline="\n")
+        written.append((tmp, path))
+    for tmp, path in written:
+        tmp.replace(path)
+    return [path for _, path in written]
+
+
 def write_if_changed(path: Path, text: str) -> bool:
     """Write ``text`` unless the file already holds exactly it; whether it was written.
 

@@ -19,7 +19,7 @@ from newsroom import Edition, RenderContext, Renderer
 from newsroom import Options as BaseOptions
 from newsroom.errors import BuildError
 
-from .common import clean_output, environment, template_variables, write
+from .common import clean_output, environment, template_variables, write_together
 
 HTML_TEMPLATE = "email/edition.mjml.j2"
 TEXT_TEMPLATE = "text/edition.txt.j2"
@@ -55,12 +55,17 @@ class EmailRenderer(Renderer):
             "preheader": variables["preheader"],
             "placeholder_key": ctx.placeholder_key,
         }
-        out = ctx.output_dir
-        return [
-            write(out / "email.html", html),
-            write(out / "email.txt", text),
-            write(out / "email.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n"),
-        ]
+        # Each file is written in full under a temporary name first, then the three are
+        # renamed in a row: a render stopped halfway never leaves a new email.html beside
+        # an old email.txt (a send reads the three together).
+        return write_together(
+            {
+                ctx.output_dir / "email.html": html,
+                ctx.output_dir / "email.txt": text,
+                ctx.output_dir / "email.json": json.dumps(meta, ensure_ascii=False, indent=2)
+                + "\n",
+            }
+        )
 
     def render_html(self, edition: Edition, ctx: RenderContext, env: jinja2.Environment) -> str:
         source = env.get_template(HTML_TEMPLATE).render(template_variables(edition, "email", ctx))
