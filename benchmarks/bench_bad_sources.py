@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from newsroom.http import MB
+from newsroom.collect.http import MB
 from newsroom.testing import LocalServer
 
 GOOD = (

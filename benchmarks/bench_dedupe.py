@@ -35,7 +35,7 @@ from newsroom_filters.similarity import (
 )
 
 from newsroom import FilterContext, Item
-from newsroom.urls import canonical_url
+from newsroom.core.urls import canonical_url
 
 # The small vocabularies make a stress test ("--vocabulary small"): every title is 4-9 of ~45
 # words, so unrelated titles share most of their bigrams and few candidates can be pruned.
@@ -202,7 +202,7 @@ def main() -> None:
         f"({len(items) - len(kept)} duplicates) in {best:.0f} ms "
         f"(median {median:.0f} ms of {args.repeat} runs)"
     )
-    # Where the time goes: the links' canonical form (newsroom.urls) and the title join.
+    # Where the time goes: the links' canonical form (newsroom.core.urls) and the title join.
     urls, _ = best_of(args.repeat, lambda: [canonical_url(i.url) for i in items])
     token_sets = [bigrams(normalize_title(i.title)) for i in items]
     join, _ = best_of(args.repeat, lambda: similar_pairs(token_sets, args.threshold))

@@ -1,4 +1,5 @@
-"""How fast ``newsroom.feeds.parse_feed`` reads feeds: the lxml fast path against feedparser.
+"""How fast ``newsroom.collect.feeds.parse_feed`` reads feeds: the lxml fast path against
+feedparser.
 
     /work/venv/bin/python benchmarks/bench_feeds.py [--feeds 200] [--repeat 5] [--fixtures DIR]
 
@@ -18,7 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from newsroom.feeds import FeedError, ParserChoice, parse_feed
+from newsroom.collect.feeds import FeedError, ParserChoice, parse_feed
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FIXTURES = Path(os.environ.get("NEWSROOM_SHARED", ROOT.parent / "shared")) / "fixtures"

@@ -6,7 +6,7 @@ The site (1,000 editions by default) is rendered once by the ``web`` renderer; t
 process, ``publish_to_folder`` runs as ``newsroom publish`` calls it: into an empty folder
 (every file copied), again with nothing changed, and after one more edition (the six files
 an incremental build rewrites). Every path under the folder is opened one component at a
-time without following links (:mod:`newsroom.safe_folder`), so these figures show what that
+time without following links (:mod:`newsroom.render.safe_folder`), so these figures show what that
 costs against a plain copy.
 """
 
@@ -24,8 +24,8 @@ from pathlib import Path
 from bench_site import archive, setup, write_config
 
 from newsroom.config import load_config
-from newsroom.publishing import publish_to_folder
-from newsroom.rendering import render
+from newsroom.render.publishing import publish_to_folder
+from newsroom.render.rendering import render
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from test_themes import long_korean_edition  # noqa: E402  (the tests' 30-item edition)

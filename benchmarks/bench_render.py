@@ -2,7 +2,7 @@
 
     /work/venv/bin/python benchmarks/bench_render.py [--items N] [--repeat R] [--archive A]
 
-Runs ``newsroom.rendering.render`` in-process, the way ``newsroom build``/``render`` call it:
+Runs ``newsroom.render.rendering.render`` in-process, the way ``newsroom build``/``render`` call it:
 each run creates the theme's Jinja environment afresh (so templates are compiled each time),
 compiles the MJML once, inlines the CSS, and writes every file. The first run also pays for
 imports and the entry-point scan; it is reported apart. ``--archive`` adds that many earlier
@@ -25,10 +25,10 @@ from pathlib import Path
 
 from newsroom import Edition, Item, Newsletter, Section, Source, hookimpl
 from newsroom.config import load_config
-from newsroom.manager import Plugins, load_plugins
-from newsroom.rendering import render
-from newsroom.sanitize import sanitize_edition
-from newsroom.themes import load_theme
+from newsroom.core.plugins import Plugins, load_plugins
+from newsroom.core.sanitize import sanitize_edition
+from newsroom.render.rendering import render
+from newsroom.render.themes import load_theme
 
 SECTIONS = [
     ("papers", "📄 논문 동향", "paper", "arXiv"),

@@ -16,7 +16,7 @@ In the same run, on the same sink:
     messages the size of the edition's).
 
 The sink is Postfix's `smtp-sink` (Debian package `postfix`). Without it, the script says
-how to install it and falls back to newsroom.smtpsink.SmtpSink (aiosmtpd, much slower; its
+how to install it and falls back to newsroom.dev.smtpsink.SmtpSink (aiosmtpd, much slower; its
 figures are labelled as such and are not comparable).
 """
 
@@ -81,7 +81,7 @@ def port_in_use(port: int) -> bool:
 _AIOSMTPD_SINK = textwrap.dedent(
     """
     import sys, threading, time
-    from newsroom.smtpsink import SmtpSink
+    from newsroom.dev.smtpsink import SmtpSink
     sink = SmtpSink(port=int(sys.argv[1])).start()
     print("ready", flush=True)
     while True:  # keep no message: only the count matters here
@@ -105,7 +105,7 @@ class Sink:
     def label(self) -> str:
         if self.postfix:
             return f"Postfix smtp-sink on 127.0.0.1:{self.port}"
-        return f"FALLBACK aiosmtpd sink (newsroom.smtpsink) on 127.0.0.1:{self.port}"
+        return f"FALLBACK aiosmtpd sink (newsroom.dev.smtpsink) on 127.0.0.1:{self.port}"
 
     def __enter__(self) -> Sink:
         if port_in_use(self.port):  # smtp-sink sets SO_REUSEPORT: never share a port
@@ -322,9 +322,9 @@ def sample_message(folder: Path) -> Path:
         f"""
         import sys
         from pathlib import Path
-        from newsroom.app import open_newsletter
-        from newsroom.delivery import edition_message
-        from newsroom.messages import Recipient
+        from newsroom.config.newsletter import open_newsletter
+        from newsroom.deliver.delivery import edition_message
+        from newsroom.deliver.messages import Recipient
         config = open_newsletter(Path({str(folder / "newsroom.toml")!r})).config
         message = edition_message(config, {EDITION!r})
         out = message.build(Recipient("reader@example.org", "김지우", "u1", {{}}))

@@ -3,7 +3,7 @@
     python benchmarks/bench_service.py [--body-mb 300] [--signups 100]
 
 Runs the real command (`newsroom serve`) in a subprocess against a recording SMTP server on
-loopback (newsroom.smtpsink) and a fresh state file, then prints:
+loopback (newsroom.dev.smtpsink) and a fresh state file, then prints:
 
   - the confirmation emails one address gets from N signups, each from another client
     (X-Forwarded-For from the loopback proxy, which uvicorn trusts);
@@ -32,8 +32,8 @@ from pathlib import Path
 
 import httpx
 
-from newsroom.smtpsink import SmtpSink
-from newsroom.tokens import Signer
+from newsroom.deliver.tokens import Signer
+from newsroom.dev.smtpsink import SmtpSink
 
 KEY = "bench-signing-key-0123456789abcdefghijklmnop"
 WEBHOOK = "bench-webhook-secret-0123456789"

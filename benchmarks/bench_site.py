@@ -26,10 +26,10 @@ from pathlib import Path
 
 from newsroom import Edition, Source, hookimpl
 from newsroom.config import load_config
-from newsroom.manager import Plugins, load_plugins
-from newsroom.messages import EditionMessage, Recipient, Sender
-from newsroom.rendering import render
-from newsroom.tokens import Signer
+from newsroom.core.plugins import Plugins, load_plugins
+from newsroom.deliver.messages import EditionMessage, Recipient, Sender
+from newsroom.deliver.tokens import Signer
+from newsroom.render.rendering import render
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from test_themes import long_korean_edition  # noqa: E402  (the tests' 30-item edition)

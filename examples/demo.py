@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 runpy.run_path(str(ROOT / "tests" / "bootstrap.py"))["reexec_in_venv"](Path(__file__))
 
-from newsroom.smtpsink import SmtpSink  # noqa: E402  (importable inside the virtualenv)
+from newsroom.dev.smtpsink import SmtpSink  # noqa: E402  (importable inside the virtualenv)
 from newsroom.testing import LocalServer  # noqa: E402
 
 EXAMPLE = HERE / "ai-briefing"

@@ -5,8 +5,9 @@ Plugin authors import everything they need from here::
     from newsroom import Item, Source, SourceError, hookimpl
 """
 
+from newsroom import _moved
 from newsroom.__about__ import __version__
-from newsroom.components import (
+from newsroom.core.components import (
     Component,
     Context,
     FetchContext,
@@ -19,7 +20,7 @@ from newsroom.components import (
     Source,
     secret_value,
 )
-from newsroom.errors import (
+from newsroom.core.errors import (
     BuildError,
     ConfigError,
     FetchError,
@@ -28,9 +29,9 @@ from newsroom.errors import (
     SourceError,
     StateError,
 )
-from newsroom.hookspecs import API_VERSION, hookimpl
-from newsroom.model import BuildWarning, Edition, Item, Newsletter, Section, SourceReport
-from newsroom.transport import (
+from newsroom.core.hookspecs import API_VERSION, hookimpl
+from newsroom.core.model import BuildWarning, Edition, Item, Newsletter, Section, SourceReport
+from newsroom.core.transport import (
     Channel,
     DeliveryFailure,
     Envelope,
@@ -41,6 +42,9 @@ from newsroom.transport import (
     TransportContext,
     UncertainDelivery,
 )
+
+# `import newsroom.feeds` and the other paths of the flat layout keep working (warning once).
+_moved.install()
 
 __all__ = [
     "API_VERSION",

@@ -6,12 +6,12 @@ The fixtures stay inert unless a test asks for them:
     A real HTTP server on 127.0.0.1 (:class:`LocalServer`) that serves files and scripted
     responses (status codes, headers, delays, gzip, ETag/304), and records every request.
 ``plugin_manager``
-    A fresh :class:`newsroom.manager.Plugins` with every installed plugin loaded; add one
+    A fresh :class:`newsroom.core.plugins.Plugins` with every installed plugin loaded; add one
     under test with ``plugin_manager.add(module, "name")``.
 ``build_edition``
     ``build_edition(toml)`` builds an edition from ``newsroom.toml`` text with the real
     pipeline (config validation, sources, filters, sections, sanitizing) in a temporary
-    folder, and returns the :class:`newsroom.pipeline.BuildResult`.
+    folder, and returns the :class:`newsroom.curate.pipeline.BuildResult`.
 
 :func:`run_source` runs one source the way a build does, for a test; :func:`build_from_toml`
 is what ``build_edition`` calls.
@@ -35,10 +35,10 @@ from urllib.parse import urlsplit
 import pytest
 
 if TYPE_CHECKING:
-    from newsroom.components import Source
-    from newsroom.manager import Plugins
-    from newsroom.model import Item
-    from newsroom.pipeline import BuildResult
+    from newsroom.core.components import Source
+    from newsroom.core.model import Item
+    from newsroom.core.plugins import Plugins
+    from newsroom.curate.pipeline import BuildResult
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -280,15 +280,15 @@ def run_source(
 ) -> SourceRun:
     """Fetch with ``source`` ``times`` times over one real shared client, as a build does.
 
-    ``settings`` override :class:`newsroom.http.FetchSettings` (default: no retries, no
+    ``settings`` override :class:`newsroom.collect.http.FetchSettings` (default: no retries, no
     backoff, so a failing test fails fast). Exceptions from ``fetch`` propagate.
     """
     import asyncio
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from newsroom.components import FetchContext
-    from newsroom.http import Fetcher, FetchSettings
+    from newsroom.collect.http import Fetcher, FetchSettings
+    from newsroom.core.components import FetchContext
 
     warnings: list[tuple[str, str | None]] = []
     options = {"retries": 0, "backoff": 0.0, **settings}
@@ -337,8 +337,8 @@ def build_from_toml(
     """
     import asyncio
 
-    from newsroom.app import open_newsletter
-    from newsroom.pipeline import build
+    from newsroom.config.newsletter import open_newsletter
+    from newsroom.curate.pipeline import build
 
     if not any(line.strip() == "[newsletter]" for line in toml.splitlines()):
         toml = '[newsletter]\ntitle = "Test"\n' + toml
@@ -346,9 +346,12 @@ def build_from_toml(
     path = folder / "newsroom.toml"
     path.write_text(toml, "utf-8")
     newsletter = open_newsletter(path, plugins)
+    from newsroom.render.themes import check_theme
+
+    check_theme(newsletter.config)
     result = asyncio.run(build(newsletter.config, newsletter.plugins, now=now))
     if render:
-        from newsroom.rendering import render as run_render
+        from newsroom.render.rendering import render as run_render
 
         run_render(newsletter.config, newsletter.plugins, result.edition)
     return result
@@ -357,7 +360,7 @@ def build_from_toml(
 @pytest.fixture
 def plugin_manager() -> Plugins:
     """A fresh plugin manager with every installed plugin loaded."""
-    from newsroom.manager import load_plugins
+    from newsroom.core.plugins import load_plugins
 
     return load_plugins()
 

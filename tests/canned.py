@@ -12,8 +12,8 @@ from typing import Any
 
 from newsroom import FetchContext, Item, Options, Source, hookimpl
 from newsroom.config import Config, parse_config
-from newsroom.manager import Plugins, load_plugins
-from newsroom.pipeline import BuildResult, build
+from newsroom.core.plugins import Plugins, load_plugins
+from newsroom.curate.pipeline import BuildResult, build
 
 NOW = dt.datetime(2026, 2, 14, 6, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
 EDITION = "2026-02-14"

@@ -10,10 +10,10 @@ from pathlib import Path
 from conftest import EDITION, newsroom_cli, point_at
 from test_send import add_subscribers
 
-from newsroom import exitcodes
-from newsroom.notes import EditorNotes
-from newsroom.smtpsink import SmtpSink
-from newsroom.state import MIGRATIONS, SCHEMA_VERSION, State
+from newsroom.core import exitcodes
+from newsroom.curate.notes import EditorNotes
+from newsroom.dev.smtpsink import SmtpSink
+from newsroom.store.state import MIGRATIONS, SCHEMA_VERSION, State
 
 
 def edition_folder(config: Path) -> Path:

@@ -19,9 +19,9 @@ import pytest
 from lxml import etree, html
 
 from newsroom import Filter, hookimpl
-from newsroom.app import open_newsletter
-from newsroom.pipeline import build
-from newsroom.rendering import render
+from newsroom.config.newsletter import open_newsletter
+from newsroom.curate.pipeline import build
+from newsroom.render.rendering import render
 from newsroom.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ def _build(
     if plugin is not None:
         # Register before the config is validated, as an installed plugin would be.
         from newsroom.config import parse_config, read_toml
-        from newsroom.manager import load_plugins
+        from newsroom.core.plugins import load_plugins
 
         plugins = load_plugins()
         plugins.add(plugin, plugin.__name__)
@@ -102,7 +102,7 @@ def test_example_builds_every_section_within_limits(
     assert edition.title.startswith("AI 브리핑") and "2026년 2월 14일" in edition.title
     assert not [w for w in edition.warnings if w.source != "filters"], edition.warnings
     # Every link absolute http(s); no duplicates by canonical URL.
-    from newsroom.urls import canonical_url
+    from newsroom.core.urls import canonical_url
 
     urls = [canonical_url(i.url) for i in edition.items]
     assert len(urls) == len(set(urls))
@@ -148,7 +148,7 @@ def test_web_pages_and_feed_are_well_formed(newsletter_dir: Path, mirror: LocalS
 def test_rebuild_keeps_todays_items_but_history_drops_published_ones(
     newsletter_dir: Path, mirror: LocalServer
 ) -> None:
-    from newsroom.state import State
+    from newsroom.store.state import State
 
     _, first, _ = _build(newsletter_dir, mirror)
     _, again, _ = _build(newsletter_dir, mirror)

@@ -13,8 +13,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from newsroom.manager import load_plugins
-from newsroom.schema import config_schema
+from newsroom.config.schema import config_schema
+from newsroom.core.plugins import load_plugins
 from newsroom.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,10 +175,10 @@ def test_the_schema_flags_what_newsroom_refuses(schema: dict[str, object]) -> No
 
 
 def test_schema_writes_a_file_and_markdown_is_the_reference(tmp_path: Path) -> None:
-    target = tmp_path / "newsroom.schema.json"
+    target = tmp_path / "newsroom.config.schema.json"
     assert newsroom("schema", "-o", str(target)).returncode == 0
     assert json.loads(target.read_text("utf-8"))["title"] == "newsroom.toml"
-    from newsroom.reference import options_reference
+    from newsroom.config.reference import options_reference
 
     markdown = newsroom("schema", "--markdown")
     assert markdown.stdout == options_reference()

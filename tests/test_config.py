@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.app import open_newsletter
-from newsroom.errors import ConfigError
+from newsroom.config.newsletter import open_newsletter
+from newsroom.core.errors import ConfigError
 
 GOOD = """
 [newsletter]

@@ -6,7 +6,7 @@ import inspect
 import re
 from pathlib import Path
 
-from newsroom import hookspecs
+from newsroom.core import hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,7 +59,7 @@ def test_hook_examples_run_and_register() -> None:
 
     import click
 
-    from newsroom.manager import Plugins, new_plugin_manager
+    from newsroom.core.plugins import Plugins, new_plugin_manager
 
     text = (ROOT / "docs" / "hooks.md").read_text("utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
@@ -79,12 +79,12 @@ def test_hook_examples_run_and_register() -> None:
 
 
 def test_configuration_reference_is_up_to_date() -> None:
-    from newsroom.reference import BEGIN, END, options_reference
+    from newsroom.config.reference import BEGIN, END, options_reference
 
     text = (ROOT / "docs" / "configuration.md").read_text("utf-8")
     generated = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert generated == options_reference().strip(), (
-        "docs/configuration.md is stale: run `python -m newsroom.reference`"
+        "docs/configuration.md is stale: run `python -m newsroom.config.reference`"
     )
 
 

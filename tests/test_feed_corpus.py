@@ -12,8 +12,8 @@ from urllib.parse import urljoin
 
 from newsroom_news import NewsSource
 
-from newsroom.feeds import FeedError, ParsedFeed, parse_feed
-from newsroom.sanitize import clean_text
+from newsroom.collect.feeds import FeedError, ParsedFeed, parse_feed
+from newsroom.core.sanitize import clean_text
 from newsroom.testing import LocalServer, run_source
 
 # feedparser's test server: its Expect lines resolve relative URLs against this address.

@@ -1,4 +1,4 @@
-"""newsroom.feeds: the lxml fast path must read feeds exactly as the feedparser path does.
+"""newsroom.collect.feeds: the lxml fast path must read feeds exactly as the feedparser path does.
 
 The captured real feeds in the shared fixtures are the oracle: wherever the fast path accepts a
 file, its result must equal the feedparser path's on title, link, dates, summary and authors.
@@ -17,8 +17,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from newsroom.feeds import FastPathDeclined, FeedError, ParsedFeed, parse_date, parse_feed
-from newsroom.sanitize import clean_html, clean_text
+from newsroom.collect.feeds import FastPathDeclined, FeedError, ParsedFeed, parse_date, parse_feed
+from newsroom.core.sanitize import clean_html, clean_text
 
 DATA = Path(__file__).parent / "data" / "feeds"
 BASE = "https://feeds.example.com/dir/feed.xml"
@@ -523,7 +523,7 @@ def test_the_fast_paths_lists_are_feedparsers() -> None:
     feeds it never needs): a feedparser release that changed them must be noticed here."""
     from feedparser.sanitizer import _HTMLSanitizer  # type: ignore[import-untyped]
 
-    from newsroom import feeds
+    from newsroom.collect import feeds
 
     assert frozenset(_HTMLSanitizer.acceptable_elements) == feeds._HTML_ELEMENTS
     assert frozenset(feedparser.urls.ACCEPTABLE_URI_SCHEMES) == feeds._SAFE_SCHEMES
@@ -535,7 +535,7 @@ def test_a_well_formed_feed_is_read_without_importing_feedparser() -> None:
     import sys
 
     code = (
-        "import sys; from pathlib import Path; from newsroom.feeds import parse_feed; "
+        "import sys; from pathlib import Path; from newsroom.collect.feeds import parse_feed; "
         f"feed = parse_feed(Path({str(DATA / 'korean_rss.xml')!r}).read_bytes(), url={BASE!r}); "
         "assert feed.entries and feed.parser == 'fast', feed.parser; "
         "print('feedparser' in sys.modules)"

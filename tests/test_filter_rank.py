@@ -260,8 +260,8 @@ def test_the_example_newsletter_ranks_its_community_and_models_sections(tmp_path
     import asyncio
     import shutil
 
-    from newsroom.app import open_newsletter
-    from newsroom.pipeline import build
+    from newsroom.config.newsletter import open_newsletter
+    from newsroom.curate.pipeline import build
     from newsroom.testing import LocalServer
 
     example = ROOT / "examples" / "ai-briefing"

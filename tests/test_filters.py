@@ -14,7 +14,7 @@ from newsroom_filters.similarity import bigrams, jaccard, normalize_title, simil
 from pydantic import ValidationError
 
 from newsroom import Edition, FilterContext, Item, Newsletter, Section
-from newsroom.state import State
+from newsroom.store.state import State
 
 NOW = dt.datetime(2026, 2, 14, 16, 30, tzinfo=dt.UTC)  # 01:30 on 15 Feb in Seoul
 SEOUL = ZoneInfo("Asia/Seoul")

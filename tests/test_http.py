@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.http import Fetcher, FetchError, FetchSettings, Response, requests_until
+from newsroom.collect.http import Fetcher, FetchError, FetchSettings, Response, requests_until
 from newsroom.testing import LocalServer
 
 FAST = FetchSettings(timeout=2, total_timeout=5, retries=2, backoff=0.05)
@@ -138,7 +138,7 @@ def test_min_interval_spaces_requests_to_one_host(local_server: LocalServer) -> 
 def test_result_cache_keeps_what_is_used_and_prunes_the_rest(tmp_path: Path) -> None:
     import sqlite3
 
-    from newsroom.cache import CacheDB, ResultCache
+    from newsroom.collect.cache import CacheDB, ResultCache
 
     db = CacheDB(tmp_path / "cache.sqlite")
     cache = ResultCache(db)
@@ -161,7 +161,7 @@ def test_result_cache_keeps_what_is_used_and_prunes_the_rest(tmp_path: Path) -> 
 
 
 def test_result_cache_keeps_bytes_as_written(tmp_path: Path) -> None:
-    from newsroom.cache import CacheDB, ResultCache
+    from newsroom.collect.cache import CacheDB, ResultCache
 
     db = CacheDB(tmp_path / "cache.sqlite")
     cache = ResultCache(db)
@@ -211,7 +211,7 @@ def test_a_cache_another_build_holds_is_waited_for_once_and_kept(
 ) -> None:
     import sqlite3
 
-    from newsroom import cache
+    from newsroom.collect import cache
 
     urls = [local_server.add(f"/f{n}", f"<feed>{n}</feed>", etag=True) for n in range(5)]
     fetch(urls[0], cache_dir=tmp_path)
@@ -274,7 +274,7 @@ def test_many_bodies_are_written_in_one_transaction(
 def test_connections_go_through_the_fetchers_own_streams(
     local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from newsroom import http as module
+    from newsroom.collect import http as module
 
     streams: list[object] = []
     connect = module._Backend.connect_tcp
@@ -301,7 +301,7 @@ def test_connections_go_through_the_fetchers_own_streams(
 def test_an_idle_connection_closed_by_the_server_reads_as_readable() -> None:
     import socket
 
-    from newsroom.http import _socket_readable
+    from newsroom.collect.http import _socket_readable
 
     ours, theirs = socket.socketpair()
     try:

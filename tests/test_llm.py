@@ -21,7 +21,7 @@ from conftest import AS_OF, EXAMPLE, require
 from lxml import html as lxml_html
 
 from newsroom import ConfigError
-from newsroom.modelserver import ModelServer, register_models
+from newsroom.dev.modelserver import ModelServer, register_models
 from newsroom.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import EDITION, SECRET, newsroom_cli, require_tool
 
-from newsroom.app import open_newsletter
-from newsroom.delivery import edition_message
-from newsroom.messages import (
+from newsroom.config.newsletter import open_newsletter
+from newsroom.deliver.delivery import edition_message
+from newsroom.deliver.messages import (
     MAX_LINE,
     EditionMessage,
     Recipient,
@@ -23,8 +23,8 @@ from newsroom.messages import (
     fold_html,
     make_sender,
 )
-from newsroom.rendering import placeholder
-from newsroom.tokens import Signer
+from newsroom.deliver.tokens import Signer
+from newsroom.render.rendering import placeholder
 
 #: The placeholder key of the bodies these tests write by hand.
 KEY = "0123456789abcdef" * 2

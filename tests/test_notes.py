@@ -8,7 +8,7 @@ from pathlib import Path
 
 from canned import EDITION, items_toml, run_build
 
-from newsroom.notes import EditorNotes, markdown_html
+from newsroom.curate.notes import EditorNotes, markdown_html
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -208,8 +208,8 @@ def test_the_example_newsletters_notes_apply_to_its_edition(tmp_path: Path) -> N
 
     from lxml import html
 
-    from newsroom.app import open_newsletter
-    from newsroom.pipeline import build
+    from newsroom.config.newsletter import open_newsletter
+    from newsroom.curate.pipeline import build
     from newsroom.testing import LocalServer
 
     example = ROOT / "examples" / "ai-briefing"

@@ -11,10 +11,10 @@ import pytest
 from rich.console import Console
 
 from newsroom import BuildError, Filter, Item, Options, SectionLayout, Source, hookimpl
+from newsroom.cli.build_report import LiveProgress
 from newsroom.config import parse_config
-from newsroom.manager import load_plugins
-from newsroom.pipeline import build
-from newsroom.report import LiveProgress
+from newsroom.core.plugins import load_plugins
+from newsroom.curate.pipeline import build
 
 NOW = dt.datetime(2026, 2, 14, 6, tzinfo=dt.UTC)
 
@@ -186,8 +186,8 @@ def test_live_progress_shows_each_source_and_its_outcome() -> None:
 
 
 def test_feed_text_is_never_read_as_terminal_markup() -> None:
-    from newsroom.model import BuildWarning, Edition, Newsletter
-    from newsroom.report import summary_tables
+    from newsroom.cli.build_report import summary_tables
+    from newsroom.core.model import BuildWarning, Edition, Newsletter
 
     edition = Edition(
         id="e",

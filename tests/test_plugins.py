@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from newsroom import ConfigError, hookimpl
-from newsroom.app import open_newsletter
-from newsroom.manager import load_plugins
+from newsroom.config.newsletter import open_newsletter
+from newsroom.core.plugins import load_plugins
 
 SOURCE_PLUGIN = """
 from newsroom import Item, Options, Source, hookimpl
@@ -318,8 +318,8 @@ def test_plugins_json_shows_transports_themes_and_the_api_version() -> None:
 
 
 def test_a_plugin_using_a_deprecated_hook_still_works_and_is_told() -> None:
-    from newsroom.hookspecs import hookspec
-    from newsroom.manager import Plugins, new_plugin_manager
+    from newsroom.core.hookspecs import hookspec
+    from newsroom.core.plugins import Plugins, new_plugin_manager
 
     # How a hook is retired (docs/hooks.md): its spec warns every plugin that implements it.
     specs = types.ModuleType("retired_specs")
@@ -355,7 +355,9 @@ def test_the_pytest_plugin_is_inert_until_a_fixture_is_asked_for(tmp_path: Path)
 
             def test_nothing_loaded(request):
                 assert set(request.fixturenames) == {"request"}  # no autouse fixtures
-                heavy = ("newsroom.manager", "newsroom.pipeline", "newsroom.config", "httpx")
+                heavy = (
+                    "newsroom.core.plugins", "newsroom.curate.pipeline", "newsroom.config", "httpx"
+                )
                 assert [m for m in sys.modules if m.startswith(heavy + ("newsroom_",))] == []
                 assert "newsroom.testing" in sys.modules  # loaded, as a pytest11 plugin
 

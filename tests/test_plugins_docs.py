@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from newsroom import Edition, Item
-from newsroom.components import Context, FetchContext, FilterContext, RenderContext
+from newsroom.core.components import Context, FetchContext, FilterContext, RenderContext
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "plugins.md"

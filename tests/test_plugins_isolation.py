@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from newsroom import Item, Options, Source, hookimpl
-from newsroom.manager import Plugins
-from newsroom.pipeline import BuildResult
+from newsroom.core.plugins import Plugins
+from newsroom.curate.pipeline import BuildResult
 
 NOW = dt.datetime(2026, 2, 14, 6, tzinfo=dt.UTC)
 

@@ -19,9 +19,9 @@ from test_themes import write_theme
 
 from newsroom.cli import cli
 from newsroom.config import Config
-from newsroom.errors import NewsroomError
-from newsroom.manager import Plugins
-from newsroom.publishing import publish_to_folder
+from newsroom.core.errors import NewsroomError
+from newsroom.core.plugins import Plugins
+from newsroom.render.publishing import publish_to_folder
 
 SECRET = "-----BEGIN PRIVATE KEY----- do not publish -----END PRIVATE KEY-----\n"
 
@@ -252,7 +252,7 @@ def test_a_theme_file_linking_outside_the_theme_is_refused(
 def test_the_site_static_folder_is_never_written_through_a_link(
     plugins: Plugins, tmp_path: Path
 ) -> None:
-    from newsroom.rendering import render
+    from newsroom.render.rendering import render
 
     config = cli_config(tmp_path / "n", plugins, theme="briefing")
     editions = build_archive(config, plugins, DAYS[:1])

@@ -20,12 +20,11 @@ from newsroom_renderers.render_email import compile_mjml
 
 from newsroom import BuildError, Edition, Item, Source, hookimpl
 from newsroom.config import Config, load_config
-from newsroom.manager import Plugins, load_plugins
-from newsroom.model import load_edition
-from newsroom.rendering import placeholders, render
-from newsroom.sanitize import clean_html, html_to_text, sanitize_edition
-from newsroom.theme_environment import load_translations
-from newsroom.themes import load_theme
+from newsroom.core.plugins import Plugins, load_plugins
+from newsroom.core.sanitize import clean_html, html_to_text, load_edition, sanitize_edition
+from newsroom.render.environment import load_translations
+from newsroom.render.rendering import placeholders, render
+from newsroom.render.themes import load_theme
 
 DATA = Path(__file__).parent / "data" / "editions"
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -6,8 +6,8 @@ import datetime as dt
 
 import jinja2
 
-from newsroom.model import Edition, Item, Newsletter, Section
-from newsroom.sanitize import SafeHTML, clean_html, clean_text, html_filter, sanitize_edition
+from newsroom.core.model import Edition, Item, Newsletter, Section
+from newsroom.core.sanitize import SafeHTML, clean_html, clean_text, html_filter, sanitize_edition
 
 HOSTILE = (
     '<p onclick="steal()">Hi <script>alert(1)</script><img src=x onerror=alert(1)>'
@@ -60,7 +60,7 @@ def test_edition_sanitized_and_unsafe_links_dropped() -> None:
 
 
 def test_round_trip_through_json_is_lossless_and_resanitized(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from newsroom.model import load_edition
+    from newsroom.core.sanitize import load_edition
 
     ed = Edition(
         id="2026-02-14",

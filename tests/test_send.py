@@ -1,6 +1,6 @@
 """``newsroom send`` against real SMTP servers on loopback, with a real SQLite log.
 
-The server is :class:`newsroom.smtpsink.SmtpSink` (aiosmtpd); :class:`Faults` makes it
+The server is :class:`newsroom.dev.smtpsink.SmtpSink` (aiosmtpd); :class:`Faults` makes it
 answer like real servers on bad days.
 """
 
@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from conftest import EDITION, newsroom_cli, point_at
 
-from newsroom.app import open_newsletter
-from newsroom.delivery import send_edition, settings_from
-from newsroom.sending import SendSettings
-from newsroom.smtpsink import Faults, SmtpSink
-from newsroom.state import State
-from newsroom.subscribers import Subscribers
+from newsroom.config.newsletter import open_newsletter
+from newsroom.deliver.delivery import send_edition, settings_from
+from newsroom.deliver.sending import SendSettings
+from newsroom.deliver.subscribers import Subscribers
+from newsroom.dev.smtpsink import Faults, SmtpSink
+from newsroom.store.state import State
 
 NAMES = ["김지우", "박민준", "이서연", "Alex Morgan", "Priya Shah", "최유나", "정하늘"]
 
@@ -480,15 +480,15 @@ def test_the_lock_stays_held_through_a_long_build_and_frees_when_its_holder_dies
     import subprocess
     import sys
 
-    from newsroom.locks import Lock, LockHeld
+    from newsroom.store.locks import Lock, LockHeld
 
     path = tmp_path / "state.db"
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from newsroom.state import State; "
-            "from newsroom.locks import Lock; state = State(Path(sys.argv[1])); "
+            "import sys, time; from pathlib import Path; from newsroom.store.state import State; "
+            "from newsroom.store.locks import Lock; state = State(Path(sys.argv[1])); "
             "lock = Lock(state, 'delivery', 'newsroom run 2026-02-14'); lock.acquire(); "
             "print('held', flush=True); time.sleep(60)",
             str(path),
@@ -547,10 +547,10 @@ def test_only_a_refused_address_is_suppressed(
 
 
 def test_the_progress_bar_shows_done_rate_and_problems() -> None:
-    from newsroom.cli_mail import _Progress
-    from newsroom.sending import Counts
+    from newsroom.cli.send_report import SendProgress
+    from newsroom.deliver.sending import Counts
 
-    with _Progress(enabled=True) as bar:
+    with SendProgress(enabled=True) as bar:
         bar.update(Counts(sent=40, retried=3, bounced=2), 100)
         task = bar.bar.tasks[0]
         assert (task.completed, task.total) == (42, 100)  # sent and bounced are done

@@ -18,8 +18,8 @@ import pytest
 from conftest import SECRET, newsroom_cli, point_at
 from test_send import add_subscribers, statuses
 
-from newsroom.smtpsink import Faults, SmtpSink
-from newsroom.state import State
+from newsroom.dev.smtpsink import Faults, SmtpSink
+from newsroom.store.state import State
 
 
 def start_send(config: Path, *args: str) -> subprocess.Popen[bytes]:
@@ -47,7 +47,7 @@ def in_flight(config: Path) -> set[str]:
 
 def no_live_workers(config: Path) -> None:
     """The killed run's worker processes died with it (else they would go on sending)."""
-    from newsroom.locks import _pids, pid_alive
+    from newsroom.store.locks import _pids, pid_alive
 
     with State(config.parent / "state.db") as state:
         row = state.db.execute("SELECT pids FROM locks").fetchone()

@@ -10,7 +10,7 @@ import pytest
 from conftest import newsroom_cli, point_at, require_tool
 from test_send import add_subscribers
 
-from newsroom.smtpsink import SmtpSink
+from newsroom.dev.smtpsink import SmtpSink
 
 
 @pytest.fixture(scope="module")

@@ -24,15 +24,15 @@ from conftest import SECRET
 from lxml import html as lxml_html
 from test_llm import models as models  # noqa: F401 (the fixture)
 
-from newsroom.delivery import send_edition
-from newsroom.pipeline import build
-from newsroom.rendering import render
-from newsroom.sending import SendSettings
-from newsroom.smtpsink import SmtpSink
-from newsroom.state import State
-from newsroom.subscribers import Subscribers
+from newsroom.curate.pipeline import build
+from newsroom.deliver.delivery import send_edition
+from newsroom.deliver.sending import SendSettings
+from newsroom.deliver.subscribers import Subscribers
+from newsroom.deliver.tokens import Signer
+from newsroom.dev.smtpsink import SmtpSink
+from newsroom.render.rendering import render
+from newsroom.store.state import State
 from newsroom.testing import LocalServer
-from newsroom.tokens import Signer
 
 SUBSCRIPTIONS = "https://example.org/briefing/subscription/"
 STEAL = "https://evil.example/steal?e=%%subscriber_email%%&u=%%unsubscribe_url%%"

@@ -20,13 +20,13 @@ import pytest
 import uvicorn
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from newsroom.app import Newsletter, open_newsletter
-from newsroom.errors import NewsroomError
+from newsroom.config.newsletter import Newsletter, open_newsletter
+from newsroom.core.errors import NewsroomError
+from newsroom.deliver.subscribers import Subscriber, Subscribers
+from newsroom.deliver.tokens import Signer, load_keys
+from newsroom.dev.smtpsink import SmtpSink
 from newsroom.service import MISSING, create_app
-from newsroom.smtpsink import SmtpSink
-from newsroom.state import State
-from newsroom.subscribers import Subscriber, Subscribers
-from newsroom.tokens import Signer, load_keys
+from newsroom.store.state import State
 
 with warnings.catch_warnings():
     # Starlette 1.x would rather use httpx2 for its test client; httpx still works.

@@ -2,7 +2,7 @@
 tokens in logs, key rotation, erasure that leaves nothing behind.
 
 Every test runs the real thing: uvicorn on 127.0.0.1 (in a thread, or the `newsroom serve`
-command in a subprocess), the recording SMTP server of newsroom.smtpsink, a state file.
+command in a subprocess), the recording SMTP server of newsroom.dev.smtpsink, a state file.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ import httpx
 import pytest
 import uvicorn
 
-from newsroom.app import Newsletter, open_newsletter
+from newsroom.config.newsletter import Newsletter, open_newsletter
+from newsroom.deliver.subscribers import Subscriber, Subscribers, address_hash
+from newsroom.deliver.tokens import Signer, load_keys
+from newsroom.dev.smtpsink import Faults, SmtpSink
 from newsroom.service import create_app
-from newsroom.smtpsink import Faults, SmtpSink
-from newsroom.state import State
-from newsroom.subscribers import Subscriber, Subscribers, address_hash
-from newsroom.tokens import Signer, load_keys
+from newsroom.store.state import State
 
 KEY = "abuse-signing-key-0123456789abcdefghijklmnop"
 WEBHOOK_SECRET = "abuse-webhook-secret-0123456789"

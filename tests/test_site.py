@@ -27,8 +27,8 @@ from test_themes import plugins as plugins  # noqa: F401 (the module's fixture)
 from newsroom import Edition
 from newsroom.cli import cli
 from newsroom.config import Config
-from newsroom.manager import Plugins
-from newsroom.rendering import render
+from newsroom.core.plugins import Plugins
+from newsroom.render.rendering import render
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -457,7 +457,7 @@ def test_run_refuses_to_replace_a_file_of_someone_elses(newsletter: Path, tmp_pa
     from conftest import AS_OF, EXAMPLE, newsroom_cli, point_at
     from test_send import add_subscribers
 
-    from newsroom.smtpsink import SmtpSink
+    from newsroom.dev.smtpsink import SmtpSink
     from newsroom.testing import LocalServer
 
     www = tmp_path / "www"

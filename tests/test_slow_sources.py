@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import pytest
 
-from newsroom.http import MB
-from newsroom.pipeline import BuildResult
+from newsroom.collect.http import MB
+from newsroom.curate.pipeline import BuildResult
 from newsroom.testing import LocalServer
 
 NOW = dt.datetime(2026, 2, 14, 6, tzinfo=dt.UTC)

@@ -17,7 +17,7 @@ from newsroom_news import NewsSource
 from pydantic import ValidationError
 
 from newsroom import Item, SourceError
-from newsroom.http import MB
+from newsroom.collect.http import MB
 from newsroom.testing import LocalServer, run_source
 
 DATA = Path(__file__).parent / "data" / "feeds"

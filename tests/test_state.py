@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.errors import StateError
-from newsroom.model import Edition, Item, Newsletter, Section
-from newsroom.state import MIGRATIONS, SCHEMA_VERSION, State
+from newsroom.core.errors import StateError
+from newsroom.core.model import Edition, Item, Newsletter, Section
+from newsroom.store.state import MIGRATIONS, SCHEMA_VERSION, State
 
 
 def edition(eid: str, urls: list[str]) -> Edition:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.state import SCHEMA_VERSION, State
-from newsroom.subscribers import InvalidAddress, Subscribers, normalize_address
-from newsroom.tokens import InvalidToken, Signer, load_keys, rotate
+from newsroom.deliver.subscribers import InvalidAddress, Subscribers, normalize_address
+from newsroom.deliver.tokens import InvalidToken, Signer, load_keys, rotate
+from newsroom.store.state import SCHEMA_VERSION, State
 
 CSV = """email,name,company,Plan
 jiwoo.kim@example.com,김지우,뉴스룸,pro

@@ -27,11 +27,11 @@ from test_render import plugins as _render_plugins
 from newsroom import Edition, Item, Section
 from newsroom.cli import cli
 from newsroom.config import Config
-from newsroom.errors import ConfigError
-from newsroom.manager import Plugins
-from newsroom.sanitize import sanitize_edition
-from newsroom.theme_environment import catalog_path, load_translations
-from newsroom.themes import available_themes, load_theme
+from newsroom.core.errors import ConfigError
+from newsroom.core.plugins import Plugins
+from newsroom.core.sanitize import sanitize_edition
+from newsroom.render.environment import catalog_path, load_translations
+from newsroom.render.themes import available_themes, load_theme
 
 FIRST_PARTY = ["default", "briefing"]
 THEMES_DIR = ROOT / "themes"
@@ -588,8 +588,8 @@ PAGE_VARIABLES = {
 def test_the_template_context_is_documented(plugins: Plugins, tmp_path: Path) -> None:
     from newsroom_renderers.common import template_variables
 
-    from newsroom.components import RenderContext
-    from newsroom.rendering import template_vars
+    from newsroom.core.components import RenderContext
+    from newsroom.render.rendering import template_vars
 
     text = DOCS.read_text("utf-8").split("## Template variables", 1)[1].split("\n## ", 1)[0]
     first_cells = re.findall(r"^\| ([^|]+) \|", text, re.M)

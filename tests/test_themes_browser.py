@@ -15,8 +15,8 @@ from test_render import write_config
 from test_themes import FIRST_PARTY, long_korean_edition
 from test_themes import plugins as plugins  # noqa: F401 (the module's fixture)
 
-from newsroom.manager import Plugins
-from newsroom.rendering import render
+from newsroom.core.plugins import Plugins
+from newsroom.render.rendering import render
 
 NODE_DIR = ROOT / "tests" / "node"
 BAD = {"serious", "critical"}

@@ -24,11 +24,11 @@ from test_render import korean_edition
 from test_themes import FIRST_PARTY, long_korean_edition, render_theme, seed_edition, seed_path
 from test_themes import plugins as plugins  # noqa: F401 (the module's fixture)
 
-from newsroom.app import open_newsletter
-from newsroom.delivery import edition_message
-from newsroom.manager import Plugins
-from newsroom.messages import Recipient
-from newsroom.rendering import render
+from newsroom.config.newsletter import open_newsletter
+from newsroom.core.plugins import Plugins
+from newsroom.deliver.delivery import edition_message
+from newsroom.deliver.messages import Recipient
+from newsroom.render.rendering import render
 
 NODE_DIR = ROOT / "tests" / "node"
 #: Gmail clips messages whose HTML is larger than this ("102 KB"), hiding the rest.
@@ -144,7 +144,7 @@ def _use_theme(config_path: Path, theme: str, edition: object | None = None) -> 
     text = config_path.read_text("utf-8")
     config_path.write_text(re.sub(r'(?m)^theme = ".*"', f'theme = "{theme}"', text), "utf-8")
     newsletter = open_newsletter(config_path)
-    from newsroom.model import load_edition
+    from newsroom.core.sanitize import load_edition
 
     ed = edition or load_edition(
         newsletter.config.output_dir / "editions" / EDITION / "edition.json"

@@ -20,8 +20,8 @@ from test_themes import FIRST_PARTY
 from test_themes import plugins as plugins  # noqa: F401 (the module's fixture)
 
 from newsroom import Edition
-from newsroom.manager import Plugins
-from newsroom.rendering import render
+from newsroom.core.plugins import Plugins
+from newsroom.render.rendering import render
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("NEWSROOM_UPDATE_GOLDEN") == "1"

@@ -16,9 +16,9 @@ from test_render import korean_edition, write_config
 from test_themes import plugins as plugins  # noqa: F401 (the module's fixture)
 from test_themes import write_theme
 
-from newsroom.manager import Plugins
-from newsroom.preview import RELOAD_SCRIPT, PreviewServer
-from newsroom.rendering import render
+from newsroom.core.plugins import Plugins
+from newsroom.render.preview import RELOAD_SCRIPT, PreviewServer
+from newsroom.render.rendering import render
 
 
 class Events:
@@ -176,8 +176,8 @@ def test_reopening_after_a_config_change_loads_the_plugins_dir_once(
 ) -> None:
     import os
 
-    from newsroom.manager import load_plugins
-    from newsroom.preview import Watcher
+    from newsroom.core.plugins import load_plugins
+    from newsroom.render.preview import Watcher
 
     (tmp_path / "my-plugins").mkdir()
     (tmp_path / "my-plugins" / "local_sources.py").write_text(
@@ -337,6 +337,6 @@ def test_a_nul_byte_or_a_broken_path_gets_400_and_the_preview_keeps_serving(
     ],
 )
 def test_which_host_headers_name_the_preview(host: str, bound: str, allowed: bool) -> None:
-    from newsroom.preview import host_allowed
+    from newsroom.render.preview import host_allowed
 
     assert host_allowed(host, bound, 8000) is allowed

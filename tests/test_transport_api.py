@@ -19,12 +19,12 @@ import pytest
 from conftest import EDITION, ROOT
 from test_send import add_subscribers, statuses
 
-from newsroom.app import open_newsletter
-from newsroom.delivery import send_edition
-from newsroom.manager import load_plugins
-from newsroom.sending import SendSettings
-from newsroom.state import State
-from newsroom.subscribers import Subscribers
+from newsroom.config.newsletter import open_newsletter
+from newsroom.core.plugins import load_plugins
+from newsroom.deliver.delivery import send_edition
+from newsroom.deliver.sending import SendSettings
+from newsroom.deliver.subscribers import Subscribers
+from newsroom.store.state import State
 from newsroom.testing import LocalServer
 
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from newsroom.urls import (
+from newsroom.core.urls import (
     SAFE_SCHEMES,
     _canonical,
     _canonical_fast,

@@ -1,4 +1,5 @@
-"""Worker processes for parsing (newsroom.workers): a build parsed in them is the same build.
+"""Worker processes for parsing (newsroom.collect.workers): a build parsed in them is the
+same build.
 
 The processes are forked only while no other thread runs, so the builds here run as
 subprocesses (this test process has the local server's threads).
@@ -19,8 +20,8 @@ from pathlib import Path
 import pytest
 from test_feed_corpus import serve_corpus
 
+from newsroom.collect.workers import CpuWorkers
 from newsroom.testing import LocalServer
-from newsroom.workers import CpuWorkers
 
 DATA = Path(__file__).parent / "data" / "feeds"
 NOW = "2026-02-14T06:00:00+09:00"
@@ -74,7 +75,7 @@ def test_workers_run_in_other_processes_only_when_no_thread_runs(tmp_path: Path)
         tmp_path,
         "import asyncio, json, os\n"
         "from helpers import pid_and_square\n"
-        "from newsroom.workers import CpuWorkers\n"
+        "from newsroom.collect.workers import CpuWorkers\n"
         "async def go(w):\n"
         "    return await asyncio.gather(*(w.run(pid_and_square, n) for n in range(8)))\n"
         "with CpuWorkers(2) as w:\n"
@@ -108,7 +109,7 @@ def test_a_dead_worker_process_leaves_the_work_to_threads(tmp_path: Path) -> Non
         tmp_path,
         "import asyncio, os\n"
         "from helpers import die_in_a_worker\n"
-        "from newsroom.workers import CpuWorkers\n"
+        "from newsroom.collect.workers import CpuWorkers\n"
         "with CpuWorkers(1) as w:\n"
         "    before = w.processes\n"
         "    first = asyncio.run(w.run(die_in_a_worker, os.getpid()))\n"
@@ -126,7 +127,7 @@ def test_a_fork_that_fails_halfway_leaves_threads_and_nothing_running(tmp_path: 
         "import asyncio, gc, multiprocessing, os\n"
         "from multiprocessing.popen_fork import Popen\n"
         "from helpers import pid_and_square\n"
-        "from newsroom.workers import CpuWorkers\n"
+        "from newsroom.collect.workers import CpuWorkers\n"
         "launch, started = Popen._launch, []\n"
         "def failing(self, process_obj):\n"
         "    if started:\n"
@@ -147,7 +148,7 @@ def test_exceptions_come_back_and_the_workers_stay(tmp_path: Path) -> None:
         tmp_path,
         "import asyncio\n"
         "from helpers import fail\n"
-        "from newsroom.workers import CpuWorkers\n"
+        "from newsroom.collect.workers import CpuWorkers\n"
         "async def attempt(w, kind):\n"
         "    try:\n"
         "        await w.run(fail, kind)\n"
@@ -167,7 +168,7 @@ def test_closing_stops_work_that_outlived_its_caller(tmp_path: Path) -> None:
         tmp_path,
         "import asyncio, multiprocessing, time\n"
         "from helpers import sleep\n"
-        "from newsroom.workers import CpuWorkers\n"
+        "from newsroom.collect.workers import CpuWorkers\n"
         "async def cut_off(w):\n"
         "    try:\n"
         "        async with asyncio.timeout(0.5):\n"
@@ -310,9 +311,9 @@ def test_the_run_cpu_example_in_the_guide(tmp_path: Path) -> None:
 import asyncio, datetime as dt, os
 from zoneinfo import ZoneInfo
 from link_list import LinkList
-from newsroom.components import FetchContext
-from newsroom.http import Fetcher
-from newsroom.workers import CpuWorkers
+from newsroom.core.components import FetchContext
+from newsroom.collect.http import Fetcher
+from newsroom.collect.workers import CpuWorkers
 
 async def go():
     with CpuWorkers(1) as workers:

@@ -11,13 +11,13 @@ import logging
 import signal
 from typing import TYPE_CHECKING
 
-from newsroom.errors import NewsroomError
+from newsroom.core.errors import NewsroomError
 
 if TYPE_CHECKING:
     import uvicorn
     from starlette.applications import Starlette
 
-    from newsroom.app import Newsletter
+    from newsroom.config.newsletter import Newsletter
 
 MISSING = "newsroom serve needs the service extra: pip install 'newsroom[service]'"
 

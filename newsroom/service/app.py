@@ -26,15 +26,9 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newsroom.app import Newsletter
-from newsroom.errors import ConfigError
-from newsroom.service.logs import redact_access_log
-from newsroom.service.mail import Mailer
-from newsroom.service.pages import Strings, render
-from newsroom.service.webhooks import BadEvents, NewsroomReceiver, Refused, apply_events
-from newsroom.signups import MailRules, Signup, Signups
-from newsroom.state import State
-from newsroom.subscribers import (
+from newsroom.config.newsletter import Newsletter
+from newsroom.core.errors import ConfigError
+from newsroom.deliver.subscribers import (
     InvalidAddress,
     Subscriber,
     Subscribers,
@@ -42,7 +36,13 @@ from newsroom.subscribers import (
     signup_name,
     subscriber_data,
 )
-from newsroom.tokens import InvalidToken, KeyRing, Signer
+from newsroom.deliver.tokens import InvalidToken, KeyRing, Signer
+from newsroom.service.logs import redact_access_log
+from newsroom.service.mail import Mailer
+from newsroom.service.pages import Strings, render
+from newsroom.service.signups import MailRules, Signup, Signups
+from newsroom.service.webhooks import BadEvents, NewsroomReceiver, Refused, apply_events
+from newsroom.store.state import State
 
 T = TypeVar("T")
 log = logging.getLogger("newsroom.service")

@@ -19,9 +19,15 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from newsroom.config import Config
-from newsroom.delivery import transport_for
-from newsroom.mailconfig import EmailConfig
-from newsroom.messages import (
+from newsroom.config.mail import EmailConfig
+from newsroom.core.transport import (
+    Envelope,
+    OutgoingMessage,
+    Transport,
+    TransportContext,
+)
+from newsroom.deliver.delivery import transport_for
+from newsroom.deliver.messages import (
     DkimSigner,
     Sender,
     ascii_address,
@@ -29,14 +35,8 @@ from newsroom.messages import (
     format_address,
     make_sender,
 )
+from newsroom.deliver.subscribers import signup_name
 from newsroom.service.pages import Strings
-from newsroom.subscribers import signup_name
-from newsroom.transport import (
-    Envelope,
-    OutgoingMessage,
-    Transport,
-    TransportContext,
-)
 
 log = logging.getLogger("newsroom.service")
 

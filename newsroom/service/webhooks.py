@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from newsroom.subscribers import Subscribers
+from newsroom.deliver.subscribers import Subscribers
 
 TIMESTAMP_HEADER = "Newsroom-Timestamp"
 

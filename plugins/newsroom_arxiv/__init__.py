@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, field_validator, model_validator
 
 from newsroom import FetchContext, Item, Options, Source, SourceError, hookimpl
-from newsroom.errors import FetchError
+from newsroom.core.errors import FetchError
 
 from .atom import api_error, feed_items, parse_feed
 
 if TYPE_CHECKING:
-    from newsroom.registry import Register
+    from newsroom.core.registry import Register
 
 # arXiv's category names: "cs.AI", "math.AT", "hep-th", "q-bio.NC", and "cs.*" for a whole
 # archive. Checking the shape catches a query pasted into `categories` ("cs.AI OR cs.LG").

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from pydantic import Field, field_validator
 
 from newsroom import Filter, FilterContext, Item, Options
-from newsroom.urls import canonical_url
+from newsroom.core.urls import canonical_url
 
 from .similarity import (
     bigrams,

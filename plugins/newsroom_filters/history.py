@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from newsroom import Filter, FilterContext, Item
-from newsroom.urls import canonical_url
+from newsroom.core.urls import canonical_url
 
 
 class History(Filter):

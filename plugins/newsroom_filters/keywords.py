@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from newsroom import Filter, FilterContext, Item, Options
-from newsroom.sanitize import clean_text
+from newsroom.core.sanitize import clean_text
 
 SearchField = Literal["title", "summary", "tags", "authors", "publisher", "source", "url"]
 DEFAULT_FIELDS: tuple[SearchField, ...] = ("title", "summary", "tags")

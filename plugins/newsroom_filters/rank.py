@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from newsroom import Filter, FilterContext, Item, Options
-from newsroom.sanitize import clean_text
+from newsroom.core.sanitize import clean_text
 
 from .dedupe import metric_sources
 from .keywords import DEFAULT_FIELDS, SearchField, _fold

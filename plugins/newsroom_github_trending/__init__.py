@@ -20,7 +20,7 @@ from newsroom import FetchContext, Item, Options, Source, SourceError, hookimpl
 from .page import Repository, parse_page
 
 if TYPE_CHECKING:
-    from newsroom.registry import Register
+    from newsroom.core.registry import Register
 
 Since = Literal["daily", "weekly", "monthly"]
 

@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from newsroom import FetchContext, Item, Options, Source, SourceError, hookimpl
-from newsroom.errors import FetchError
+from newsroom.core.errors import FetchError
 
 from .stories import NotAStory, Story, Unlisted, from_hit, from_item, hits, story_ids
 
 if TYPE_CHECKING:
-    from newsroom.registry import Register
+    from newsroom.core.registry import Register
 
 StoryList = Literal["top", "best", "new", "ask", "show"]
 

@@ -27,7 +27,7 @@ from pydantic import Field
 from newsroom import FetchContext, Item, Options, Source, SourceError, hookimpl
 
 if TYPE_CHECKING:
-    from newsroom.registry import Register
+    from newsroom.core.registry import Register
 
 
 class NotAPaper(ValueError):

@@ -27,15 +27,15 @@ from newsroom_summaries import summarize
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from newsroom import Edition, Filter, FilterContext, Item, Options, hookimpl, secret_value
-from newsroom.notes import markdown_html
-from newsroom.sanitize import clean_text
+from newsroom.core.sanitize import clean_text
+from newsroom.curate.notes import markdown_html
 
 from . import prompts
 from .calls import Budget, Cache, ModelFailed, ask, resolve_model
 from .insight import SCHEMA, Insight, Unusable, parse_answer, render
 
 if TYPE_CHECKING:
-    from newsroom.registry import Register
+    from newsroom.core.registry import Register
 
 #: Characters of an item's own text shown to the model.
 MAX_TEXT = 4000

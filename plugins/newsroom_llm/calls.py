@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from newsroom.state import State
+    from newsroom.store.state import State
 
 
 class ModelFailed(Exception):

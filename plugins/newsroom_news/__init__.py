@@ -12,7 +12,7 @@
     ]
     max_items_per_feed = 20
 
-Feeds are fetched concurrently and parsed by :func:`newsroom.feeds.parse_feed`. A feed that
+Feeds are fetched concurrently and parsed by :func:`newsroom.collect.feeds.parse_feed`. A feed that
 fails (HTTP error, an HTML page instead of a feed, a body too large ...) is reported as a
 warning and the others go on; only when every feed fails does the source fail.
 """
@@ -28,11 +28,11 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from newsroom import FetchContext, Item, Options, Source, SourceError, __version__, hookimpl
-from newsroom.urls import is_safe_url
+from newsroom.core.urls import is_safe_url
 
 if TYPE_CHECKING:
-    from newsroom.feeds import FeedEntry
-    from newsroom.http import Response, ResultCache
+    from newsroom.collect.feeds import FeedEntry
+    from newsroom.collect.http import Response, ResultCache
 
 
 class FeedSpec(Options):
@@ -193,7 +193,7 @@ def parse_items(
     entries were skipped for lacking a link or a title.
     """
     # Imported here: loading the plugin (for `newsroom render`, say) need not load the parsers.
-    from newsroom.feeds import parse_feed
+    from newsroom.collect.feeds import parse_feed
 
     feed = parse_feed(content, url=base, content_type=content_type)
     publisher = options.publisher or spec.name or feed.title or _host(spec.url)

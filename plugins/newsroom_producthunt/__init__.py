@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, SecretStr
 
 from newsroom import FetchContext, Item, Options, Source, SourceError, hookimpl, secret_value
-from newsroom.errors import FetchError
+from newsroom.core.errors import FetchError
 
 from . import feed, graphql
 
 if TYPE_CHECKING:
-    from newsroom.registry import Register
+    from newsroom.core.registry import Register
 
 TOKEN_VARIABLE = "PRODUCTHUNT_TOKEN"
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from newsroom import Item
-from newsroom.urls import is_tracking_param
+from newsroom.core.urls import is_tracking_param
 
 #: Product Hunt's launch day runs midnight to midnight, Pacific time.
 PH_TIMEZONE = ZoneInfo("America/Los_Angeles")

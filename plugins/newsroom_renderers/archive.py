@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from newsroom import Edition, RenderContext
-from newsroom.sanitize import clean_text, sanitize_edition
+from newsroom.core.sanitize import clean_text, sanitize_edition
 
 
 @dataclass
@@ -25,7 +25,7 @@ class ArchivedEdition:
     """What the archive lists of an edition; the whole edition is read when it is shown.
 
     The edition is sanitized only when its content is shown (its page, the front page, the
-    feed): :func:`newsroom.model.load_edition` split in two.
+    feed): :func:`newsroom.core.model.load_edition` split in two.
     """
 
     id: str

@@ -15,8 +15,8 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from newsroom import Edition, Item, RenderContext
-from newsroom.sanitize import html_to_text
-from newsroom.theme_environment import load_translations
+from newsroom.core.sanitize import html_to_text
+from newsroom.render.environment import load_translations
 
 from .filters import install_filters
 from .labels import ET_AL, Messages

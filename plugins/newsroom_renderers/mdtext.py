@@ -20,7 +20,7 @@ from urllib.parse import quote
 import lxml.html
 from markupsafe import Markup, escape
 
-from newsroom.sanitize import SafeHTML
+from newsroom.core.sanitize import SafeHTML
 
 # "&" only matters where it would start an entity; "<" could start a tag; braces could
 # start Liquid ({{ }}, {% %}) or a kramdown attribute list ({: }).
@@ -103,7 +103,7 @@ def slugify(text: str, *, max_length: int = 60) -> str:
 
 
 # -- sanitized HTML → Markdown ------------------------------------------------------------
-# The sanitizer leaves a small set of tags (newsroom.sanitize.ALLOWED_TAGS); each maps to
+# The sanitizer leaves a small set of tags (newsroom.core.sanitize.ALLOWED_TAGS); each maps to
 # Markdown syntax or, where Markdown has none, stays as span-level HTML (kramdown allows it).
 
 _MARKS = {"strong": "**", "b": "**", "em": "*", "i": "*", "del": "~~", "s": "~~"}

@@ -17,7 +17,7 @@ import mjml
 
 from newsroom import Edition, RenderContext, Renderer
 from newsroom import Options as BaseOptions
-from newsroom.errors import BuildError
+from newsroom.core.errors import BuildError
 
 from .common import clean_output, environment, template_variables, write_together
 

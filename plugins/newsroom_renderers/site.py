@@ -33,10 +33,10 @@ from markupsafe import Markup
 
 from newsroom import Edition, RenderContext
 from newsroom.__about__ import __version__
-from newsroom.errors import BuildError
-from newsroom.safe_folder import SafeFolder, UnsafePath
-from newsroom.themes import theme_files
-from newsroom.urls import edition_path, edition_url
+from newsroom.core.errors import BuildError
+from newsroom.core.urls import edition_path, edition_url
+from newsroom.render.safe_folder import SafeFolder, UnsafePath
+from newsroom.render.themes import theme_files
 
 from .archive import ArchivedEdition, load_archive
 from .common import template_variables, write_if_changed

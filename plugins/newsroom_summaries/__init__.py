@@ -26,7 +26,7 @@ from newsroom import Edition, Filter, FilterContext, Item, Options, hookimpl
 from .extractive import summarize
 
 if TYPE_CHECKING:
-    from newsroom.registry import Register
+    from newsroom.core.registry import Register
 
 __all__ = ["Extractive", "summarize"]
 

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from newsroom import Options as BaseOptions
-from newsroom.transport import Channel, OutgoingMessage, Transport, TransportContext
+from newsroom.core.transport import Channel, OutgoingMessage, Transport, TransportContext
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, SecretStr
 
 from newsroom import Options as BaseOptions
-from newsroom.errors import ConfigError
-from newsroom.transport import (
+from newsroom.core.errors import ConfigError
+from newsroom.core.transport import (
     Channel,
     DeliveryFailure,
     OutgoingMessage,

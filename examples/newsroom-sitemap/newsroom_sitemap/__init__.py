@@ -30,7 +30,7 @@ from pydantic import Field
 from newsroom import FetchContext, Item, Options, Source, SourceError, hookimpl
 
 if TYPE_CHECKING:
-    from newsroom.registry import Register
+    from newsroom.core.registry import Register
 
 #: The hook API versions this plugin was written for.
 NEWSROOM_API = ">=1.0,<2"

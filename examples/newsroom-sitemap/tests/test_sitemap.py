@@ -13,8 +13,8 @@ import pytest
 from newsroom_sitemap import SitemapSource, title_from_url
 
 from newsroom import SourceError
-from newsroom.manager import Plugins
-from newsroom.pipeline import BuildResult
+from newsroom.core.plugins import Plugins
+from newsroom.curate.pipeline import BuildResult
 from newsroom.testing import LocalServer, run_source
 
 NEWS_SITEMAP = """<?xml version="1.0" encoding="UTF-8"?>

@@ -1,0 +1,113 @@
+"""What every command shares: the global options, error handling, the console, and
+finding an edition. Every command module imports this one; none imports another.
+
+Exit codes are in :mod:`newsroom.core.exitcodes` and ``docs/cli.md``. Errors print one line (or,
+for configuration, one line per problem); ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from newsroom.core import exitcodes
+from newsroom.core.errors import NewsroomError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from newsroom.config.newsletter import Newsletter
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: What `main()` set up for the command it runs: the plugins it loaded to add their
+#: commands (reused by the command itself), and whether to skip the interpreter's teardown.
+LOADED: dict[str, Any] = {}
+
+
+class Options:
+    """Options shared by every subcommand."""
+
+    def __init__(self, config: Path | None, debug: bool) -> None:
+        self.config = config
+        self.debug = debug
+
+    def open(self) -> Newsletter:
+        from newsroom.config.newsletter import open_newsletter
+
+        return open_newsletter(self.config, LOADED.get("plugins"))
+
+
+def console(stderr: bool = True) -> Console:
+    """A rich console on stderr (or stdout), without syntax highlighting."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn exceptions into one-line messages and exit codes; tracebacks only with --debug."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        debug = bool(ctx.find_object(Options) and ctx.find_object(Options).debug)  # type: ignore[union-attr]
+        try:
+            return fn(*args, **kwargs)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.UsageError):
+            raise
+        except NewsroomError as exc:
+            if debug:
+                traceback.print_exc()
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+        except Exception as exc:
+            if debug or os.environ.get("NEWSROOM_RAISE_ERRORS"):
+                raise
+            click.echo(
+                f"Error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
+                err=True,
+            )
+            ctx.exit(exitcodes.FAILURE)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_now(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use ISO 8601, e.g. 2026-02-14T06:00:00+09:00") from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def edition_path(newsletter: Newsletter, edition_id: str | None) -> Path:
+    from newsroom.core.errors import BuildError
+
+    editions = newsletter.config.output_dir / "editions"
+    if edition_id:
+        path = editions / edition_id / "edition.json"
+        if not path.exists():
+            raise BuildError(f"no edition {edition_id!r} in {editions} (build it first)")
+        return path
+    found = sorted(editions.glob("*/edition.json"))
+    if not found:
+        raise BuildError(f"no editions in {editions}; run `newsroom build` first")
+    return max(found, key=lambda p: p.stat().st_mtime)
+
+
+def edition_id_of(newsletter: Newsletter, edition_id: str | None) -> str:
+    """``edition_id`` when it was built, else the latest edition's id."""
+    return edition_path(newsletter, edition_id).parent.name

@@ -1,0 +1,364 @@
+"""Setting a newsletter up: ``init``, ``check``, ``schema``, and the plugins it uses:
+``plugins``, ``install``, ``uninstall``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from newsroom.cli.common import LOADED, Options, console, handle_errors
+from newsroom.core import exitcodes
+from newsroom.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from newsroom.core.plugins import Plugins
+
+
+@click.command()
+@click.argument("directory", type=click.Path(path_type=Path), default=".")
+@click.option("--title", default="My Briefing", show_default=True, help="The newsletter's title.")
+@click.option("--language", default="en", show_default=True, help="ko, en, ...")
+@click.option(
+    "--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Asia/Seoul."
+)
+@handle_errors
+def init(directory: Path, title: str, language: str, timezone: str) -> None:
+    """Create a newsletter (newsroom.toml) in DIRECTORY that builds as it is."""
+    from importlib.resources import files
+
+    target = directory / "newsroom.toml"
+    if target.exists():
+        raise ConfigError(f"{target} already exists; not overwriting it")
+    directory.mkdir(parents=True, exist_ok=True)
+    template = files("newsroom.config").joinpath("templates/newsroom.toml").read_text("utf-8")
+    text = (
+        template.replace("@TITLE@", json.dumps(title, ensure_ascii=False))
+        .replace("@LANGUAGE@", json.dumps(language))
+        .replace("@TIMEZONE@", json.dumps(timezone))
+    )
+    target.write_text(text, "utf-8")
+    gitignore = directory / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("build/\n.cache/\nstate.db*\nsigning-keys\n", "utf-8")
+    from newsroom.deliver.tokens import rotate
+
+    keys = directory / "signing-keys"
+    if not keys.exists():
+        rotate(keys)  # the key that signs unsubscribe links; private to its owner
+    click.echo(f"Created {target}. Next: cd {directory} && newsroom build")
+
+
+_KIND_KEYS = ("sources", "filters", "sections", "renderers", "transports")
+
+
+def _installed() -> Plugins:
+    """The plugins ``main()`` loaded, or every installed plugin."""
+    from newsroom.core.plugins import load_plugins
+
+    loaded: Plugins | None = LOADED.get("plugins")
+    return loaded if loaded is not None else load_plugins()
+
+
+def _with_config(opts: Options) -> tuple[Plugins, list[str]]:
+    """The installed plugins as the newsletter's ``[plugins]`` table changes them (when there
+    is a newsroom.toml), and any problem with that table."""
+    from newsroom.config import find_config, read_toml
+    from newsroom.config.newsletter import plugins_for
+    from newsroom.core.errors import ConfigError
+
+    path = find_config(opts.config)
+    if opts.config is None and not path.exists():
+        return _installed(), []
+    try:
+        data = read_toml(path)
+    except ConfigError as exc:
+        if opts.config is not None:
+            raise
+        # A broken newsroom.toml in the current folder must not hide the installed plugins.
+        return _installed(), [f"{path}: {p}" for p in exc.problems]
+    return plugins_for(data, path.resolve(), _installed())
+
+
+def plugin_listing(plugins: Plugins) -> dict[str, Any]:
+    """What ``newsroom plugins --json`` prints."""
+    from newsroom.core.hookspecs import API_VERSION
+    from newsroom.render.themes import available_themes
+
+    registries = plugins.all_registries()
+    rows: dict[str, dict[str, Any]] = {
+        name: {
+            "name": name,
+            "package": info.package,
+            "version": info.version,
+            "module": info.module,
+            "api": info.api,
+            **{key: [] for key in _KIND_KEYS},
+        }
+        for name, info in plugins.info.items()
+    }
+    for kind, registry in registries.items():
+        for reg in registry:
+            row = rows.setdefault(reg.plugin, {"name": reg.plugin, "package": reg.package})
+            row.setdefault(f"{kind}s", []).append(reg.name)
+    themes = [
+        {"name": name, "package": t.package, "version": t.version, "path": str(t.path)}
+        for name, t in sorted(available_themes().items())
+    ]
+    return {
+        "api_version": API_VERSION,
+        "plugins": list(rows.values()),
+        "themes": themes,
+        "failures": [
+            {
+                "name": f.name,
+                "package": f.package,
+                "version": f.version,
+                "stage": f.stage,
+                "error": f.error,
+                "message": f.message(),
+            }
+            for f in plugins.failures
+        ],
+        "skipped": [
+            {"name": s.name, "package": s.package, "version": s.version, "reason": s.reason}
+            for s in plugins.skipped
+        ],
+        "deprecations": [d.message() for d in plugins.deprecations],
+    }
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@handle_errors
+def plugins(opts: Options, as_json: bool) -> None:
+    """List plugins and themes: package, version, and what each registers.
+
+    In a newsletter's folder (or with -c), its [plugins] table applies: disabled plugins
+    are shown as skipped and the plugins_dir files are listed too.
+    """
+    loaded, problems = _with_config(opts)
+    listing = plugin_listing(loaded)
+    if as_json:
+        listing["problems"] = problems
+        click.echo(json.dumps(listing, indent=2, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table(
+        title=f"Plugins (hook API {listing['api_version']})", title_justify="left", min_width=60
+    )
+    for col in ("plugin", "package", "version", "registers"):
+        table.add_column(col)
+    for row in listing["plugins"]:
+        parts = [f"{k}: {', '.join(row[k])}" for k in _KIND_KEYS if row.get(k)]
+        table.add_row(row["name"], row["package"], row.get("version", "?"), "\n".join(parts))
+    for theme in listing["themes"]:
+        table.add_row(theme["name"], theme["package"], theme["version"], f"theme: {theme['name']}")
+    out = console(stderr=False)
+    out.print(table)
+    for skipped in listing["skipped"]:
+        out.print(f"skipped: {skipped['name']} ({skipped['package']}): {skipped['reason']}")
+    for deprecation in listing["deprecations"]:
+        out.print(f"[yellow]{deprecation}[/]")
+    for failure in listing["failures"]:
+        out.print(f"[red]{failure['message']}[/]")
+    for problem in problems:
+        out.print(f"[red]{problem}[/]")
+
+
+# -- install / uninstall ----------------------------------------------------------------------
+
+
+def _pip(*args: str) -> int:
+    """Run pip of the interpreter running newsroom, so packages land next to newsroom."""
+    return subprocess.run([sys.executable, "-m", "pip", *args]).returncode
+
+
+def _listing_in_new_process() -> dict[str, Any] | None:
+    """``newsroom plugins --json`` as a fresh process sees it (this one cannot see packages
+    installed after it started, editable ones in particular)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "newsroom", "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        # Away from any newsroom.toml here, whose plugins_dir files are not installed ones.
+        cwd=sys.prefix,
+    )
+    try:
+        data: dict[str, Any] = json.loads(result.stdout)
+    except ValueError:
+        return None
+    return data
+
+
+@click.command()
+@click.argument("packages", nargs=-1)
+@click.option("-U", "--upgrade", is_flag=True, help="Upgrade packages to their newest version.")
+@click.option(
+    "-e",
+    "--editable",
+    multiple=True,
+    metavar="PATH",
+    help="Install the project at PATH in editable mode (for plugin development).",
+)
+@click.option("--force-reinstall", is_flag=True, help="Reinstall even if already installed.")
+@handle_errors
+def install(
+    packages: tuple[str, ...], upgrade: bool, editable: tuple[str, ...], force_reinstall: bool
+) -> None:
+    """Install plugin PACKAGES into newsroom's own environment (pip install).
+
+    PACKAGES are what pip takes: names from the package index (newsroom-sitemap), local
+    folders (./newsroom-sitemap), wheels or URLs.
+    """
+    if not packages and not editable:
+        raise click.UsageError("name at least one package, or -e PATH")
+    before = _installed()
+    known = set(before.info) | {f.name for f in before.failures}
+    args = ["install", "--disable-pip-version-check"]
+    if upgrade:
+        args.append("--upgrade")
+    if force_reinstall:
+        args.append("--force-reinstall")
+    for path in editable:
+        args += ["--editable", path]
+    code = _pip(*args, *packages)
+    if code != 0:
+        click.echo(f"Error: pip install failed (exit {code}); nothing was changed.", err=True)
+        sys.exit(exitcodes.FAILURE)
+    listing = _listing_in_new_process()
+    if listing is None:
+        click.echo("Installed. `newsroom plugins` lists what is available now.")
+        return
+    added = [p for p in listing["plugins"] if p["name"] not in known]
+    for row in added:
+        parts = [f"{k}: {', '.join(row[k])}" for k in _KIND_KEYS if row.get(k)]
+        what = "; ".join(parts) or "no components"
+        click.echo(f"Added plugin {row['name']} ({row['package']} {row['version']}): {what}")
+    if not added:
+        hint = (
+            "; NEWSROOM_LOAD_PLUGINS is set and may leave them out"
+            if "NEWSROOM_LOAD_PLUGINS" in os.environ
+            else " (upgraded, or the package registers none)"
+        )
+        click.echo(f"Installed; no new plugins{hint}.")
+    for failure in listing["failures"]:
+        if failure["name"] not in known:
+            click.echo(f"Warning: {failure['message']}", err=True)
+
+
+@click.command()
+@click.argument("packages", nargs=-1, required=True)
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def uninstall(packages: tuple[str, ...], yes: bool) -> None:
+    """Uninstall plugin PACKAGES from newsroom's environment (pip uninstall)."""
+    from packaging.utils import canonicalize_name
+
+    if any(canonicalize_name(p) == "newsroom" for p in packages):
+        raise click.UsageError("newsroom does not uninstall itself; use pip uninstall newsroom")
+    code = _pip("uninstall", "--disable-pip-version-check", *(["--yes"] if yes else []), *packages)
+    if code != 0:
+        click.echo(f"Error: pip uninstall failed (exit {code}).", err=True)
+        sys.exit(exitcodes.FAILURE)
+
+
+# -- check / schema ----------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@handle_errors
+def check(opts: Options, as_json: bool) -> None:
+    """Validate newsroom.toml, every plugin's options and the theme, fetching nothing.
+
+    Every problem is listed at once. Exit 0 when the newsletter would build, 3 when not.
+    """
+    from newsroom.cli.checks import check_newsletter
+
+    report = check_newsletter(opts.config, LOADED.get("plugins"))
+    code = exitcodes.OK if report.ok else exitcodes.CONFIG
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "config": str(report.path),
+                    "ok": report.ok,
+                    "problems": report.problems,
+                    "warnings": report.warnings,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        sys.exit(code)
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if not report.ok:
+        from newsroom.core.errors import ConfigError
+
+        error = ConfigError(report.problems, path=str(report.path))
+        click.echo(f"Error: {error.format_message()}", err=True)
+        sys.exit(code)
+    config = report.config
+    assert config is not None
+    counts = ", ".join(
+        f"{len(items)} {table}"
+        for table, items in (
+            ("sources", config.sources),
+            ("filters", config.filters),
+            ("sections", config.sections),
+            ("renderers", config.renderers),
+        )
+    )
+    transport = f", transport {config.transport.plugin}" if config.transport else ""
+    click.echo(f"{report.path}: OK ({counts}{transport}; theme {config.newsletter.theme})")
+
+
+@click.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to this file (default: standard output).",
+)
+@click.option(
+    "--markdown", is_flag=True, help="A Markdown reference of every plugin's options instead."
+)
+@click.pass_obj
+@handle_errors
+def schema(opts: Options, output: Path | None, markdown: bool) -> None:
+    """Write a JSON Schema of newsroom.toml for the installed plugins (for editors).
+
+    Put `#:schema ./newsroom.config.schema.json` on the first line of newsroom.toml and taplo or
+    Even Better TOML completes and checks options as you type. Regenerate it after
+    installing a plugin.
+    """
+    loaded, problems = _with_config(opts)
+    for problem in problems:
+        click.echo(f"Warning: {problem}", err=True)
+    if markdown:
+        from newsroom.config.reference import options_reference
+
+        text = options_reference(loaded)
+    else:
+        from newsroom.config.schema import config_schema
+
+        text = json.dumps(config_schema(loaded), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, "utf-8")
+        click.echo(f"Wrote {output}", err=True)
+
+
+#: The commands this module adds to ``newsroom``.
+COMMANDS = [init, check, schema, plugins, install, uninstall]

@@ -1,0 +1,209 @@
+"""Sending an edition as the commands do: config → message → lock → queue → transport.
+
+:func:`send_edition` is ``newsroom send``; :func:`dry_run` and :func:`send_test` are its
+``--dry-run`` and ``--to``. The engine itself is :mod:`newsroom.deliver.sending`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from newsroom.config import Config
+from newsroom.config.outputs import edition_dir
+from newsroom.core.errors import ConfigError
+from newsroom.core.transport import DeliveryFailure, Transport, TransportContext
+from newsroom.deliver.approvals import require_approval
+from newsroom.deliver.messages import DkimSigner, EditionMessage, Recipient, make_sender
+from newsroom.deliver.sending import (
+    Counts,
+    SendError,
+    SendReport,
+    SendSettings,
+    deliver,
+    prepare,
+    remaining,
+)
+from newsroom.deliver.subscribers import Subscribers, normalize_address
+from newsroom.deliver.tokens import Signer, load_keys
+from newsroom.store.locks import Lock
+from newsroom.store.state import State
+
+LOCK_NAME = "delivery"
+
+
+def edition_message(config: Config, edition_id: str) -> EditionMessage:
+    """The rendered email of ``edition_id``, ready to personalise."""
+    sender = make_sender(config)
+    signer = Signer(load_keys(config.keys_file))
+    dkim = None
+    if config.email.dkim_key_file:
+        dkim = DkimSigner(
+            config.root / config.email.dkim_key_file,
+            config.email.dkim_selector,
+            config.email.dkim_domain or sender.domain,
+        )
+    return EditionMessage.from_files(
+        edition_dir(config, edition_id), edition_id, sender, signer, dkim=dkim
+    )
+
+
+def transport_for(config: Config) -> Transport:
+    if config.transport is None:
+        raise ConfigError("no [transport] configured and no smtp transport installed")
+    transport: Transport = config.transport.create()  # type: ignore[assignment]
+    return transport
+
+
+def transport_context(config: Config, edition_id: str) -> TransportContext:
+    return TransportContext(
+        root=config.root, edition_id=edition_id, output_dir=edition_dir(config, edition_id)
+    )
+
+
+def settings_from(config: Config, **overrides: object) -> SendSettings:
+    """``[email]`` settings with the command line's overrides (``None`` keeps the file's)."""
+    e = config.email
+    settings = SendSettings(
+        concurrency=e.concurrency,
+        rate=e.rate,
+        hourly_limit=e.hourly_limit,
+        workers=e.workers,
+        retries=e.retries,
+        backoff=e.backoff,
+        stop_after_rejections=e.stop_after_rejections,
+    )
+    for key, value in overrides.items():
+        if value is not None:
+            setattr(settings, key, value)
+    return settings
+
+
+def send_edition(
+    config: Config,
+    edition_id: str,
+    settings: SendSettings,
+    *,
+    accept_new_version: bool = False,
+    resend_uncertain: bool = False,
+    progress: Callable[[Counts, int], None] | None = None,
+    lock: Lock | None = None,
+) -> SendReport:
+    """Send ``edition_id`` to every active subscriber who has not received it yet
+    (``resend_uncertain``: and to those whose copy may or may not have arrived).
+
+    Takes the newsletter's delivery lock, unless the caller holds it already (``lock``)."""
+    message = edition_message(config, edition_id)
+    if config.email.require_approval:
+        # Checked against the very bytes this send read: a render in between cannot slip an
+        # unapproved version through. NotApproved (exit code 10) when it is not approved.
+        require_approval(config, edition_id, message.files_hash)
+    transport = transport_for(config)
+    started = time.monotonic()
+    report = SendReport(edition=edition_id)
+    with State(config.state_path) as state:
+        own = lock is None
+        lock = lock or Lock(state, LOCK_NAME, f"newsroom send {edition_id}")
+        with lock if own else contextlib.nullcontext(lock):
+            prepared = prepare(
+                state,
+                edition_id,
+                message.content_hash,
+                accept_new_version=accept_new_version,
+                resend_uncertain=resend_uncertain,
+            )
+            report.already_sent = prepared.already_sent
+            report.resumed = prepared.resumed
+            report.uncertain = prepared.uncertain
+            queued = prepared.queued
+            if settings.limit is not None:
+                queued = min(queued, settings.limit)
+            report.queued = queued
+            if queued:
+                counts, stopped, workers = deliver(
+                    state,
+                    edition_id,
+                    message,
+                    transport,
+                    transport_context(config, edition_id),
+                    settings,
+                    queued=queued,
+                    progress=(lambda c: progress(c, queued)) if progress else None,
+                    heartbeat=lock.heartbeat,
+                    on_workers=lock.add_pids,
+                )
+                report.counts, report.stopped, report.workers = counts, stopped, workers
+            report.remaining = remaining(state, edition_id)
+            if report.remaining == 0:
+                report.complete = True
+                with state.transaction() as db:
+                    db.execute(
+                        "UPDATE sends SET completed_at = COALESCE(completed_at, ?) "
+                        "WHERE edition_id = ?",
+                        (dt.datetime.now(dt.UTC).isoformat(), edition_id),
+                    )
+                # What went out is history: the `history` filter skips these items from now on.
+                state.mark_published(edition_id)
+    report.elapsed = time.monotonic() - started
+    return report
+
+
+def dry_run(config: Config, edition_id: str, folder: Path) -> int:
+    """Write the message every active subscriber would get to ``folder``; send nothing and
+    record nothing. Returns the number of messages."""
+    message = edition_message(config, edition_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with State(config.state_path) as state:
+        already = {
+            r[0]
+            for r in state.db.execute(
+                "SELECT subscriber_id FROM deliveries WHERE edition_id = ? "
+                "AND status IN ('sent', 'bounced', 'skipped', 'uncertain')",
+                (edition_id,),
+            )
+        }
+        for sub in Subscribers(state).iter("active"):
+            if sub.id in already:
+                continue
+            out = message.build(Recipient(sub.email, sub.name, sub.uid, sub.attributes))
+            count += 1
+            (folder / f"{count:06d}.eml").write_bytes(out.data)
+    return count
+
+
+def send_test(config: Config, edition_id: str, address: str) -> str:
+    """Send one copy of the edition to ``address``, outside the delivery log. Its links are
+    those of the subscriber with that address, if there is one."""
+    address = normalize_address(address)
+    message = edition_message(config, edition_id)
+    with State(config.state_path) as state:
+        sub = Subscribers(state).get(address)
+    recipient = (
+        Recipient(sub.email, sub.name, sub.uid, sub.attributes)
+        if sub
+        else Recipient(address, "", "test")
+    )
+    transport = transport_for(config)
+
+    async def go() -> str:
+        channel = await transport.open(transport_context(config, edition_id))
+        try:
+            # A Message-ID of its own: with the subscriber's real one, receivers that drop
+            # duplicates would later drop the real edition.
+            unique = f"<test.{secrets.token_hex(12)}@{message.sender.domain}>"
+            out = message.build(recipient, eight_bit=channel.accepts_8bit, message_id=unique)
+            await channel.send(out)
+            return out.message_id
+        finally:
+            await channel.close()
+
+    try:
+        return asyncio.run(go())
+    except DeliveryFailure as exc:
+        raise SendError(f"the test copy to {address} was not sent: {exc}") from None

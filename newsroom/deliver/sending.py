@@ -1,0 +1,941 @@
+"""``newsroom send``: deliver an edition to every active subscriber, exactly once.
+
+The delivery log is the ``deliveries`` table of the state file: one row per (edition,
+subscriber), moving ``queued → sending → sent | failed | bounced | skipped | uncertain``.
+Each move is committed on its own, ``sending`` before the SMTP transaction starts and the
+outcome as soon as the server answers, so a run that stops for any reason (Ctrl-C, a crash,
+``kill -9``, a dead server) can be started again and resumes:
+
+- ``queued`` and ``failed`` rows are sent (``failed``: temporary failures that ran out of
+  retries in an earlier run);
+- ``sending`` rows were in flight when the run died. The server may or may not have taken
+  them, so they are sent again: these, and only these, can arrive twice (with the same
+  Message-ID, which lets receiving systems drop the copy);
+- ``sent``, ``bounced`` and ``skipped`` rows are never touched again;
+- ``uncertain`` rows were handed over whole, but the server never answered the end of the
+  message: they may have been delivered, so they are sent again only when the user asks
+  (``newsroom send --resend-uncertain``).
+
+The recipients are fixed when an edition's send first starts; subscribers who left since
+are skipped. Work is spread over ``concurrency`` persistent connections, and with
+``workers = N`` over N processes; a rate limit holds across all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import multiprocessing
+import os
+import random
+import signal
+import sqlite3
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from newsroom.collect.workers import die_with_parent
+from newsroom.core import exitcodes
+from newsroom.core.errors import NewsroomError
+from newsroom.core.transport import (
+    Channel,
+    DeliveryFailure,
+    PermanentFailure,
+    TemporaryFailure,
+    Transport,
+    TransportContext,
+    UncertainDelivery,
+)
+from newsroom.deliver.messages import EditionMessage, Recipient
+from newsroom.store.state import State
+
+_BATCH = 500
+_T = TypeVar("_T")
+
+
+class SendError(NewsroomError):
+    """The send could not start, or had to stop (nothing is lost: run it again)."""
+
+    exit_code = exitcodes.SEND_FAILED
+
+
+@dataclass
+class SendSettings:
+    """How a send runs; defaults come from ``[email]``, the command line overrides."""
+
+    concurrency: int = 10
+    rate: float = 0.0
+    hourly_limit: int = 0
+    workers: int = 0
+    retries: int = 4
+    backoff: float = 1.0
+    stop_after_rejections: int = 50
+    limit: int | None = None
+    """Send at most this many messages in this run (the rest stay queued)."""
+
+
+@dataclass
+class Counts:
+    """What happened to messages in one run."""
+
+    sent: int = 0
+    retried: int = 0
+    """Temporary failures that were tried again."""
+    bounced: int = 0
+    """Refused for good (5xx): the address (marked bounced) or the message."""
+    failed: int = 0
+    """Temporary failures that ran out of retries; the next run tries them again."""
+    skipped: int = 0
+    """Subscribers who left between queueing and sending."""
+    uncertain: int = 0
+    """Handed over, but the server never answered: maybe delivered, not sent again."""
+
+    def add(self, other: Counts) -> None:
+        for key, value in asdict(other).items():
+            setattr(self, key, getattr(self, key) + value)
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.bounced + self.failed + self.skipped + self.uncertain
+
+
+@dataclass
+class SendReport:
+    """The outcome of one ``newsroom send`` run."""
+
+    edition: str
+    counts: Counts = field(default_factory=Counts)
+    queued: int = 0
+    """Messages this run set out to send."""
+    already_sent: int = 0
+    """Subscribers who had received this edition before this run."""
+    resumed: int = 0
+    """Messages that were in flight when an earlier run died, sent again."""
+    uncertain: int = 0
+    """Messages of earlier runs whose delivery is uncertain, left alone (see
+    ``--resend-uncertain``); this run's own are in ``counts.uncertain``."""
+    remaining: int = 0
+    """Messages still to send after this run (queued or failed)."""
+    complete: bool = False
+    stopped: str = ""
+    """Why the run stopped early, if it did."""
+    workers: int = 1
+    elapsed: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        if self.stopped == "interrupted":
+            return exitcodes.INTERRUPTED
+        if self.stopped:
+            return exitcodes.SEND_FAILED
+        if self.counts.failed or self.remaining:
+            return exitcodes.SEND_INCOMPLETE
+        if self.counts.uncertain:
+            return exitcodes.SEND_UNCERTAIN
+        if self.counts.bounced:
+            return exitcodes.SEND_BOUNCES
+        return exitcodes.OK
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["exit_code"] = self.exit_code
+        data["rate"] = round(self.counts.sent / self.elapsed, 1) if self.elapsed else 0
+        return data
+
+
+# -- the queue --------------------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    queued: int
+    already_sent: int
+    resumed: int
+    new: bool
+    uncertain: int = 0
+    """Messages whose delivery is uncertain (left alone, unless they were requeued)."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def prepare(
+    state: State,
+    edition_id: str,
+    content_hash: str,
+    *,
+    accept_new_version: bool,
+    resend_uncertain: bool = False,
+) -> Prepared:
+    """Create the edition's delivery rows on its first send; on later ones, put interrupted
+    (``sending``) and ``failed`` rows back in the queue, and ``uncertain`` ones when
+    ``resend_uncertain`` says so."""
+    with state.transaction() as db:
+        row = db.execute(
+            "SELECT content_hash FROM sends WHERE edition_id = ?", (edition_id,)
+        ).fetchone()
+        new = row is None
+        if new:
+            db.execute(
+                "INSERT INTO sends (edition_id, content_hash, created_at) VALUES (?, ?, ?)",
+                (edition_id, content_hash, _now()),
+            )
+            db.execute(
+                "INSERT INTO deliveries (edition_id, subscriber_id, status, updated_at) "
+                "SELECT ?, id, 'queued', ? FROM subscribers WHERE status = 'active'",
+                (edition_id, _now()),
+            )
+        elif row[0] != content_hash and _unfinished(db, edition_id):
+            sent = db.execute(
+                "SELECT COUNT(*) FROM deliveries WHERE edition_id = ? AND status = 'sent'",
+                (edition_id,),
+            ).fetchone()[0]
+            if sent and not accept_new_version:
+                raise SendError(
+                    f"edition {edition_id!r} was rendered again after its send began: {sent} "
+                    "subscriber(s) received the earlier version. To send the new version to "
+                    "the rest, run again with --accept-new-version"
+                )
+            db.execute(
+                "UPDATE sends SET content_hash = ? WHERE edition_id = ?", (content_hash, edition_id)
+            )
+        resumed = db.execute(
+            "UPDATE deliveries SET status = 'queued', updated_at = ? "
+            "WHERE edition_id = ? AND status = 'sending'",
+            (_now(), edition_id),
+        ).rowcount
+        db.execute(
+            "UPDATE deliveries SET status = 'queued', attempts = 0, updated_at = ? "
+            "WHERE edition_id = ? AND status = 'failed'",
+            (_now(), edition_id),
+        )
+        if resend_uncertain:
+            db.execute(
+                "UPDATE deliveries SET status = 'queued', attempts = 0, updated_at = ? "
+                "WHERE edition_id = ? AND status = 'uncertain'",
+                (_now(), edition_id),
+            )
+        counts = dict(
+            db.execute(
+                "SELECT status, COUNT(*) FROM deliveries WHERE edition_id = ? GROUP BY status",
+                (edition_id,),
+            ).fetchall()
+        )
+    return Prepared(
+        counts.get("queued", 0), counts.get("sent", 0), resumed, new, counts.get("uncertain", 0)
+    )
+
+
+def _unfinished(db: sqlite3.Connection, edition_id: str) -> bool:
+    """True when some of the edition's messages are still to send."""
+    return (
+        db.execute(
+            "SELECT 1 FROM deliveries WHERE edition_id = ? "
+            "AND status IN ('queued', 'sending', 'failed') LIMIT 1",
+            (edition_id,),
+        ).fetchone()
+        is not None
+    )
+
+
+def remaining(state: State, edition_id: str) -> int:
+    return int(
+        state.db.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE edition_id = ? "
+            "AND status IN ('queued', 'sending', 'failed')",
+            (edition_id,),
+        ).fetchone()[0]
+    )
+
+
+def sent_in_last_hour(state: State) -> list[float]:
+    """When each message of the last hour went out (for ``hourly_limit``)."""
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    rows = state.db.execute(
+        "SELECT updated_at FROM deliveries WHERE status = 'sent' AND updated_at > ?", (since,)
+    ).fetchall()
+    return sorted(dt.datetime.fromisoformat(r[0]).timestamp() for r in rows)
+
+
+# -- rate limiting -----------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """At most ``rate`` messages a second and ``hourly`` an hour (0: no limit)."""
+
+    def __init__(self, rate: float, hourly: int = 0, history: list[float] | None = None) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.hourly = hourly
+        self.active = bool(self.interval or hourly)
+        self.window: deque[float] = deque(history or [], maxlen=hourly or None)
+        self.next_at = 0.0
+        self.lock = asyncio.Lock()
+
+    def would_wait(self) -> bool:
+        """True when :meth:`acquire` would sleep now."""
+        now = time.time()
+        if self.interval and self.next_at > now:
+            return True
+        return bool(self.hourly and len(self.window) >= self.hourly and self.window[0] + 3600 > now)
+
+    async def acquire(self, stopped: asyncio.Event | None = None) -> bool:
+        """Wait for a slot; False when ``stopped`` was set first (no slot is used)."""
+        if not self.interval and not self.hourly:
+            return True
+        async with self.lock:
+            now = time.time()
+            wait = 0.0
+            if self.interval and self.next_at > now:
+                wait = self.next_at - now
+            if self.hourly and len(self.window) >= self.hourly:
+                wait = max(wait, self.window[0] + 3600 - now)
+            if wait > 0 and not await _sleep(wait, stopped):
+                return False
+            now = time.time()
+            if self.interval:
+                self.next_at = max(self.next_at, now) + self.interval
+            if self.hourly:
+                self.window.append(now)
+            return True
+
+
+async def _sleep(seconds: float, stopped: asyncio.Event | None) -> bool:
+    """Sleep ``seconds``; False when ``stopped`` is set first."""
+    if stopped is None:
+        await asyncio.sleep(seconds)
+        return True
+    try:
+        await asyncio.wait_for(stopped.wait(), timeout=seconds)
+    except TimeoutError:
+        return True
+    return False
+
+
+# -- one worker: connections over a slice of the queue -----------------------------------------
+
+
+@dataclass
+class _Job:
+    sid: int
+    recipient: Recipient
+    attempts: int = 0
+
+
+_Statement = tuple[str, tuple[Any, ...]]
+
+
+@dataclass
+class _Outcome:
+    """What one attempt at a message did, as statements for the log."""
+
+    statements: list[_Statement]
+    after: Callable[[], None] | None = None
+
+
+class _Stop(Exception):
+    """Stop the whole send: every further message would fail the same way."""
+
+
+class _Unavailable(Exception):
+    """This connection could not be opened (temporarily); the others may carry on."""
+
+
+class Worker:
+    """Sends the queued messages of subscribers ``id % parts == part`` over ``concurrency``
+    connections. Runs in the send command's process or in a worker process of its own."""
+
+    def __init__(
+        self,
+        state_path: Path,
+        edition_id: str,
+        message: EditionMessage,
+        transport: Transport,
+        tctx: TransportContext,
+        settings: SendSettings,
+        *,
+        part: int = 0,
+        parts: int = 1,
+        budget: int | None = None,
+        history: list[float] | None = None,
+    ) -> None:
+        self.state_path = state_path
+        self.edition_id = edition_id
+        self.message = message
+        self.transport = transport
+        self.tctx = tctx
+        self.settings = settings
+        self.part, self.parts = part, parts
+        self.budget = budget
+        self.counts = Counts()
+        self.stopped = ""
+        self.stopping = False
+        self.limiter = RateLimiter(settings.rate, settings.hourly_limit, history)
+        self.rejections = 0
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._outstanding = 0
+        self._exhausted = False
+        self._jobs = asyncio.Event()  # set: jobs were queued or the state changed
+        self._room = asyncio.Event()  # set: the queue has room for another batch
+        self._stopped = asyncio.Event()  # set: stop() was called
+        self._connected = 0  # channels open right now
+        self.db: sqlite3.Connection | None = None
+
+    # -- the log --------------------------------------------------------------------------
+
+    async def _write(self, statements: list[_Statement]) -> list[int]:
+        """Commit ``statements`` in one transaction and return their row counts; wait
+        (without blocking the other connections) while another process writes."""
+        assert self.db is not None
+        delay = 0.0005
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise SendError(f"{self.state_path} stayed locked for a minute") from exc
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.02)
+        try:
+            counts = [self.db.execute(sql, args).rowcount for sql, args in statements]
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return counts
+
+    def _mark(
+        self,
+        job: _Job,
+        status: str,
+        error: str = "",
+        subscriber: str = "",
+        after: Callable[[], None] | None = None,
+    ) -> _Outcome:
+        """The outcome of ``job``'s attempt, to commit at once (``after`` runs once it is)."""
+        statements: list[_Statement] = [
+            (
+                "UPDATE deliveries SET status = ?, attempts = ?, error = ?, updated_at = ? "
+                "WHERE edition_id = ? AND subscriber_id = ?",
+                (status, job.attempts, error[:500], _now(), self.edition_id, job.sid),
+            )
+        ]
+        if subscriber:
+            statements.append(
+                (
+                    "UPDATE subscribers SET status = ?, reason = ?, updated_at = ? WHERE id = ? "
+                    "AND status = 'active'",
+                    (subscriber, error[:500], _now(), job.sid),
+                )
+            )
+        return _Outcome(statements, after)
+
+    async def _commit(self, outcome: _Outcome | None) -> None:
+        if outcome is not None:
+            await self._write(outcome.statements)
+            if outcome.after is not None:
+                outcome.after()
+
+    async def _start(self, job: _Job, outcome: _Outcome | None = None) -> bool:
+        """Mark ``job`` as in flight; False (and marked skipped) when its subscriber left.
+
+        ``outcome``, the previous message's on this connection, is committed in the same
+        transaction: as soon as its reply came, and before ``job``'s SMTP transaction."""
+        now = _now()
+        counts = await self._write(
+            [
+                *(outcome.statements if outcome else []),
+                (
+                    "UPDATE deliveries SET status = 'sending', updated_at = ? "
+                    "WHERE edition_id = ? AND subscriber_id = ? AND status = 'queued' "
+                    "AND EXISTS (SELECT 1 FROM subscribers WHERE id = ? AND status = 'active')",
+                    (now, self.edition_id, job.sid, job.sid),
+                ),
+            ]
+        )
+        if outcome is not None and outcome.after is not None:
+            outcome.after()
+        if counts[-1] == 1:
+            return True
+        # Rare (the subscriber left during the send): a second statement only then.
+        await self._write(
+            [
+                (
+                    "UPDATE deliveries SET status = 'skipped', updated_at = ? "
+                    "WHERE edition_id = ? AND subscriber_id = ? AND status = 'queued'",
+                    (now, self.edition_id, job.sid),
+                )
+            ]
+        )
+        return False
+
+    # -- the queue ------------------------------------------------------------------------
+
+    async def _produce(self) -> None:
+        """Feed the queue from the log in batches, keeping a few hundred jobs ahead."""
+        try:
+            await self._produce_batches()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # e.g. the state file is unreadable: stop, never hang
+            self.stop(f"cannot read the delivery log: {type(exc).__name__}: {exc}")
+        finally:
+            self._exhausted = True
+            self._jobs.set()
+
+    async def _produce_batches(self) -> None:
+        assert self.db is not None
+        after = -1
+        budget = self.budget
+        while not self.stopping:
+            if budget is not None and budget <= 0:
+                break
+            while self._queue.qsize() > _BATCH and not self.stopping:
+                self._room.clear()
+                await self._room.wait()
+            size = _BATCH if budget is None else min(_BATCH, budget)
+            rows = self.db.execute(
+                "SELECT d.subscriber_id, s.email, s.name, s.uid, s.attributes, d.attempts "
+                "FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id "
+                "WHERE d.edition_id = ? AND d.status = 'queued' AND d.subscriber_id > ? "
+                "AND d.subscriber_id % ? = ? ORDER BY d.subscriber_id LIMIT ?",
+                (self.edition_id, after, self.parts, self.part, size),
+            ).fetchall()
+            if not rows:
+                break
+            for sid, email, name, uid, attributes, _attempts in rows:
+                self._outstanding += 1
+                recipient = Recipient(email, name, uid, json.loads(attributes))
+                self._queue.put_nowait(_Job(sid, recipient, 0))
+            after = rows[-1][0]
+            if budget is not None:
+                budget -= len(rows)
+            self._jobs.set()
+            await asyncio.sleep(0)
+
+    async def _next(self) -> _Job | None:
+        while True:
+            if self.stopping:
+                return None
+            if not self._queue.empty():
+                job = self._queue.get_nowait()
+                if self._queue.qsize() <= _BATCH:
+                    self._room.set()
+                return job
+            if self._exhausted and self._outstanding == 0:
+                return None
+            self._jobs.clear()
+            await self._jobs.wait()
+
+    def _next_nowait(self) -> _Job | None:
+        """The next job if one is waiting now (never waits)."""
+        if self.stopping or self._queue.empty():
+            return None
+        job = self._queue.get_nowait()
+        if self._queue.qsize() <= _BATCH:
+            self._room.set()
+        return job
+
+    def _finish(self) -> None:
+        self._outstanding -= 1
+        self._jobs.set()
+
+    def _retry_later(self, job: _Job) -> None:
+        delay = self.settings.backoff * (2 ** (job.attempts - 1)) * random.uniform(0.8, 1.2)
+
+        def again() -> None:
+            self._queue.put_nowait(job)
+            self._jobs.set()
+
+        asyncio.get_running_loop().call_later(delay, again)
+
+    def stop(self, reason: str = "") -> None:
+        """Take no new messages; those in flight finish."""
+        if reason and not self.stopped:
+            self.stopped = reason
+        self.stopping = True
+        self._stopped.set()
+        self._jobs.set()
+        self._room.set()
+
+    # -- connections ----------------------------------------------------------------------
+
+    async def _open(self) -> Channel | None:
+        attempt = 0
+        while not self.stopping:
+            try:
+                return await self.transport.open(self.tctx)
+            except PermanentFailure as exc:
+                raise _Stop(f"the server refused the connection: {exc}") from None
+            except TemporaryFailure as exc:
+                attempt += 1
+                if self._connected:
+                    # Others are connected (a server that caps connections per client
+                    # answers 421 here): this one ends, they carry the load.
+                    raise _Unavailable(str(exc)) from None
+                if attempt > self.settings.retries:
+                    raise _Stop(f"{exc} (after {attempt} attempts)") from None
+                delay = self.settings.backoff * (2 ** (attempt - 1))
+                if not await _sleep(delay, self._stopped):
+                    return None
+            except DeliveryFailure as exc:
+                raise _Stop(str(exc)) from None
+            except NewsroomError as exc:
+                raise _Stop(exc.message) from None
+            except Exception as exc:
+                raise _Stop(
+                    f"transport {self.transport.name!r} failed to connect: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from None
+        return None
+
+    async def _connection(self) -> None:
+        channel: Channel | None = None
+        # The last message's outcome, committed with the next message's 'sending' mark
+        # when that message is ready to go at once, else on its own: never later than the
+        # next wait of this connection.
+        outcome: _Outcome | None = None
+        try:
+            while True:
+                job = self._next_nowait() if outcome is not None else None
+                if job is None or channel is None or self.limiter.active:
+                    await self._commit(outcome)
+                    outcome = None
+                if job is None:
+                    job = await self._next()
+                    if job is None:
+                        return
+                if channel is None:
+                    try:
+                        channel = await self._open()
+                    except _Unavailable:
+                        self._requeue(job)  # for a connection that is open
+                        return
+                    except _Stop as exc:
+                        self._finish()
+                        self.stop(str(exc))
+                        return
+                    if channel is None:  # stopping
+                        self._finish()
+                        return
+                    self._connected += 1
+                # The rate limit is taken before the message is marked in flight, so a wait
+                # (up to an hour with hourly_limit) never leaves it 'sending'; stop() ends it.
+                if not await self.limiter.acquire(self._stopped):
+                    self._finish()
+                    return
+                started = await self._start(job, outcome)
+                outcome = None
+                if not started:
+                    self.counts.skipped += 1
+                    self._finish()
+                    continue
+                lost, outcome = await self._deliver(channel, job)
+                if lost:
+                    await self._commit(outcome)
+                    outcome = None
+                    self._connected -= 1
+                    await channel.close()
+                    channel = None
+        finally:
+            try:
+                await self._commit(outcome)
+            finally:
+                if channel is not None:
+                    self._connected -= 1
+                    await channel.close()
+
+    def _requeue(self, job: _Job) -> None:
+        """Put a job that was taken but not started back in the queue."""
+        self._queue.put_nowait(job)
+        self._jobs.set()
+
+    async def _deliver(self, channel: Channel, job: _Job) -> tuple[bool, _Outcome]:
+        """Send one job (marked in flight); returns whether the connection is gone and the
+        outcome, for the caller to commit at once."""
+        try:
+            message = self.message.build(job.recipient, eight_bit=channel.accepts_8bit)
+            await channel.send(message)
+        except UncertainDelivery as exc:
+            # Maybe delivered: never retried on its own, so nobody gets it twice.
+            job.attempts += 1
+            outcome = self._mark(job, "uncertain", str(exc))
+            self.counts.uncertain += 1
+            self._finish()
+            return True, outcome
+        except TemporaryFailure as exc:
+            job.attempts += 1
+            if job.attempts > self.settings.retries:
+                outcome = self._mark(job, "failed", str(exc))
+                self.counts.failed += 1
+                self._finish()
+            else:
+                # Back in the queue only once the log says 'queued' again.
+                outcome = self._mark(job, "queued", str(exc), after=lambda: self._retry_later(job))
+                self.counts.retried += 1
+            return exc.connection_lost, outcome
+        except PermanentFailure as exc:
+            if exc.stage in ("mail", "auth", "connect"):
+                outcome = self._mark(job, "queued", str(exc))
+                self._finish()
+                self.stop(f"the server refused the sender: {exc}")
+                return True, outcome
+            # Only an address refused as such (a 5xx to RCPT saying so) is suppressed; a
+            # refused message or a policy refusal bounces this edition's copy alone.
+            outcome = self._mark(job, "bounced", str(exc), "bounced" if exc.stage == "rcpt" else "")
+            self.counts.bounced += 1
+            self._finish()
+            self.rejections += 1
+            limit = self.settings.stop_after_rejections
+            if limit and self.rejections >= limit:
+                self.stop(f"{self.rejections} messages in a row were refused (last: {exc})")
+            return exc.connection_lost, outcome
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # A bug in a transport plugin: stop rather than mark everyone failed.
+            outcome = self._mark(job, "queued", f"{type(exc).__name__}: {exc}")
+            self._finish()
+            self.stop(f"transport {self.transport.name!r} failed: {type(exc).__name__}: {exc}")
+            return True, outcome
+        self.counts.sent += 1
+        self.rejections = 0
+        self._finish()
+        return False, self._mark(job, "sent")
+
+    # -- running --------------------------------------------------------------------------
+
+    async def run(self, tick: Callable[[Counts], None] | None = None) -> Counts:
+        """Send until the slice is done, the budget is spent or :meth:`stop` is called."""
+        self.db = sqlite3.connect(self.state_path, isolation_level=None, timeout=0)
+        self.db.execute("PRAGMA busy_timeout = 0")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        producer = asyncio.create_task(self._produce())
+        connections = [
+            asyncio.create_task(self._connection()) for _ in range(self.settings.concurrency)
+        ]
+        ticker = asyncio.create_task(self._tick(tick)) if tick else None
+        try:
+            await asyncio.gather(*connections)
+        except asyncio.CancelledError:
+            self.stop("interrupted")  # a second Ctrl-C: what was in flight stays 'sending'
+        finally:
+            self.stop()
+            producer.cancel()
+            for task in connections:
+                task.cancel()
+            # Let every connection run its `finally` (committing outcomes) before closing.
+            await asyncio.gather(producer, *connections, return_exceptions=True)
+            if ticker:
+                ticker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticker
+            if tick:
+                tick(self.counts)
+            self.db.close()
+        return self.counts
+
+    async def _tick(self, tick: Callable[[Counts], None]) -> None:
+        while True:
+            tick(self.counts)
+            await asyncio.sleep(0.2)
+
+
+def _install_signals(worker: Worker, loop: asyncio.AbstractEventLoop) -> None:
+    """First Ctrl-C (or SIGTERM): finish what is in flight, then stop. Second: now."""
+
+    def graceful() -> None:
+        if worker.stopping:
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+            return
+        worker.stop("interrupted")
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, graceful)
+
+
+async def _run_worker(worker: Worker, tick: Callable[[Counts], None] | None) -> Counts:
+    _install_signals(worker, asyncio.get_running_loop())
+    return await worker.run(tick)
+
+
+def run_loop(coro: Coroutine[Any, Any, _T]) -> _T:
+    """``asyncio.run(coro)``, on uvloop's faster event loop when it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
+# -- worker processes --------------------------------------------------------------------------
+
+
+def _worker_process(worker: Worker, conn: Any, parent: int) -> None:
+    die_with_parent()  # a worker must never outlive a killed send: a rerun would resend
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    last = [0.0]
+
+    def tick(counts: Counts) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.2:
+            last[0] = now
+            conn.send(("progress", asdict(counts)))
+        if os.getppid() != parent:
+            os._exit(1)
+
+    try:
+        counts = run_loop(_run_worker(worker, tick))
+        conn.send(("done", asdict(counts), worker.stopped))
+    except BaseException as exc:  # report, never leave the parent waiting
+        conn.send(("done", asdict(worker.counts), f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def choose_workers(requested: int, queued: int) -> int:
+    """``requested`` processes, or one (``workers = 0``): one process with ``concurrency``
+    connections sends faster than aiosmtplib's own loop does (about 1,500 messages a
+    second on a small machine), and each further process would cost another 50-60 MB,
+    the memory of the whole command. ``--workers N`` splits a list over N processes."""
+    return requested or 1
+
+
+def deliver(
+    state: State,
+    edition_id: str,
+    message: EditionMessage,
+    transport: Transport,
+    tctx: TransportContext,
+    settings: SendSettings,
+    *,
+    queued: int,
+    progress: Callable[[Counts], None] | None = None,
+    heartbeat: Callable[[], None] | None = None,
+    on_workers: Callable[[list[int]], None] | None = None,
+) -> tuple[Counts, str, int]:
+    """Send the queued messages; returns the counts, why it stopped (if it did) and how
+    many worker processes ran."""
+    workers = choose_workers(settings.workers, queued)
+    if settings.hourly_limit:
+        workers = min(workers, settings.hourly_limit)  # each needs at least one an hour
+    history = sent_in_last_hour(state) if settings.hourly_limit else []
+    if workers == 1:
+        worker = Worker(
+            state.path,
+            edition_id,
+            message,
+            transport,
+            tctx,
+            settings,
+            budget=settings.limit,
+            history=history,
+        )
+        beat = [time.monotonic()]
+
+        def tick(counts: Counts) -> None:
+            if progress:
+                progress(counts)
+            if heartbeat and time.monotonic() - beat[0] > 5:
+                beat[0] = time.monotonic()
+                heartbeat()
+
+        counts = run_loop(_run_worker(worker, tick))
+        return counts, worker.stopped, 1
+
+    ctx = multiprocessing.get_context("fork")
+    share = dataclasses.replace(settings)
+    share.concurrency = max(1, settings.concurrency // workers)
+    share.rate = settings.rate / workers
+    share.hourly_limit = max(1, settings.hourly_limit // workers) if settings.hourly_limit else 0
+    procs, pipes = [], []
+    parent = os.getpid()
+    for part in range(workers):
+        budget = None
+        if settings.limit is not None:
+            budget = settings.limit // workers + (1 if part < settings.limit % workers else 0)
+        worker = Worker(
+            state.path,
+            edition_id,
+            message,
+            transport,
+            tctx,
+            share,
+            part=part,
+            parts=workers,
+            budget=budget,
+            history=history[part::workers],
+        )
+        receiver, sender = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_worker_process, args=(worker, sender, parent), daemon=True)
+        proc.start()  # forked while no other thread runs in this process
+        sender.close()
+        procs.append(proc)
+        pipes.append(receiver)
+    if on_workers:
+        on_workers([p.pid for p in procs if p.pid])
+    latest = [Counts() for _ in procs]
+    finished: dict[int, str] = {}
+
+    # Ctrl-C reaches the workers from the terminal; a SIGTERM (kill, systemd) reaches only
+    # this process, so it is passed on: each worker finishes what is in flight and stops.
+    def forward(signum: int, frame: object) -> None:
+        for proc in procs:
+            if proc.pid and proc.is_alive():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous_term = signal.signal(signal.SIGTERM, forward)
+    try:
+        last_beat = time.monotonic()
+        while len(finished) < len(procs):
+            for i, pipe in enumerate(pipes):
+                if i in finished:
+                    continue
+                try:
+                    while pipe.poll(0.05):
+                        msg = pipe.recv()
+                        latest[i] = Counts(**msg[1])
+                        if msg[0] == "done":
+                            finished[i] = msg[2]
+                            break
+                except (EOFError, OSError):
+                    finished[i] = finished.get(i) or "a worker process died"
+            for i, proc in enumerate(procs):
+                if i not in finished and not proc.is_alive() and not pipes[i].poll():
+                    finished[i] = f"worker {proc.pid} exited with code {proc.exitcode}"
+            total = Counts()
+            for c in latest:
+                total.add(c)
+            if progress:
+                progress(total)
+            if heartbeat and time.monotonic() - last_beat > 5:
+                last_beat = time.monotonic()
+                heartbeat()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+        for proc in procs:
+            proc.join(timeout=30)
+    reasons = [r for r in finished.values() if r]
+    total = Counts()
+    for c in latest:
+        total.add(c)
+    stopped = "interrupted" if "interrupted" in reasons else (reasons[0] if reasons else "")
+    return total, stopped, workers
