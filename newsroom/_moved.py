@@ -60,8 +60,8 @@ MOVED: dict[str, str] = {
     "newsroom.approvals": "newsroom.deliver.approvals",
     "newsroom.signups": "newsroom.service.signups",
     "newsroom.cli_editorial": "newsroom.cli.editorial",
-    "newsroom.cli_mail": "newsroom.cli.mail",
-    "newsroom.cli_plugins": "newsroom.cli.plugins",
+    "newsroom.cli_mail": "newsroom.cli.send",
+    "newsroom.cli_plugins": "newsroom.cli.setup",
     "newsroom.cli_themes": "newsroom.cli.themes",
     "newsroom.report": "newsroom.cli.build_report",
     "newsroom.smtpsink": "newsroom.dev.smtpsink",
@@ -78,7 +78,8 @@ class _Alias(importlib.abc.Loader):
             f"{self.old} moved to {self.new}; import it from there (the old path will be "
             "removed in a future major version)",
             DeprecationWarning,
-            stacklevel=_caller_level(),
+            # 2: the import statement. warnings skips the import system's own frames.
+            stacklevel=2,
         )
         return importlib.import_module(self.new)
 
@@ -86,19 +87,6 @@ class _Alias(importlib.abc.Loader):
         # The module ran at its new place already. The import system stored it under the
         # old name too; its own __name__ and __spec__ stay the new ones.
         pass
-
-
-def _caller_level() -> int:
-    """The stack level of the ``import`` statement, past the import machinery's frames."""
-    frame = sys._getframe(1)
-    level = 1
-    while frame is not None and (
-        frame.f_code.co_filename.startswith("<frozen importlib")
-        or frame.f_code.co_filename == __file__
-    ):
-        frame = frame.f_back  # type: ignore[assignment]
-        level += 1
-    return level
 
 
 class _Finder(importlib.abc.MetaPathFinder):

@@ -42,7 +42,7 @@ class ThemeEnvironment(jinja2.Environment):
     theme: Theme
 
     def join_path(self, template: str, parent: str) -> str:
-        from newsroom.render.themes import PARENT_PREFIX
+        from newsroom.render.theme_files import PARENT_PREFIX
 
         prefix, sep, rest = template.partition(":")
         if not (sep and prefix == PARENT_PREFIX):
@@ -67,7 +67,8 @@ class ThemeEnvironment(jinja2.Environment):
 
 class ThemeFilesLoader(jinja2.FileSystemLoader):
     """The ``templates/`` folders of a theme chain, nearest first; a template that is a link
-    leading outside its theme's folder is refused (:func:`newsroom.render.themes.inside_theme`)."""
+    leading outside its theme's folder is refused
+    (:func:`newsroom.render.theme_files.inside_theme`)."""
 
     def __init__(self, chain: list[Theme]) -> None:
         #: Each templates/ folder, with the theme folder its links must stay in.
@@ -79,7 +80,7 @@ class ThemeFilesLoader(jinja2.FileSystemLoader):
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
-        from newsroom.render.themes import inside_theme
+        from newsroom.render.theme_files import inside_theme
 
         pieces = split_template_path(template)  # refuses "..", as jinja2 does
         for folder, root in self.folders:
@@ -253,7 +254,7 @@ def load_translations(theme: Theme, language: str) -> gettext.NullTranslations:
 
     With no catalog (English, whose messages are the msgids) this is gettext's identity.
     """
-    from newsroom.render.themes import inside_theme
+    from newsroom.render.theme_files import inside_theme
 
     merged: Any = None
     for t in reversed(theme.chain):

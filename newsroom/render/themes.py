@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import difflib
 import logging
-import os
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from importlib.util import find_spec
@@ -39,6 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 from newsroom.core.errors import ConfigError
 from newsroom.core.plugins import OWN_DISTRIBUTION, THEME_GROUP
+from newsroom.render.theme_files import PARENT_PREFIX as PARENT_PREFIX
+from newsroom.render.theme_files import inside_theme as inside_theme
+from newsroom.render.theme_files import theme_files as theme_files
 
 if TYPE_CHECKING:
     import jinja2
@@ -46,8 +48,6 @@ if TYPE_CHECKING:
     from newsroom.config import Config
 
 FALLBACK_THEME = "default"
-#: Prefix that names the parent of the theme a template belongs to.
-PARENT_PREFIX = "parent"
 
 log = logging.getLogger(__name__)
 
@@ -187,49 +187,6 @@ def available_themes() -> dict[str, ThemeInfo]:
 def installed_themes() -> dict[str, tuple[Path, str]]:
     """Installed themes: name → (folder, distribution)."""
     return {name: (info.path, info.package) for name, info in available_themes().items()}
-
-
-def inside_theme(root: Path, path: Path) -> Path:
-    """``path``, a file of the theme folder ``root``, with its links followed.
-
-    A link that leads outside ``root`` is refused (ConfigError naming it): a theme may link
-    only to its own files, so rendering or publishing a theme never reads another file of
-    the machine."""
-    real = path.resolve()
-    top = root.resolve()
-    if not real.is_relative_to(top):
-        raise ConfigError(
-            f"{path}: a symbolic link to {real}, outside the theme's folder {top}; a theme's "
-            "files may link only to files of the same theme: copy the file into the theme"
-        )
-    return real
-
-
-def theme_files(root: Path, folder: Path) -> Iterator[tuple[str, Path]]:
-    """Every file under ``folder`` of the theme folder ``root``: (its POSIX path relative to
-    ``folder``, the file it is once links are followed), sorted.
-
-    Links (to files or to folders) are followed when they stay inside the theme and refused
-    when they leave it (:func:`inside_theme`); a folder linking to one of its own parents is
-    not walked again. Anything but files and folders (a fifo, a dangling link) is skipped."""
-
-    def walk(path: Path, rel: str, ancestors: tuple[Path, ...]) -> Iterator[tuple[str, Path]]:
-        real = inside_theme(root, path)
-        if real in ancestors:
-            return
-        with os.scandir(path) as found:
-            entries = sorted(found, key=lambda e: e.name)
-        for entry in entries:
-            child = path / entry.name
-            if entry.is_symlink():
-                inside_theme(root, child)
-            if child.is_dir():
-                yield from walk(child, f"{rel}{entry.name}/", (*ancestors, real))
-            elif child.is_file():
-                yield f"{rel}{entry.name}", inside_theme(root, child)
-
-    if folder.is_dir():
-        yield from walk(folder, "", ())
 
 
 def read_theme_toml(path: Path) -> dict[str, Any]:
