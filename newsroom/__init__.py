@@ -30,7 +30,15 @@ from newsroom.core.errors import (
     StateError,
 )
 from newsroom.core.hookspecs import API_VERSION, hookimpl
-from newsroom.core.model import BuildWarning, Edition, Item, Newsletter, Section, SourceReport
+from newsroom.core.model import (
+    BuildWarning,
+    Edition,
+    Item,
+    ItemSource,
+    Newsletter,
+    Section,
+    SourceReport,
+)
 from newsroom.core.transport import (
     Channel,
     DeliveryFailure,
@@ -62,6 +70,7 @@ __all__ = [
     "Filter",
     "FilterContext",
     "Item",
+    "ItemSource",
     "Newsletter",
     "NewsroomError",
     "Options",

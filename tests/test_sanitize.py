@@ -106,3 +106,47 @@ def test_templates_escape_raw_strings_even_with_safe() -> None:
     out = tpl.render(raw="<script>x</script>", clean=clean_html("<b>ok</b>"))
     assert out.count("&lt;script&gt;") == 3
     assert "<b>ok</b>" in out
+
+
+def test_merged_sources_fields_and_the_subject_are_cleaned_too() -> None:
+    from newsroom.core.model import ItemSource
+
+    item = Item(
+        url="https://arxiv.org/abs/2602.12205",
+        title="DeepGen",
+        original_title="<b>DeepGen</b> 1.0",
+        section="<i>papers</i>",
+        sources=[
+            ItemSource(
+                source="papers",
+                url="https://arxiv.org/abs/2602.12205",
+                kind="paper",
+                publisher="arXiv<script>x</script>",
+                title="<em>DeepGen</em>",
+                metrics={"upvotes": 12},
+                links={"pdf": "/pdf/2602.12205", "bad": "javascript:alert(1)"},
+            ),
+            ItemSource(source="evil", url="javascript:alert(1)", kind="article"),
+        ],
+        fields={"요약": HOSTILE, "<b>시사점</b>": "<p>쓸모 <script>x</script>있다</p>", "빈": ""},
+    )
+    ed = Edition(
+        id="e",
+        date=dt.date(2026, 2, 14),
+        title="t",
+        subject="<b>AI 브리핑</b>\r\nBcc: all@example.com",
+        newsletter=Newsletter(title="n"),
+        generated_at=dt.datetime.now(dt.UTC),
+        sections=[Section(id="s", title="S", items=[item])],
+    )
+    clean = sanitize_edition(ed)
+    (got,) = clean.sections[0].items
+    (source,) = got.sources  # the one without a safe link is dropped
+    assert source.publisher == "arXiv" and source.title == "DeepGen"
+    assert source.links == {"pdf": "https://arxiv.org/pdf/2602.12205"}
+    assert got.original_title == "DeepGen 1.0" and got.section == "papers"
+    assert list(got.fields) == ["요약", "시사점"]  # an empty field is left out
+    assert all(isinstance(v, SafeHTML) and "<script" not in v for v in got.fields.values())
+    assert clean.subject == "AI 브리핑 Bcc: all@example.com"  # one line, no markup
+    again = Edition.from_json(clean.to_json())
+    assert again.sections[0].items[0].sources == got.sources

@@ -32,6 +32,25 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=False)
 
 
+class ItemSource(_Model):
+    """One source's view of a story that several sources reported (see ``Item.sources``)."""
+
+    source: str
+    """Name of the configured source."""
+    url: str
+    """The link this source gave (a paper's abstract page, a repository, a thread)."""
+    kind: str = "article"
+    """What that link is: paper, repository, model, product, article, discussion, ..."""
+    publisher: str | None = None
+    """How the source line names it: "arXiv", "HF Daily Papers", "GitHub"."""
+    title: str = ""
+    """The title this source gave (plain text)."""
+    metrics: dict[str, float] = Field(default_factory=dict)
+    """The counts this source reported: stars, upvotes, points, comments ..."""
+    links: dict[str, str] = Field(default_factory=dict)
+    """Further links this source gave, by label (pdf, code, discussion ...)."""
+
+
 class Item(_Model):
     """One thing worth reading: a paper, a repository, a product, an article, a thread."""
 
@@ -60,6 +79,19 @@ class Item(_Model):
     """Set by ranking filters; sections may order by it."""
     links: dict[str, str] = Field(default_factory=dict)
     """Further links by label: {"pdf": ..., "code": ..., "discussion": ...}."""
+    sources: list[ItemSource] = Field(default_factory=list)
+    """When several sources reported this story and it was merged into one item (the
+    ``dedupe`` filter): every one of them, the item's own first. Empty for an item only one
+    source reported."""
+    original_title: str | None = None
+    """The title as the source wrote it, when ``title`` is a rewording readers see instead
+    (a translation into the newsletter's language, say)."""
+    section: str | None = None
+    """The id of the section a filter assigned the item to (e.g. a model asked which
+    section fits); section layouts place it there when that section exists."""
+    fields: dict[str, str] = Field(default_factory=dict)
+    """Further text about the item, by the name the config declares (HTML; e.g. a model's
+    "요약" and "시사점"), shown by themes in that order under the summary."""
     extra: JSON = Field(default_factory=dict)
     """Anything else a plugin wants to keep (JSON-serialisable)."""
 
@@ -133,6 +165,8 @@ class Edition(_Model):
     title: str
     newsletter: Newsletter
     generated_at: dt.datetime
+    subject: str = ""
+    """The email's subject line; empty: themes derive one (see the renderers)."""
     intro: str = ""
     sections: list[Section] = Field(default_factory=list)
     insight: str = ""

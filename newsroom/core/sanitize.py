@@ -29,7 +29,7 @@ import nh3
 from markupsafe import Markup
 
 from newsroom.core.errors import BuildError
-from newsroom.core.model import Edition, Item, Section
+from newsroom.core.model import Edition, Item, ItemSource, Section
 from newsroom.core.urls import absolute_url, is_safe_url
 
 ALLOWED_TAGS = frozenset(
@@ -144,6 +144,7 @@ def sanitize_item(item: Item) -> Item | None:
         return None
     image = absolute_url(item.image, url)
     links = {clean_text(k): u for k, v in item.links.items() if (u := absolute_url(v, url))}
+    sources = [clean for source in item.sources if (clean := _sanitize_source(source, url))]
     return item.model_copy(
         update={
             "url": url,
@@ -155,7 +156,34 @@ def sanitize_item(item: Item) -> Item | None:
             "tags": _clean_strs(item.tags),
             "image": image,
             "links": links,
+            "sources": sources,
+            "original_title": clean_text(item.original_title) or None,
+            "section": clean_text(item.section) or None,
+            "fields": {
+                name: html
+                for key, value in item.fields.items()
+                if (name := clean_text(key)) and (html := clean_html(value, base_url=url))
+            },
             "extra": _clean_extra(item.extra),
+        }
+    )
+
+
+def _sanitize_source(source: ItemSource, base: str) -> ItemSource | None:
+    """A cleaned copy of one of a merged item's sources; None without a safe link."""
+    url = absolute_url(source.url, base)
+    if url is None:
+        return None
+    return source.model_copy(
+        update={
+            "source": clean_text(source.source),
+            "url": url,
+            "kind": clean_text(source.kind) or "article",
+            "publisher": clean_text(source.publisher) or None,
+            "title": clean_text(source.title),
+            "links": {
+                clean_text(k): u for k, v in source.links.items() if (u := absolute_url(v, url))
+            },
         }
     )
 
@@ -198,6 +226,7 @@ def sanitize_edition(edition: Edition) -> Edition:
     return edition.model_copy(
         update={
             "title": clean_text(edition.title),
+            "subject": clean_text(edition.subject),
             "newsletter": newsletter,
             "intro": clean_html(edition.intro),
             "insight": clean_html(edition.insight),
