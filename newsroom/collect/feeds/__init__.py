@@ -1,0 +1,29 @@
+"""Feed parsing: RSS and Atom quickly with lxml, anything odd with feedparser.
+
+The parser lives in :mod:`.fast` while the package is being split along its seams.
+"""
+
+from __future__ import annotations
+
+from newsroom.collect.feeds.fast import _HTML_ELEMENTS as _HTML_ELEMENTS
+from newsroom.collect.feeds.fast import _SAFE_SCHEMES as _SAFE_SCHEMES
+from newsroom.collect.feeds.fast import HTML_TYPES as HTML_TYPES
+from newsroom.collect.feeds.fast import (
+    FastPathDeclined,
+    FeedEntry,
+    FeedError,
+    ParsedFeed,
+    ParserChoice,
+    parse_date,
+    parse_feed,
+)
+
+__all__ = [
+    "FastPathDeclined",
+    "FeedEntry",
+    "FeedError",
+    "ParsedFeed",
+    "ParserChoice",
+    "parse_date",
+    "parse_feed",
+]
