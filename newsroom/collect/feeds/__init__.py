@@ -8,14 +8,13 @@ from __future__ import annotations
 from newsroom.collect.feeds.fast import _HTML_ELEMENTS as _HTML_ELEMENTS
 from newsroom.collect.feeds.fast import _SAFE_SCHEMES as _SAFE_SCHEMES
 from newsroom.collect.feeds.fast import HTML_TYPES as HTML_TYPES
-from newsroom.collect.feeds.fast import (
+from newsroom.collect.feeds.fast import parse_date, parse_feed
+from newsroom.collect.feeds.model import (
     FastPathDeclined,
     FeedEntry,
     FeedError,
     ParsedFeed,
     ParserChoice,
-    parse_date,
-    parse_feed,
 )
 
 __all__ = [

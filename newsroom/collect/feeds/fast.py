@@ -33,11 +33,19 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urljoin
 
 from lxml import etree  # type: ignore[import-untyped]
 
+from newsroom.collect.feeds.model import (
+    FastPathDeclined,
+    FeedEntry,
+    FeedError,
+    ParsedFeed,
+    ParserChoice,
+    _Decline,
+)
 from newsroom.core.sanitize import clean_text
 
 __all__ = [
@@ -50,50 +58,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-ParserChoice = Literal["auto", "fast", "feedparser"]
-
-
-class FeedError(ValueError):
-    """The content is not a feed at all (an HTML page, JSON, an empty body ...)."""
-
-
-class FastPathDeclined(Exception):
-    """``parse_feed(..., parser="fast")`` met something it leaves to feedparser."""
-
-
-@dataclass
-class FeedEntry:
-    """One entry of a feed, as the news source needs it."""
-
-    id: str
-    title: str
-    """Plain text."""
-    link: str | None
-    """Absolute: resolved against ``xml:base`` or the feed's URL."""
-    summary: str = ""
-    """HTML, unsanitized; the entry's content when its summary is empty."""
-    published: dt.datetime | None = None
-    """Aware, UTC; the updated date when there is no published date."""
-    updated: dt.datetime | None = None
-    authors: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    image: str | None = None
-    """media:thumbnail, or an image media:content or enclosure."""
-    comments: str | None = None
-
-
-@dataclass
-class ParsedFeed:
-    """A parsed feed: its title, link and entries, and which parser read it."""
-
-    title: str
-    link: str | None
-    entries: list[FeedEntry]
-    parser: str
-    """``"fast"`` (lxml or JSON Feed) or ``"feedparser"``."""
-    problems: list[str] = field(default_factory=list)
-    """What feedparser complained about (its "bozo" exception), if anything."""
 
 
 def parse_feed(
@@ -556,10 +520,6 @@ def _fallback_date(value: str) -> dt.datetime | None:
 
 
 # -- Fast path -----------------------------------------------------------------------------
-
-
-class _Decline(Exception):
-    """The fast path leaves this document to feedparser; the message says why."""
 
 
 _ATOM = "http://www.w3.org/2005/Atom"
