@@ -46,6 +46,7 @@ from newsroom.collect.feeds.model import (
     ParserChoice,
     _Decline,
 )
+from newsroom.collect.feeds.sniffing import _html_page_message, _looks_like_html_page, _sniff
 from newsroom.core.sanitize import clean_text
 
 __all__ = [
@@ -93,43 +94,6 @@ def parse_feed(
         except Exception:  # a bug in the fast path must not cost the feed: fall back
             log.warning("fast feed parser failed on %s; using feedparser", url, exc_info=True)
     return _parse_with_feedparser(content, url, content_type)
-
-
-# -- Sniffing: what is this body? ----------------------------------------------------------
-
-_BOMS_AND_SPACE = b"\xef\xbb\xbf \t\r\n"
-_FEED_LINK = re.compile(
-    rb"""<link\b[^>]*\btype\s*=\s*["']application/(?:rss|atom)\+xml["'][^>]*>""", re.I
-)
-_HREF = re.compile(rb"""\bhref\s*=\s*["']([^"']+)["']""", re.I)
-
-
-def _sniff(content: bytes, url: str) -> str:
-    """``"json"`` or ``"xml"``; raise :class:`FeedError` for an empty body or an HTML page."""
-    head = content[:1024].lstrip(_BOMS_AND_SPACE)
-    if not head and not content.strip(_BOMS_AND_SPACE):
-        raise FeedError("empty response body, not a feed")
-    if head[:1] in (b"{", b"["):
-        return "json"
-    if head[:14].lower().startswith((b"<!doctype html", b"<html")):
-        raise FeedError(_html_page_message(content, url))
-    return "xml"
-
-
-def _looks_like_html_page(content: bytes) -> bool:
-    head = content[:4096].lower()
-    return b"<html" in head or b"<!doctype html" in head
-
-
-def _html_page_message(content: bytes, url: str) -> str:
-    """Say it is an HTML page, naming the feed the page links to when it has one."""
-    message = "got an HTML page, not a feed"
-    link = _FEED_LINK.search(content[:65536])
-    href = _HREF.search(link.group(0)) if link else None
-    if href:
-        target = urljoin(url, html.unescape(href.group(1).decode("utf-8", "replace")))
-        message += f" (the page links to a feed: {target})"
-    return message
 
 
 def _one_line(text: str, limit: int = 200) -> str:
