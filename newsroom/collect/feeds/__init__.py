@@ -5,9 +5,6 @@ The parser lives in :mod:`.fast` while the package is being split along its seam
 
 from __future__ import annotations
 
-from newsroom.collect.feeds.fast import _HTML_ELEMENTS as _HTML_ELEMENTS
-from newsroom.collect.feeds.fast import _SAFE_SCHEMES as _SAFE_SCHEMES
-from newsroom.collect.feeds.fast import HTML_TYPES as HTML_TYPES
 from newsroom.collect.feeds.fast import parse_date, parse_feed
 from newsroom.collect.feeds.model import (
     FastPathDeclined,
@@ -16,6 +13,9 @@ from newsroom.collect.feeds.model import (
     ParsedFeed,
     ParserChoice,
 )
+from newsroom.collect.feeds.text import _HTML_ELEMENTS as _HTML_ELEMENTS
+from newsroom.collect.feeds.text import HTML_TYPES as HTML_TYPES
+from newsroom.collect.feeds.urls import _SAFE_SCHEMES as _SAFE_SCHEMES
 
 __all__ = [
     "FastPathDeclined",

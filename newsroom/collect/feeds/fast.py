@@ -24,7 +24,6 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import email.utils
-import functools
 import html
 import html.entities
 import io
@@ -34,7 +33,6 @@ import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
 
 from lxml import etree  # type: ignore[import-untyped]
 
@@ -47,7 +45,22 @@ from newsroom.collect.feeds.model import (
     _Decline,
 )
 from newsroom.collect.feeds.sniffing import _html_page_message, _looks_like_html_page, _sniff
-from newsroom.core.sanitize import clean_text
+from newsroom.collect.feeds.text import (
+    HTML_TYPES,
+    _as_html,
+    _author_name,
+    _fix_text,
+    _looks_like_html,
+    _map_content_type,
+    _plain,
+    _unique,
+)
+from newsroom.collect.feeds.urls import (
+    _has_relative_url,
+    _plainly_absolute,
+    _resolve_html,
+    _urljoin,
+)
 
 __all__ = [
     "FastPathDeclined",
@@ -99,226 +112,6 @@ def parse_feed(
 def _one_line(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# -- Text helpers shared by both paths -------------------------------------------------------
-
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-
-# feedparser maps stray C1 control characters to what windows-1252 meant by them.
-_CP1252 = {
-    c: bytes([c]).decode("cp1252")
-    for c in range(0x80, 0xA0)
-    if c not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
-}
-# Every byte but the C1 controls, for ``bytes.translate(None, delete)``: what survives is C1.
-_NOT_C1 = bytes(b for b in range(256) if not 0x80 <= b <= 0x9F)
-
-
-def _fix_text(value: str) -> str:
-    """feedparser's repairs: UTF-8 read as Latin-1, and windows-1252 punctuation.
-
-    Byte-level checks (C speed) rather than regular expressions: summaries can be long.
-    """
-    if value.isascii():
-        return value
-    latin = value.encode("iso-8859-1", "ignore")
-    if len(latin) == len(value):  # all Latin-1: perhaps UTF-8 bytes read as Latin-1
-        try:
-            value = latin.decode("utf-8")
-            latin = value.encode("iso-8859-1", "ignore")
-        except UnicodeDecodeError:
-            pass
-    if latin.translate(None, _NOT_C1):  # stray C1 controls: windows-1252 was meant
-        value = value.translate(_CP1252)
-    return value
-
-
-def _as_html(value: str, content_type: str) -> str:
-    """A text construct as HTML: plain text is escaped."""
-    return value if content_type in HTML_TYPES else html.escape(value, quote=False)
-
-
-def _plain(value: str, content_type: str) -> str:
-    """A title as plain text: HTML loses its markup, whitespace is folded."""
-    if content_type in HTML_TYPES:
-        return clean_text(value)
-    return " ".join(value.split())
-
-
-def _unique(values: list[str]) -> list[str]:
-    if len(values) < 2:
-        return [v for v in values if v]
-    return list(dict.fromkeys(v for v in values if v))
-
-
-_SHORT_TYPES = {
-    "text": "text/plain",
-    "plain": "text/plain",
-    "html": "text/html",
-    "xhtml": "application/xhtml+xml",
-}
-
-
-def _map_content_type(value: str) -> str:
-    value = value.lower()
-    return _SHORT_TYPES.get(value, value)
-
-
-# feedparser's own lists (``_HTMLSanitizer.acceptable_elements`` and
-# ``urls.ACCEPTABLE_URI_SCHEMES``), so "looks like HTML" and "a safe link" mean the same on
-# both paths. Copied rather than imported: importing feedparser takes 45 ms, which a build
-# whose feeds all take the fast path would spend for nothing. A test checks they still match.
-_HTML_ELEMENTS = frozenset(
-    """a abbr acronym address area article aside audio b big blockquote br button canvas
-    caption center cite code col colgroup command datagrid datalist dd del details dfn dialog
-    dir div dl dt em event-source fieldset figcaption figure font footer form h1 h2 h3 h4 h5 h6
-    header hr i img input ins kbd keygen label legend li m map menu meter multicol nav nextid
-    noscript ol optgroup option output p pre progress q s samp section select small sound
-    source spacer span strike strong sub sup table tbody td textarea tfoot th thead time tr tt
-    u ul var video""".split()
-)
-_SAFE_SCHEMES = frozenset(
-    """aim callto cvs facetime feed file ftp git gopher gtalk h323 hdl http https imap irc
-    irc6 ircs itms magnet mailto mms msnim news nntp prospero rsync rtsp rtspu sftp shttp sip
-    sips skype smb snews ssh svn svn+ssh telnet wais ymsg""".split()
-)
-_CLOSE_TAG = re.compile(r"</(\w+)>")
-_ENTITY = re.compile(r"&#?\w+;")
-_TAG_NAMES = re.compile(r"</?(\w+)")
-_ENTITY_NAMES = re.compile(r"&(\w+);")
-
-
-def _looks_like_html(value: str) -> bool:
-    """feedparser's guess for RSS text that may be HTML (a close tag or an entity, all known)."""
-    if not (_CLOSE_TAG.search(value) or _ENTITY.search(value)):
-        return False
-    if any(t.lower() not in _HTML_ELEMENTS for t in _TAG_NAMES.findall(value)):
-        return False
-    return all(e in html.entities.entitydefs for e in _ENTITY_NAMES.findall(value))
-
-
-_EMAIL = re.compile(
-    r"""(([a-zA-Z0-9\_\-\.\+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))"""
-    r"""([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?"""
-)
-
-
-def _author_name(text: str) -> str:
-    """The name in an RSS ``<author>``: ``jo@example.com (Jo Kim)`` -> ``Jo Kim``.
-
-    feedparser's rule, so both paths name the same people.
-    """
-    match = _EMAIL.search(text) if "@" in text else None
-    if not match:
-        return text
-    name = text.replace(match.group(0), "").replace("()", "").replace("<>", "")
-    name = name.replace("&lt;&gt;", "").strip()
-    if name.startswith("("):
-        name = name[1:]
-    if name.endswith(")"):
-        name = name[:-1]
-    return name.strip()
-
-
-_URI_FIXER = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*://)(/*)(.*?)")
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-
-
-def _plainly_absolute(uri: str) -> bool:
-    """True for an http(s) URL that ``urljoin`` returns as it is (nothing it would normalise)."""
-    if uri.startswith("https://"):
-        rest = uri[8:]
-    elif uri.startswith("http://"):
-        rest = uri[7:]
-    else:
-        return False
-    return (
-        rest[:1] not in ("", "/")
-        and uri[-1] not in "#?; "
-        and "/." not in rest
-        and "?#" not in rest
-        and ";" not in rest
-        and "[" not in rest  # IPv6 hosts: urljoin validates them
-        and uri.isprintable()
-    )
-
-
-_PATH_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+\Z")
-
-
-@functools.lru_cache(maxsize=64)
-def _folder(base: str) -> str:
-    """What ``urljoin`` puts before a bare name: ``https://h/a/feed?q`` -> ``https://h/a/``."""
-    try:
-        joined = urljoin(base, "x")
-    except ValueError:
-        return ""
-    return joined[:-1] if joined.endswith("/x") else ""
-
-
-def _urljoin(base: str, uri: str) -> str:
-    """Resolve ``uri`` against ``base`` exactly as feedparser does."""
-    if _plainly_absolute(uri):
-        return uri  # the common case: urljoin would hand it back unchanged
-    scheme, colon, rest = uri.partition(":")
-    if colon and rest[:2] != "//" and scheme.isalpha() and not base.startswith(scheme + ":"):
-        return uri  # "tag:...", "urn:...", "mailto:...": urljoin leaves other schemes alone
-    if not colon and _PATH_SEGMENT.match(uri) and uri not in (".", ".."):
-        # A bare name ("t3_1up9x38", Reddit's entry ids): the base's folder plus the name.
-        folder = _folder(base)
-        if folder:
-            return folder + uri
-    uri = _URI_FIXER.sub(r"\1\3", uri)
-    try:
-        return urljoin(base, uri)
-    except ValueError:
-        return ""
-
-
-def _safe_urljoin(base: str, uri: str) -> str:
-    """feedparser's ``make_safe_absolute_uri``: unknown schemes (``javascript:``) become ``""``."""
-    if not base:
-        return uri
-    if not uri:
-        return base
-    joined = _urljoin(base, uri)
-    return joined if joined.strip().split(":", 1)[0] in _SAFE_SCHEMES else ""
-
-
-# Relative URLs in HTML content are resolved in links and images (feedparser also does it in
-# exotic attributes such as longdesc or codebase, which sanitizing drops anyway).
-_SCHEME_AHEAD = r"(?![A-Za-z][A-Za-z0-9+.-]*:)"
-_NO_SCHEME = rf"""\s*=\s*(?:["']{_SCHEME_AHEAD}|(?!["'\s>]){_SCHEME_AHEAD})"""
-# Literal prefixes let the regex engine skip ahead quickly; other spellings are rare.
-_RELATIVE_HREF = re.compile("href" + _NO_SCHEME)
-_RELATIVE_SRC = re.compile("src" + _NO_SCHEME)
-_RELATIVE_ANY_CASE = re.compile("(?:href|src)" + _NO_SCHEME, re.I)
-_TAG = re.compile(r"<[A-Za-z][^<>]*>")
-_ATTR = re.compile(r"""(\s(?:href|src)\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I)
-
-
-def _has_relative_url(value: str) -> bool:
-    if _RELATIVE_HREF.search(value) or _RELATIVE_SRC.search(value):
-        return True
-    if "HREF" in value or "SRC" in value:
-        return _RELATIVE_ANY_CASE.search(value) is not None
-    return False
-
-
-def _resolve_html(value: str, base: str) -> str:
-    """Make relative URLs in HTML attributes absolute (only when there are any)."""
-    if not base or not _has_relative_url(value):
-        return value
-
-    def attr(match: re.Match[str]) -> str:
-        raw = next(g for g in match.groups()[1:] if g is not None)
-        if _SCHEME.match(raw.strip()):
-            return match.group(0)
-        resolved = _safe_urljoin(base, raw.strip())
-        return f'{match.group(1)}"{resolved.replace(chr(34), "&quot;")}"'
-
-    return _TAG.sub(lambda tag: _ATTR.sub(attr, tag.group(0)), value)
 
 
 # -- Dates -------------------------------------------------------------------------------------
