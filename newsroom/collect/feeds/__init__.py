@@ -5,7 +5,8 @@ The parser lives in :mod:`.fast` while the package is being split along its seam
 
 from __future__ import annotations
 
-from newsroom.collect.feeds.fast import parse_date, parse_feed
+from newsroom.collect.feeds.dates import parse_date
+from newsroom.collect.feeds.fast import parse_feed
 from newsroom.collect.feeds.model import (
     FastPathDeclined,
     FeedEntry,
