@@ -1,28 +1,18 @@
-"""Feed parsing: RSS and Atom quickly with lxml, anything odd with feedparser.
+"""The lxml fast path: one pass over an lxml tree of a well-formed RSS 2.0, RSS 1.0/0.90
+(RDF) or Atom 1.0 document, with a hardened parser (no entities resolved, no network, no DTD).
 
-:func:`parse_feed` turns the bytes of a feed into a :class:`ParsedFeed`. Well-formed RSS 2.0,
-RSS 1.0/0.90 (RDF) and Atom 1.0 documents go through a *fast path*: one pass over an lxml tree
-with a hardened parser (no entities resolved, no network, no DTD). Everything else falls back to
-feedparser: documents that are not well-formed XML, other dialects (Atom 0.3, CDF ...), inline
-XHTML or base64 content, a DOCTYPE, an HTTP charset that contradicts the document ... The fast
-path declines whenever it is not sure to give feedparser's answer.
+It mirrors feedparser's rules where feeds are ambiguous, so both paths agree (the test suite
+checks this on every captured real feed): which of several titles, summaries and links wins,
+which elements count at which depth, what an entry holds that feedparser would read
+differently. Whenever it is not sure to give feedparser's answer it declines (raises
+``_Decline``), and the document goes to :mod:`.fallback`.
 
-The fast path mirrors feedparser's rules where feeds are ambiguous, so both paths agree (the
-test suite checks this on every captured real feed): which of several titles, summaries and
-links wins, how an RSS title that "looks like HTML" is treated, how ``<author>`` text splits
-into a name and an address, relative URLs resolved against ``xml:base`` or the feed's URL,
-and feedparser's repairs of mojibake and windows-1252 characters.
-
-Summaries stay *unsanitized* HTML here: the pipeline sanitizes every item later.
-
-JSON Feed (https://jsonfeed.org) documents are read too; any other JSON, an HTML page, an empty
-body or text in which feedparser finds no feed raise :class:`FeedError`.
+Apart because it is the part that must be fast: it runs on nearly every feed, where
+feedparser is some twenty times slower per entry (benchmarks/bench_feeds.py).
 """
 
 from __future__ import annotations
 
-import codecs
-import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -31,17 +21,10 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped]
 
 from newsroom.collect.feeds.dates import parse_date
-from newsroom.collect.feeds.fallback import _parse_with_feedparser
-from newsroom.collect.feeds.jsonfeed import _parse_json_feed
-from newsroom.collect.feeds.model import (
-    FastPathDeclined,
-    FeedEntry,
-    FeedError,
-    ParsedFeed,
-    ParserChoice,
-    _Decline,
-)
-from newsroom.collect.feeds.sniffing import _html_page_message, _sniff
+from newsroom.collect.feeds.model import FeedEntry, FeedError, ParsedFeed, _Decline
+from newsroom.collect.feeds.names import _ATOM, _KEYS, _RDF, _RDF_ABOUT, _key
+from newsroom.collect.feeds.prolog import _check_encoding, _check_safe
+from newsroom.collect.feeds.sniffing import _html_page_message
 from newsroom.collect.feeds.text import (
     HTML_TYPES,
     _as_html,
@@ -59,105 +42,8 @@ from newsroom.collect.feeds.urls import (
     _urljoin,
 )
 
-__all__ = [
-    "FastPathDeclined",
-    "FeedEntry",
-    "FeedError",
-    "ParsedFeed",
-    "parse_date",
-    "parse_feed",
-]
-
-log = logging.getLogger(__name__)
-
-
-def parse_feed(
-    content: bytes,
-    *,
-    url: str,
-    content_type: str | None = None,
-    parser: ParserChoice = "auto",
-) -> ParsedFeed:
-    """Parse a feed fetched from ``url`` (the base for relative links).
-
-    ``content_type`` is the HTTP Content-Type, whose charset feedparser honours. ``parser``
-    forces a path: ``"fast"`` raises :class:`FastPathDeclined` instead of falling back,
-    ``"feedparser"`` skips the fast path. Raises :class:`FeedError` when ``content`` is not a
-    feed.
-    """
-    if parser not in ("auto", "fast", "feedparser"):
-        raise ValueError(f"parser must be 'auto', 'fast' or 'feedparser', not {parser!r}")
-    if _sniff(content, url) == "json":
-        return _parse_json_feed(content, url)
-    if parser == "fast":
-        try:
-            return _FastParser(url, content_type).parse(content)
-        except _Decline as exc:
-            raise FastPathDeclined(str(exc)) from None
-    if parser == "auto":
-        try:
-            return _FastParser(url, content_type).parse(content)
-        except _Decline as exc:
-            log.debug("fast feed parser declined %s: %s", url, exc)
-        except FeedError:
-            raise
-        except Exception:  # a bug in the fast path must not cost the feed: fall back
-            log.warning("fast feed parser failed on %s; using feedparser", url, exc_info=True)
-    return _parse_with_feedparser(content, url, content_type)
-
-
-# -- Fast path -----------------------------------------------------------------------------
-
-
-_ATOM = "http://www.w3.org/2005/Atom"
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_RDF_ABOUT = f"{{{_RDF}}}about"
 _XML_BASE = b"xml:base"
-
-# Namespaces -> feedparser's prefixes ("" = the core vocabulary, whatever the dialect).
-_PREFIXES = {
-    "": "",
-    "http://backend.userland.com/rss": "",
-    "http://blogs.law.harvard.edu/tech/rss": "",
-    "http://purl.org/rss/1.0/": "",
-    "http://my.netscape.com/rdf/simple/0.9/": "",
-    "http://purl.org/atom/ns#": "",
-    "http://www.w3.org/2005/atom": "",
-    "http://purl.org/rss/1.0/modules/rss091#": "",
-    "http://purl.org/rss/1.0/modules/content/": "content",
-    "http://purl.org/dc/elements/1.1/": "dc",
-    "http://purl.org/dc/terms/": "dcterms",
-    "http://search.yahoo.com/mrss/": "media",
-    "http://search.yahoo.com/mrss": "media",
-    "http://www.itunes.com/dtds/podcast-1.0.dtd": "itunes",
-    "http://www.w3.org/1999/xhtml": "xhtml",
-    _RDF: "rdf",
-}
-_KEYS: dict[str, str | None] = {}
 _UNSEEN: Any = object()
-
-
-def _key(tag: Any) -> str | None:
-    """``{ns}localName`` -> feedparser's name for it (``"title"``, ``"dc:creator"``), or None.
-
-    feedparser matches names case-insensitively, so ``pubDate`` and ``pubdate`` are one key.
-    """
-    try:
-        return _KEYS[tag]
-    except KeyError:
-        pass
-    except TypeError:  # not a string: a comment or processing instruction
-        return None
-    if not isinstance(tag, str):
-        return None
-    namespace, _, local = tag[1:].rpartition("}") if tag.startswith("{") else ("", "", tag)
-    lowered = namespace.lower()
-    prefix = "" if "backend.userland.com/rss" in lowered else _PREFIXES.get(lowered)
-    key = None if prefix is None else (f"{prefix}:{local.lower()}" if prefix else local.lower())
-    if len(_KEYS) < 10_000:  # a hostile feed cannot grow the cache without bound
-        _KEYS[tag] = key
-    return key
-
 
 _local = threading.local()
 
@@ -175,69 +61,6 @@ def _xml_parser() -> etree.XMLParser:
             remove_pis=True,
         )
     return parser
-
-
-_XML_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
-
-
-def _declared_encoding(content: bytes) -> str:
-    """The encoding lxml will use: the BOM's, else the XML declaration's, else UTF-8."""
-    if content.startswith(codecs.BOM_UTF8):
-        return "utf-8"
-    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise _Decline("UTF-16 document")
-    match = _XML_DECLARED_ENCODING.match(content)
-    return match.group(1).decode("ascii") if match else "utf-8"
-
-
-_LEADING_SPACE = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*")
-_SPACE = re.compile(rb"[ \t\r\n]*")
-
-
-def _prolog_has_doctype(content: bytes) -> bool:
-    """True when a DOCTYPE comes before the root element (the only place it may be).
-
-    Reads the prolog only (declaration, comments, processing instructions), not the body.
-    """
-    at = _LEADING_SPACE.match(content).end()  # type: ignore[union-attr]
-    while True:
-        if content.startswith(b"<?", at):
-            close = b"?>"
-        elif content.startswith(b"<!--", at):
-            close = b"-->"
-        else:
-            break
-        end = content.find(close, at + 2)
-        if end == -1:
-            return False  # unterminated: lxml rejects the document before reading any DTD
-        at = _SPACE.match(content, end + len(close)).end()  # type: ignore[union-attr]
-    return content.startswith(b"<!", at)
-
-
-_STARTS_WITH_MARKUP = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*<[?!A-Za-z_]")
-
-
-def _ascii_compatible(encoding: str) -> bool:
-    """True when markup is plain ASCII bytes in ``encoding`` (UTF-8, EUC-KR, Latin-1 ...)."""
-    try:
-        return "<!DOCTYPE ENTITY>".encode(encoding) == b"<!DOCTYPE ENTITY>"
-    except (LookupError, UnicodeError):
-        return False
-
-
-def _charset(content_type: str | None) -> str | None:
-    for part in (content_type or "").split(";")[1:]:
-        key, _, value = part.partition("=")
-        if key.strip().lower() == "charset" and value.strip():
-            return value.strip().strip("\"'")
-    return None
-
-
-def _same_encoding(a: str, b: str) -> bool:
-    try:
-        return codecs.lookup(a).name == codecs.lookup(b).name
-    except LookupError:
-        return False
 
 
 @dataclass(slots=True)
@@ -290,8 +113,8 @@ class _FastParser:
 
     def parse(self, content: bytes) -> ParsedFeed:
         self.content = content
-        self._check_safe(content)
-        self._check_encoding(content)
+        _check_safe(content)
+        _check_encoding(content, self.content_type)
         try:
             root = etree.fromstring(content, _xml_parser(), base_url=self.url or None)
         except etree.XMLSyntaxError as exc:
@@ -304,31 +127,6 @@ class _FastParser:
         title, link = self._feed_info(channel)
         entries = [self._entry(item) for item in items]
         return ParsedFeed(title=title, link=link, entries=entries, parser="fast")
-
-    def _check_safe(self, content: bytes) -> None:
-        """Decline what lxml must never see.
-
-        libxml2 may read external parameter entities even with DTD loading off (with
-        ``collect_ids=False``, a DOCTYPE naming ``file:///dev/zero`` hangs it), so any
-        DOCTYPE goes to feedparser, whose parser drops them. The check is on bytes, so the
-        document must be ASCII-compatible.
-        """
-        if not _STARTS_WITH_MARKUP.match(content):
-            raise _Decline("does not start with '<' (UTF-16/32, EBCDIC or not XML)")
-        if _prolog_has_doctype(content):
-            raise _Decline("document has a DOCTYPE (entities are feedparser's job)")
-
-    def _check_encoding(self, content: bytes) -> None:
-        """Decline when feedparser would decode the bytes differently than lxml."""
-        declared = _declared_encoding(content)
-        if not _ascii_compatible(declared):
-            raise _Decline(f"{declared} is not an ASCII-compatible encoding")
-        http = _charset(self.content_type)
-        if http and not _same_encoding(http, declared):
-            if not (_same_encoding(http, "ascii") and content.isascii()):
-                raise _Decline(f"HTTP charset {http} differs from the document's {declared}")
-        if declared.lower().replace("_", "-") in ("gb2312", "euc-cn"):
-            raise _Decline("GB2312 (feedparser reads it as GB18030)")
 
     def _layout(self, root: etree._Element) -> tuple[etree._Element, list[etree._Element]]:
         """The element holding feed-level data and the entry elements, by dialect."""
