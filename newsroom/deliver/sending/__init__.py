@@ -3,13 +3,10 @@ split along its seams."""
 
 from __future__ import annotations
 
+from newsroom.deliver.sending.report import Counts, SendError, SendReport, SendSettings
 from newsroom.deliver.sending.worker import (
-    Counts,
     Prepared,
     RateLimiter,
-    SendError,
-    SendReport,
-    SendSettings,
     Worker,
     choose_workers,
     deliver,
