@@ -3,17 +3,21 @@ split along its seams."""
 
 from __future__ import annotations
 
+from newsroom.deliver.sending.delivery_log import (
+    Prepared,
+    finished_subscribers,
+    mark_complete,
+    prepare,
+    remaining,
+    sent_in_last_hour,
+)
 from newsroom.deliver.sending.report import Counts, SendError, SendReport, SendSettings
 from newsroom.deliver.sending.worker import (
-    Prepared,
     RateLimiter,
     Worker,
     choose_workers,
     deliver,
-    prepare,
-    remaining,
     run_loop,
-    sent_in_last_hour,
 )
 
 __all__ = [
@@ -26,6 +30,8 @@ __all__ = [
     "Worker",
     "choose_workers",
     "deliver",
+    "finished_subscribers",
+    "mark_complete",
     "prepare",
     "remaining",
     "run_loop",

@@ -26,13 +26,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import datetime as dt
 import json
 import multiprocessing
 import os
 import random
 import signal
-import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -52,126 +50,17 @@ from newsroom.core.transport import (
     UncertainDelivery,
 )
 from newsroom.deliver.messages import EditionMessage, Recipient
-from newsroom.deliver.sending.report import Counts, SendError, SendSettings
+from newsroom.deliver.sending.delivery_log import (
+    DeliveryLog,
+    Statement,
+    _now,
+    sent_in_last_hour,
+)
+from newsroom.deliver.sending.report import Counts, SendSettings
 from newsroom.store.state import State
 
 _BATCH = 500
 _T = TypeVar("_T")
-
-
-# -- the queue --------------------------------------------------------------------------------
-
-
-@dataclass
-class Prepared:
-    queued: int
-    already_sent: int
-    resumed: int
-    new: bool
-    uncertain: int = 0
-    """Messages whose delivery is uncertain (left alone, unless they were requeued)."""
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-
-
-def prepare(
-    state: State,
-    edition_id: str,
-    content_hash: str,
-    *,
-    accept_new_version: bool,
-    resend_uncertain: bool = False,
-) -> Prepared:
-    """Create the edition's delivery rows on its first send; on later ones, put interrupted
-    (``sending``) and ``failed`` rows back in the queue, and ``uncertain`` ones when
-    ``resend_uncertain`` says so."""
-    with state.transaction() as db:
-        row = db.execute(
-            "SELECT content_hash FROM sends WHERE edition_id = ?", (edition_id,)
-        ).fetchone()
-        new = row is None
-        if new:
-            db.execute(
-                "INSERT INTO sends (edition_id, content_hash, created_at) VALUES (?, ?, ?)",
-                (edition_id, content_hash, _now()),
-            )
-            db.execute(
-                "INSERT INTO deliveries (edition_id, subscriber_id, status, updated_at) "
-                "SELECT ?, id, 'queued', ? FROM subscribers WHERE status = 'active'",
-                (edition_id, _now()),
-            )
-        elif row[0] != content_hash and _unfinished(db, edition_id):
-            sent = db.execute(
-                "SELECT COUNT(*) FROM deliveries WHERE edition_id = ? AND status = 'sent'",
-                (edition_id,),
-            ).fetchone()[0]
-            if sent and not accept_new_version:
-                raise SendError(
-                    f"edition {edition_id!r} was rendered again after its send began: {sent} "
-                    "subscriber(s) received the earlier version. To send the new version to "
-                    "the rest, run again with --accept-new-version"
-                )
-            db.execute(
-                "UPDATE sends SET content_hash = ? WHERE edition_id = ?", (content_hash, edition_id)
-            )
-        resumed = db.execute(
-            "UPDATE deliveries SET status = 'queued', updated_at = ? "
-            "WHERE edition_id = ? AND status = 'sending'",
-            (_now(), edition_id),
-        ).rowcount
-        db.execute(
-            "UPDATE deliveries SET status = 'queued', attempts = 0, updated_at = ? "
-            "WHERE edition_id = ? AND status = 'failed'",
-            (_now(), edition_id),
-        )
-        if resend_uncertain:
-            db.execute(
-                "UPDATE deliveries SET status = 'queued', attempts = 0, updated_at = ? "
-                "WHERE edition_id = ? AND status = 'uncertain'",
-                (_now(), edition_id),
-            )
-        counts = dict(
-            db.execute(
-                "SELECT status, COUNT(*) FROM deliveries WHERE edition_id = ? GROUP BY status",
-                (edition_id,),
-            ).fetchall()
-        )
-    return Prepared(
-        counts.get("queued", 0), counts.get("sent", 0), resumed, new, counts.get("uncertain", 0)
-    )
-
-
-def _unfinished(db: sqlite3.Connection, edition_id: str) -> bool:
-    """True when some of the edition's messages are still to send."""
-    return (
-        db.execute(
-            "SELECT 1 FROM deliveries WHERE edition_id = ? "
-            "AND status IN ('queued', 'sending', 'failed') LIMIT 1",
-            (edition_id,),
-        ).fetchone()
-        is not None
-    )
-
-
-def remaining(state: State, edition_id: str) -> int:
-    return int(
-        state.db.execute(
-            "SELECT COUNT(*) FROM deliveries WHERE edition_id = ? "
-            "AND status IN ('queued', 'sending', 'failed')",
-            (edition_id,),
-        ).fetchone()[0]
-    )
-
-
-def sent_in_last_hour(state: State) -> list[float]:
-    """When each message of the last hour went out (for ``hourly_limit``)."""
-    since = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
-    rows = state.db.execute(
-        "SELECT updated_at FROM deliveries WHERE status = 'sent' AND updated_at > ?", (since,)
-    ).fetchall()
-    return sorted(dt.datetime.fromisoformat(r[0]).timestamp() for r in rows)
 
 
 # -- rate limiting -----------------------------------------------------------------------------
@@ -238,14 +127,11 @@ class _Job:
     attempts: int = 0
 
 
-_Statement = tuple[str, tuple[Any, ...]]
-
-
 @dataclass
 class _Outcome:
     """What one attempt at a message did, as statements for the log."""
 
-    statements: list[_Statement]
+    statements: list[Statement]
     after: Callable[[], None] | None = None
 
 
@@ -295,34 +181,9 @@ class Worker:
         self._room = asyncio.Event()  # set: the queue has room for another batch
         self._stopped = asyncio.Event()  # set: stop() was called
         self._connected = 0  # channels open right now
-        self.db: sqlite3.Connection | None = None
+        self.deliveries = DeliveryLog(state_path, edition_id)
 
     # -- the log --------------------------------------------------------------------------
-
-    async def _write(self, statements: list[_Statement]) -> list[int]:
-        """Commit ``statements`` in one transaction and return their row counts; wait
-        (without blocking the other connections) while another process writes."""
-        assert self.db is not None
-        delay = 0.0005
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                self.db.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                if time.monotonic() > deadline:
-                    raise SendError(f"{self.state_path} stayed locked for a minute") from exc
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.02)
-        try:
-            counts = [self.db.execute(sql, args).rowcount for sql, args in statements]
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        return counts
 
     def _mark(
         self,
@@ -333,26 +194,12 @@ class Worker:
         after: Callable[[], None] | None = None,
     ) -> _Outcome:
         """The outcome of ``job``'s attempt, to commit at once (``after`` runs once it is)."""
-        statements: list[_Statement] = [
-            (
-                "UPDATE deliveries SET status = ?, attempts = ?, error = ?, updated_at = ? "
-                "WHERE edition_id = ? AND subscriber_id = ?",
-                (status, job.attempts, error[:500], _now(), self.edition_id, job.sid),
-            )
-        ]
-        if subscriber:
-            statements.append(
-                (
-                    "UPDATE subscribers SET status = ?, reason = ?, updated_at = ? WHERE id = ? "
-                    "AND status = 'active'",
-                    (subscriber, error[:500], _now(), job.sid),
-                )
-            )
+        statements = self.deliveries.mark(job.sid, job.attempts, status, error, subscriber)
         return _Outcome(statements, after)
 
     async def _commit(self, outcome: _Outcome | None) -> None:
         if outcome is not None:
-            await self._write(outcome.statements)
+            await self.deliveries.write(outcome.statements)
             if outcome.after is not None:
                 outcome.after()
 
@@ -362,15 +209,10 @@ class Worker:
         ``outcome``, the previous message's on this connection, is committed in the same
         transaction: as soon as its reply came, and before ``job``'s SMTP transaction."""
         now = _now()
-        counts = await self._write(
+        counts = await self.deliveries.write(
             [
                 *(outcome.statements if outcome else []),
-                (
-                    "UPDATE deliveries SET status = 'sending', updated_at = ? "
-                    "WHERE edition_id = ? AND subscriber_id = ? AND status = 'queued' "
-                    "AND EXISTS (SELECT 1 FROM subscribers WHERE id = ? AND status = 'active')",
-                    (now, self.edition_id, job.sid, job.sid),
-                ),
+                self.deliveries.mark_sending(job.sid, now),
             ]
         )
         if outcome is not None and outcome.after is not None:
@@ -378,15 +220,7 @@ class Worker:
         if counts[-1] == 1:
             return True
         # Rare (the subscriber left during the send): a second statement only then.
-        await self._write(
-            [
-                (
-                    "UPDATE deliveries SET status = 'skipped', updated_at = ? "
-                    "WHERE edition_id = ? AND subscriber_id = ? AND status = 'queued'",
-                    (now, self.edition_id, job.sid),
-                )
-            ]
-        )
+        await self.deliveries.write([self.deliveries.mark_skipped(job.sid, now)])
         return False
 
     # -- the queue ------------------------------------------------------------------------
@@ -404,7 +238,6 @@ class Worker:
             self._jobs.set()
 
     async def _produce_batches(self) -> None:
-        assert self.db is not None
         after = -1
         budget = self.budget
         while not self.stopping:
@@ -414,13 +247,7 @@ class Worker:
                 self._room.clear()
                 await self._room.wait()
             size = _BATCH if budget is None else min(_BATCH, budget)
-            rows = self.db.execute(
-                "SELECT d.subscriber_id, s.email, s.name, s.uid, s.attributes, d.attempts "
-                "FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id "
-                "WHERE d.edition_id = ? AND d.status = 'queued' AND d.subscriber_id > ? "
-                "AND d.subscriber_id % ? = ? ORDER BY d.subscriber_id LIMIT ?",
-                (self.edition_id, after, self.parts, self.part, size),
-            ).fetchall()
+            rows = self.deliveries.queued(after, self.parts, self.part, size)
             if not rows:
                 break
             for sid, email, name, uid, attributes, _attempts in rows:
@@ -627,10 +454,7 @@ class Worker:
 
     async def run(self, tick: Callable[[Counts], None] | None = None) -> Counts:
         """Send until the slice is done, the budget is spent or :meth:`stop` is called."""
-        self.db = sqlite3.connect(self.state_path, isolation_level=None, timeout=0)
-        self.db.execute("PRAGMA busy_timeout = 0")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.deliveries.open()
         producer = asyncio.create_task(self._produce())
         connections = [
             asyncio.create_task(self._connection()) for _ in range(self.settings.concurrency)
@@ -653,7 +477,7 @@ class Worker:
                     await ticker
             if tick:
                 tick(self.counts)
-            self.db.close()
+            self.deliveries.close()
         return self.counts
 
     async def _tick(self, tick: Callable[[Counts], None]) -> None:
