@@ -11,9 +11,9 @@ from newsroom.deliver.sending.delivery_log import (
     remaining,
     sent_in_last_hour,
 )
+from newsroom.deliver.sending.rate import RateLimiter
 from newsroom.deliver.sending.report import Counts, SendError, SendReport, SendSettings
 from newsroom.deliver.sending.worker import (
-    RateLimiter,
     Worker,
     choose_workers,
     deliver,

@@ -32,7 +32,6 @@ import os
 import random
 import signal
 import time
-from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -56,65 +55,12 @@ from newsroom.deliver.sending.delivery_log import (
     _now,
     sent_in_last_hour,
 )
+from newsroom.deliver.sending.rate import RateLimiter, _sleep
 from newsroom.deliver.sending.report import Counts, SendSettings
 from newsroom.store.state import State
 
 _BATCH = 500
 _T = TypeVar("_T")
-
-
-# -- rate limiting -----------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """At most ``rate`` messages a second and ``hourly`` an hour (0: no limit)."""
-
-    def __init__(self, rate: float, hourly: int = 0, history: list[float] | None = None) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.hourly = hourly
-        self.active = bool(self.interval or hourly)
-        self.window: deque[float] = deque(history or [], maxlen=hourly or None)
-        self.next_at = 0.0
-        self.lock = asyncio.Lock()
-
-    def would_wait(self) -> bool:
-        """True when :meth:`acquire` would sleep now."""
-        now = time.time()
-        if self.interval and self.next_at > now:
-            return True
-        return bool(self.hourly and len(self.window) >= self.hourly and self.window[0] + 3600 > now)
-
-    async def acquire(self, stopped: asyncio.Event | None = None) -> bool:
-        """Wait for a slot; False when ``stopped`` was set first (no slot is used)."""
-        if not self.interval and not self.hourly:
-            return True
-        async with self.lock:
-            now = time.time()
-            wait = 0.0
-            if self.interval and self.next_at > now:
-                wait = self.next_at - now
-            if self.hourly and len(self.window) >= self.hourly:
-                wait = max(wait, self.window[0] + 3600 - now)
-            if wait > 0 and not await _sleep(wait, stopped):
-                return False
-            now = time.time()
-            if self.interval:
-                self.next_at = max(self.next_at, now) + self.interval
-            if self.hourly:
-                self.window.append(now)
-            return True
-
-
-async def _sleep(seconds: float, stopped: asyncio.Event | None) -> bool:
-    """Sleep ``seconds``; False when ``stopped`` is set first."""
-    if stopped is None:
-        await asyncio.sleep(seconds)
-        return True
-    try:
-        await asyncio.wait_for(stopped.wait(), timeout=seconds)
-    except TimeoutError:
-        return True
-    return False
 
 
 # -- one worker: connections over a slice of the queue -----------------------------------------
