@@ -1,4 +1,4 @@
-"""The delivery log's SQL, all of it: the ``deliveries`` rows a send creates, requeues and
+"""The SQL of a send, in one place: the ``deliveries`` rows a send creates, requeues and
 counts (:func:`prepare`, :func:`remaining`, :func:`sent_in_last_hour`,
 :func:`mark_complete`, :func:`finished_subscribers`), and, in
 :class:`DeliveryLog`, what a worker reads and writes while it sends: the batches of queued
@@ -151,7 +151,7 @@ def mark_complete(state: State, edition_id: str) -> None:
 
 
 def finished_subscribers(state: State, edition_id: str) -> set[int]:
-    """The subscribers whose message of the edition is never sent again (``--dry-run``)."""
+    """Subscribers a send leaves out: sent, bounced, skipped or uncertain (``--dry-run``)."""
     return {
         r[0]
         for r in state.db.execute(

@@ -130,14 +130,6 @@ class Worker:
         await self.deliveries.write([self.deliveries.mark_skipped(job.sid, now)])
         return False
 
-    def stop(self, reason: str = "") -> None:
-        """Take no new messages; those in flight finish."""
-        if reason and not self.stopped:
-            self.stopped = reason
-        self.stopping = True
-        self._stopped.set()
-        self.jobs.stop()
-
     # -- connections ----------------------------------------------------------------------
 
     async def _open(self) -> Channel | None:
@@ -281,6 +273,14 @@ class Worker:
         return False, self._mark(job, "sent")
 
     # -- running --------------------------------------------------------------------------
+
+    def stop(self, reason: str = "") -> None:
+        """Take no new messages; those in flight finish."""
+        if reason and not self.stopped:
+            self.stopped = reason
+        self.stopping = True
+        self._stopped.set()
+        self.jobs.stop()
 
     async def run(self, tick: Callable[[Counts], None] | None = None) -> Counts:
         """Send until the slice is done, the budget is spent or :meth:`stop` is called."""
