@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import secrets
 import time
 from collections.abc import Callable
@@ -26,6 +25,8 @@ from newsroom.deliver.sending import (
     SendReport,
     SendSettings,
     deliver,
+    finished_subscribers,
+    mark_complete,
     prepare,
     remaining,
 )
@@ -141,12 +142,7 @@ def send_edition(
             report.remaining = remaining(state, edition_id)
             if report.remaining == 0:
                 report.complete = True
-                with state.transaction() as db:
-                    db.execute(
-                        "UPDATE sends SET completed_at = COALESCE(completed_at, ?) "
-                        "WHERE edition_id = ?",
-                        (dt.datetime.now(dt.UTC).isoformat(), edition_id),
-                    )
+                mark_complete(state, edition_id)
                 # What went out is history: the `history` filter skips these items from now on.
                 state.mark_published(edition_id)
     report.elapsed = time.monotonic() - started
@@ -160,14 +156,7 @@ def dry_run(config: Config, edition_id: str, folder: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     count = 0
     with State(config.state_path) as state:
-        already = {
-            r[0]
-            for r in state.db.execute(
-                "SELECT subscriber_id FROM deliveries WHERE edition_id = ? "
-                "AND status IN ('sent', 'bounced', 'skipped', 'uncertain')",
-                (edition_id,),
-            )
-        }
+        already = finished_subscribers(state, edition_id)
         for sub in Subscribers(state).iter("active"):
             if sub.id in already:
                 continue

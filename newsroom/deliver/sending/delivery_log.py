@@ -1,0 +1,263 @@
+"""The SQL of a send, in one place: the ``deliveries`` rows a send creates, requeues and
+counts (:func:`prepare`, :func:`remaining`, :func:`sent_in_last_hour`,
+:func:`mark_complete`, :func:`finished_subscribers`), and, in
+:class:`DeliveryLog`, what a worker reads and writes while it sends: the batches of queued
+messages, each message's ``sending`` mark and its outcome, committed in one transaction at a
+time with a wait (that never blocks the event loop) while another process writes.
+
+Apart so that the statements the exactly-once guarantees rest on, and the transactions
+they are committed in, are in one place and not spread through the engine: the engine gets
+its statements from here and hands them back to be committed together; it writes no SQL of
+its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from newsroom.deliver.sending.report import SendError
+from newsroom.store.state import State
+
+Statement = tuple[str, tuple[Any, ...]]
+"""One statement for the log and its parameters; a worker commits several in one
+transaction (a message's outcome with the next message's ``sending`` mark)."""
+
+
+@dataclass
+class Prepared:
+    queued: int
+    already_sent: int
+    resumed: int
+    new: bool
+    uncertain: int = 0
+    """Messages whose delivery is uncertain (left alone, unless they were requeued)."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def prepare(
+    state: State,
+    edition_id: str,
+    content_hash: str,
+    *,
+    accept_new_version: bool,
+    resend_uncertain: bool = False,
+) -> Prepared:
+    """Create the edition's delivery rows on its first send; on later ones, put interrupted
+    (``sending``) and ``failed`` rows back in the queue, and ``uncertain`` ones when
+    ``resend_uncertain`` says so."""
+    with state.transaction() as db:
+        row = db.execute(
+            "SELECT content_hash FROM sends WHERE edition_id = ?", (edition_id,)
+        ).fetchone()
+        new = row is None
+        if new:
+            db.execute(
+                "INSERT INTO sends (edition_id, content_hash, created_at) VALUES (?, ?, ?)",
+                (edition_id, content_hash, _now()),
+            )
+            db.execute(
+                "INSERT INTO deliveries (edition_id, subscriber_id, status, updated_at) "
+                "SELECT ?, id, 'queued', ? FROM subscribers WHERE status = 'active'",
+                (edition_id, _now()),
+            )
+        elif row[0] != content_hash and _unfinished(db, edition_id):
+            sent = db.execute(
+                "SELECT COUNT(*) FROM deliveries WHERE edition_id = ? AND status = 'sent'",
+                (edition_id,),
+            ).fetchone()[0]
+            if sent and not accept_new_version:
+                raise SendError(
+                    f"edition {edition_id!r} was rendered again after its send began: {sent} "
+                    "subscriber(s) received the earlier version. To send the new version to "
+                    "the rest, run again with --accept-new-version"
+                )
+            db.execute(
+                "UPDATE sends SET content_hash = ? WHERE edition_id = ?", (content_hash, edition_id)
+            )
+        resumed = db.execute(
+            "UPDATE deliveries SET status = 'queued', updated_at = ? "
+            "WHERE edition_id = ? AND status = 'sending'",
+            (_now(), edition_id),
+        ).rowcount
+        db.execute(
+            "UPDATE deliveries SET status = 'queued', attempts = 0, updated_at = ? "
+            "WHERE edition_id = ? AND status = 'failed'",
+            (_now(), edition_id),
+        )
+        if resend_uncertain:
+            db.execute(
+                "UPDATE deliveries SET status = 'queued', attempts = 0, updated_at = ? "
+                "WHERE edition_id = ? AND status = 'uncertain'",
+                (_now(), edition_id),
+            )
+        counts = dict(
+            db.execute(
+                "SELECT status, COUNT(*) FROM deliveries WHERE edition_id = ? GROUP BY status",
+                (edition_id,),
+            ).fetchall()
+        )
+    return Prepared(
+        counts.get("queued", 0), counts.get("sent", 0), resumed, new, counts.get("uncertain", 0)
+    )
+
+
+def _unfinished(db: sqlite3.Connection, edition_id: str) -> bool:
+    """True when some of the edition's messages are still to send."""
+    return (
+        db.execute(
+            "SELECT 1 FROM deliveries WHERE edition_id = ? "
+            "AND status IN ('queued', 'sending', 'failed') LIMIT 1",
+            (edition_id,),
+        ).fetchone()
+        is not None
+    )
+
+
+def remaining(state: State, edition_id: str) -> int:
+    return int(
+        state.db.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE edition_id = ? "
+            "AND status IN ('queued', 'sending', 'failed')",
+            (edition_id,),
+        ).fetchone()[0]
+    )
+
+
+def sent_in_last_hour(state: State) -> list[float]:
+    """When each message of the last hour went out (for ``hourly_limit``)."""
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    rows = state.db.execute(
+        "SELECT updated_at FROM deliveries WHERE status = 'sent' AND updated_at > ?", (since,)
+    ).fetchall()
+    return sorted(dt.datetime.fromisoformat(r[0]).timestamp() for r in rows)
+
+
+def mark_complete(state: State, edition_id: str) -> None:
+    """Record that every message of the edition went out (the first time only)."""
+    with state.transaction() as db:
+        db.execute(
+            "UPDATE sends SET completed_at = COALESCE(completed_at, ?) WHERE edition_id = ?",
+            (dt.datetime.now(dt.UTC).isoformat(), edition_id),
+        )
+
+
+def finished_subscribers(state: State, edition_id: str) -> set[int]:
+    """Subscribers a send leaves out: sent, bounced, skipped or uncertain (``--dry-run``)."""
+    return {
+        r[0]
+        for r in state.db.execute(
+            "SELECT subscriber_id FROM deliveries WHERE edition_id = ? "
+            "AND status IN ('sent', 'bounced', 'skipped', 'uncertain')",
+            (edition_id,),
+        )
+    }
+
+
+class DeliveryLog:
+    """One worker's connection to the delivery log of ``edition_id``.
+
+    Opened by :meth:`open` in the process that sends (a connection never crosses a fork).
+    The ``mark`` methods build statements; :meth:`write` commits a list of them together.
+    """
+
+    def __init__(self, path: Path, edition_id: str) -> None:
+        self.path = path
+        self.edition_id = edition_id
+        self.db: sqlite3.Connection | None = None
+
+    def open(self) -> None:
+        # No busy timeout: a locked log is waited for in write(), without blocking the
+        # event loop that carries the other connections.
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=0)
+        self.db.execute("PRAGMA busy_timeout = 0")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+
+    def close(self) -> None:
+        assert self.db is not None
+        self.db.close()
+
+    async def write(self, statements: list[Statement]) -> list[int]:
+        """Commit ``statements`` in one transaction and return their row counts; wait
+        (without blocking the other connections) while another process writes."""
+        assert self.db is not None
+        delay = 0.0005
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise SendError(f"{self.path} stayed locked for a minute") from exc
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.02)
+        try:
+            counts = [self.db.execute(sql, args).rowcount for sql, args in statements]
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return counts
+
+    def queued(self, after: int, parts: int, part: int, size: int) -> list[Any]:
+        """Up to ``size`` queued messages of subscribers ``id % parts == part`` after
+        subscriber ``after``, in id order: (id, email, name, uid, attributes, attempts)."""
+        assert self.db is not None
+        return self.db.execute(
+            "SELECT d.subscriber_id, s.email, s.name, s.uid, s.attributes, d.attempts "
+            "FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id "
+            "WHERE d.edition_id = ? AND d.status = 'queued' AND d.subscriber_id > ? "
+            "AND d.subscriber_id % ? = ? ORDER BY d.subscriber_id LIMIT ?",
+            (self.edition_id, after, parts, part, size),
+        ).fetchall()
+
+    def mark_sending(self, sid: int, now: str) -> Statement:
+        """In flight: only a queued message of a subscriber still active (row count 0 else)."""
+        return (
+            "UPDATE deliveries SET status = 'sending', updated_at = ? "
+            "WHERE edition_id = ? AND subscriber_id = ? AND status = 'queued' "
+            "AND EXISTS (SELECT 1 FROM subscribers WHERE id = ? AND status = 'active')",
+            (now, self.edition_id, sid, sid),
+        )
+
+    def mark_skipped(self, sid: int, now: str) -> Statement:
+        """A queued message whose subscriber left during the send."""
+        return (
+            "UPDATE deliveries SET status = 'skipped', updated_at = ? "
+            "WHERE edition_id = ? AND subscriber_id = ? AND status = 'queued'",
+            (now, self.edition_id, sid),
+        )
+
+    def mark(
+        self, sid: int, attempts: int, status: str, error: str = "", subscriber: str = ""
+    ) -> list[Statement]:
+        """The outcome of an attempt; ``subscriber``, when given, is the subscriber's new
+        status (``bounced``), set only while they are active."""
+        statements: list[Statement] = [
+            (
+                "UPDATE deliveries SET status = ?, attempts = ?, error = ?, updated_at = ? "
+                "WHERE edition_id = ? AND subscriber_id = ?",
+                (status, attempts, error[:500], _now(), self.edition_id, sid),
+            )
+        ]
+        if subscriber:
+            statements.append(
+                (
+                    "UPDATE subscribers SET status = ?, reason = ?, updated_at = ? WHERE id = ? "
+                    "AND status = 'active'",
+                    (subscriber, error[:500], _now(), sid),
+                )
+            )
+        return statements
