@@ -388,7 +388,13 @@ def test_newsroom_build_with_an_installed_model_plugin(tmp_path: Path) -> None:
     edition = json.loads((work / "build" / "editions" / AS_OF[:10] / "edition.json").read_text())
     items = [i for s in edition["sections"] for i in s["items"]]
     with_text = [i for i in items if i["summary"]]
-    assert asked == len(with_text) + 2  # a summary per item with text, the intro, the insight
+    retitled = [i for i in items if i["original_title"]]
+    # A summary per item with text, a title per item whose title was not Korean, the intro
+    # and the insight.
+    assert asked == len(with_text) + len(retitled) + 2
+    assert retitled and all(
+        i["title"] == f"모델 제목: 〈{i['original_title'][:12]}〉 항목의 한국어" for i in retitled
+    )
     assert all(i["extra"]["summary_by"] == "llm:newsroom-test" for i in with_text)
     assert edition["intro"] and "<a href=" in edition["insight"]
     email = (work / "build" / "editions" / AS_OF[:10] / "email.html").read_text("utf-8")
