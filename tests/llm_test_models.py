@@ -6,8 +6,10 @@ recorded in :data:`PROMPTS` (and appended to ``$NEWSROOM_TEST_LLM_LOG`` when set
 model running in another process).
 
 ``newsroom-test``
-    Answers like a careful model: a summary names the item's title, a title is the source's
-    behind "모델 제목:", a section is "none", an intro counts the items, an insight refers to items 1 and 2 (and to an item 99 that does not exist).
+    Answers like a careful model, in Korean: a summary names the item's title (an English
+    one by its first words), a title is the source's behind "모델 제목:", a section is
+    "none", an intro counts the items, an insight refers to items 1 and 2 (and to an item
+    99 that does not exist).
 ``newsroom-test-raise``
     Raises on every prompt.
 ``newsroom-test-hang``
