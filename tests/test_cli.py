@@ -123,7 +123,7 @@ def test_demo_command_builds_sends_and_says_where_the_outputs_are() -> None:
     mailbox = sorted(Path(received.group(2)).glob("*.eml"))
     assert len(mailbox) == 5
     message = email.message_from_bytes(mailbox[0].read_bytes(), policy=email.policy.default)
-    assert message["Subject"] == "AI 브리핑 2026년 2월 14일"
+    assert message["Subject"] == "AI 브리핑 · DeepGen 1.0 외 27건"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 

@@ -46,6 +46,7 @@ from newsroom.core.sanitize import sanitize_edition
 from newsroom.core.urls import is_safe_url
 from newsroom.curate.editing import edit_edition
 from newsroom.curate.notes import EditorNotes
+from newsroom.curate.subject import default_subject
 from newsroom.store.state import State
 
 log = logging.getLogger("newsroom")
@@ -477,6 +478,8 @@ async def build(
         edition = await edit_edition(
             config, plugins, edition, items, filter_ctx, notes, progress.stage
         )
+        # The editor's subject (notes) or a model's stand; else one naming the lead story.
+        edition.subject = edition.subject or default_subject(edition)
         lap("edit")
         # The one place untrusted content enters the edition: after every plugin has run.
         edition = sanitize_edition(edition)
