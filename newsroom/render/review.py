@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from html import unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -235,12 +236,10 @@ def review_edition(config: Config | None, edition: Edition, folder: Path | None)
                 "image-alt",
                 f"an image without alt text: {src.group(1) if src else tag[:80]}",
             )
-    for link in sorted(set(_HREF.findall(text))):
-        query = urlsplit(link.replace("&amp;", "&")).query
-        tracking = sorted({k for k, _ in parse_qsl(query) if is_tracking_param(k)})
-        if tracking and not any(
-            f.url == link or (f.message.endswith(link)) for f in review.findings
-        ):
+    reported = {f.message.rsplit(": ", 1)[-1] for f in review.findings if f.check == "tracking"}
+    for link in sorted({unescape(h) for h in _HREF.findall(text)}):
+        tracking = sorted({k for k, _ in parse_qsl(urlsplit(link).query) if is_tracking_param(k)})
+        if tracking and link not in reported:
             review.add(
                 "warning",
                 "tracking",
