@@ -6,8 +6,10 @@ recorded in :data:`PROMPTS` (and appended to ``$NEWSROOM_TEST_LLM_LOG`` when set
 model running in another process).
 
 ``newsroom-test``
-    Answers like a careful model: a summary names the item's title, an intro counts the
-    items, an insight refers to items 1 and 2 (and to an item 99 that does not exist).
+    Answers like a careful model, in Korean: a summary names the item's title (an English
+    one by its first words), a title is the source's behind "모델 제목:", a section is
+    "none", an intro counts the items, an insight refers to items 1 and 2 (and to an item
+    99 that does not exist).
 ``newsroom-test-raise``
     Raises on every prompt.
 ``newsroom-test-hang``
@@ -39,6 +41,7 @@ RELEASE = threading.Event()
 """Set it to let the hanging model return."""
 
 _TITLE = re.compile(r"^Title: (.*)$", re.M)
+_HANGUL = re.compile("[가-힣]")
 _ITEM = re.compile(r"^\[(\d+)\] \([^)]*\) (.*?):", re.M)
 
 
@@ -79,8 +82,16 @@ def careful_answer(prompt: str) -> str:
         )
     if prompt.startswith("Write the introduction"):
         return f"오늘은 **{len(_ITEM.findall(prompt))}개**의 소식을 전합니다."
-    title = _TITLE.search(prompt)
-    return f"모델 요약: {title.group(1) if title else prompt[:40]}."
+    found = _TITLE.search(prompt)
+    title = found.group(1) if found else prompt[:40]
+    if prompt.startswith("Which section"):
+        return "none"
+    # In Korean, as a careful model writes for a Korean newsletter: an English title is
+    # named by its first words only.
+    named = title if _HANGUL.search(title) else f"〈{title[:12]}〉 항목의 한국어"
+    if prompt.startswith("Write the title"):
+        return f"모델 제목: {named}"
+    return f"모델 요약: {named}."
 
 
 class _Model(llm.Model):

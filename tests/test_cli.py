@@ -7,6 +7,7 @@ import email.policy
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,8 +17,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import require
+from test_themes_email import spam_report
 
 from newsroom.cli import cli
+from newsroom.core.language import in_language
+from newsroom.core.sanitize import clean_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,8 +128,23 @@ def test_demo_command_builds_sends_and_says_where_the_outputs_are() -> None:
     mailbox = sorted(Path(received.group(2)).glob("*.eml"))
     assert len(mailbox) == 5
     message = email.message_from_bytes(mailbox[0].read_bytes(), policy=email.policy.default)
-    assert message["Subject"] == "AI 브리핑 2026년 2월 14일"
+    assert message["Subject"] == "AI 브리핑 · DeepGen 1.0 외 27건"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # The llm filter, answered by the demo's stand-in model, wrote the edition in Korean,
+    # with an intro and an insight, without a notes file.
+    assert "replays the answers written for this demo" in proc.stdout
+    edition = json.loads((Path(lines["edition.json"])).read_text("utf-8"))
+    items = [item for section in edition["sections"] for item in section["items"]]
+    assert items and all(clean_text(item["summary"]) for item in items)
+    korean = [in_language(clean_text(item["summary"]), "ko") for item in items]
+    assert korean.count(True) >= 0.9 * len(items)
+    assert [in_language(item["title"], "ko") for item in items].count(True) >= 0.8 * len(items)
+    assert edition["intro"] and edition["insight"]
+    assert not (Path(lines["edition.json"]).parents[3] / "notes").exists()
+    # What a reader receives scores under 0.5 with SpamAssassin's local rules.
+    require(shutil.which("spamassassin") is not None, "the `spamassassin` command")
+    score, rules = spam_report(mailbox[0].read_bytes())
+    assert score < 0.5, (score, rules)
 
 
 def _newsroom(*args: str) -> subprocess.CompletedProcess[str]:

@@ -354,14 +354,10 @@ def test_newsroom_build_with_an_installed_model_plugin(tmp_path: Path) -> None:
     work.mkdir()
     config = work / "newsroom.toml"
     text = (EXAMPLE / "newsroom.toml").read_text("utf-8")
-    # Before the example's extractive table: summarizers run in order, each leaving the items
-    # an earlier one wrote.
-    marker = '[[filters]]\nplugin = "extractive"'
+    # The example's llm table names the demo's stand-in model: one line makes it another.
+    marker = 'model = "briefing-demo"'
     assert marker in text
-    config.write_text(
-        text.replace(marker, '[[filters]]\nplugin = "llm"\nmodel = "newsroom-test"\n\n' + marker),
-        "utf-8",
-    )
+    config.write_text(text.replace(marker, 'model = "newsroom-test"'), "utf-8")
     log = tmp_path / "prompts.jsonl"
     env = {
         **os.environ,
@@ -385,10 +381,20 @@ def test_newsroom_build_with_an_installed_model_plugin(tmp_path: Path) -> None:
 
     report = build()
     asked = len(log.read_text("utf-8").splitlines())
+    prompts = [json.loads(line)[1] for line in log.read_text("utf-8").splitlines()]
+    # assign_sections: one question per item the filters kept, before the sections.
+    sections_asked = sum(1 for p in prompts if p.startswith("Which section"))
     edition = json.loads((work / "build" / "editions" / AS_OF[:10] / "edition.json").read_text())
     items = [i for s in edition["sections"] for i in s["items"]]
     with_text = [i for i in items if i["summary"]]
-    assert asked == len(with_text) + 2  # a summary per item with text, the intro, the insight
+    retitled = [i for i in items if i["original_title"]]
+    # A summary per item with text, a title per item whose title was not Korean, the intro
+    # and the insight.
+    assert sections_asked >= len(items)
+    assert asked == len(with_text) + len(retitled) + 2 + sections_asked
+    assert retitled and all(
+        i["title"] == f"모델 제목: 〈{i['original_title'][:12]}〉 항목의 한국어" for i in retitled
+    )
     assert all(i["extra"]["summary_by"] == "llm:newsroom-test" for i in with_text)
     assert edition["intro"] and "<a href=" in edition["insight"]
     email = (work / "build" / "editions" / AS_OF[:10] / "email.html").read_text("utf-8")

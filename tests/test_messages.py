@@ -63,7 +63,7 @@ def test_a_real_edition_becomes_a_well_formed_korean_message(newsletter: Path) -
     assert b"\n" not in out.data.replace(b"\r\n", b"")  # CRLF everywhere
     assert lines_fit(out.data)
     parsed = parse(out.data)
-    assert parsed["Subject"] == "AI 브리핑 2026년 2월 14일"
+    assert parsed["Subject"] == "AI 브리핑 · Skills as Programs 외 27건"
     assert parsed["To"].addresses[0].display_name == "김지우"
     assert parsed["To"].addresses[0].addr_spec == "jiwoo.kim@example.com"
     assert parsed["From"].addresses[0].addr_spec == "briefing@example.org"

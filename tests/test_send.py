@@ -77,7 +77,7 @@ def test_send_delivers_one_copy_to_each_active_subscriber(newsletter: Path) -> N
         assert {a: sink.count(a) for a in addresses} == {a: 1 for a in addresses}
         assert sink.count("pending@example.com") == sink.count("gone@example.com") == 0
         first = sink.messages[0].parsed()
-        assert first["Subject"] == "AI 브리핑 2026년 2월 14일"
+        assert first["Subject"] == "AI 브리핑 · Skills as Programs 외 27건"
         assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         # The envelope sender is [email] from; each message has exactly one recipient.
         assert {m.sender for m in sink.messages} == {"briefing@example.org"}

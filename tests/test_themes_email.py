@@ -311,7 +311,7 @@ def test_korean_arrives_intact_in_the_subject_and_the_body(newsletter: Path, the
     _use_theme(newsletter, theme)
     parsed = email.message_from_bytes(_message(newsletter), policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
-    assert parsed["Subject"] == "AI 브리핑 2026년 2월 14일"
+    assert parsed["Subject"] == "AI 브리핑 · Skills as Programs 외 27건"
     html = parsed.get_body(preferencelist=("html",))
     text = parsed.get_body(preferencelist=("plain",))
     assert html is not None and text is not None

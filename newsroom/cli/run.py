@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from newsroom.cli.common import Options, console, handle_errors, parse_now
+from newsroom.cli.review import hold_unless_reviewed
 from newsroom.cli.send_report import SendProgress, print_send_report
 from newsroom.core import exitcodes
 
@@ -94,6 +95,8 @@ def run(opts: Options, now: str | None, mirror: str | None, no_send: bool, as_js
                         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
                     click.echo(f"Built {eid}; waiting for approval: {exc.message}", err=True)
                     sys.exit(exc.exit_code)
+            if not started:
+                hold_unless_reviewed(config, eid)
             published = _publish_site(config, eid)
             if published:
                 result["published"] = published

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from newsroom.cli.common import Options, console, edition_id_of, handle_errors
+from newsroom.cli.review import hold_unless_reviewed
 from newsroom.cli.send_report import SendProgress, print_send_report
 
 
@@ -85,6 +86,7 @@ def send(
         count = delivery.dry_run(config, eid, folder)
         click.echo(f"Dry run: wrote {count} message(s) to {folder}; nothing was sent.")
         return
+    hold_unless_reviewed(config, eid)
     settings = delivery.settings_from(
         config, limit=limit, concurrency=concurrency, rate=rate, workers=workers
     )

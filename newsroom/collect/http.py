@@ -96,18 +96,20 @@ class _Deadline:
     """``time.monotonic()`` by which the requests end."""
     seconds: float
     """The time they were given, for messages."""
+    what: str = ""
+    """What ran out, for messages: "the step's 15 s (timeout) ran out"."""
 
 
 _DEADLINE: ContextVar[_Deadline | None] = ContextVar("newsroom_requests_until", default=None)
 
 
 @contextmanager
-def requests_until(at: float | None, seconds: float = 0.0) -> Iterator[None]:
+def requests_until(at: float | None, seconds: float = 0.0, what: str = "") -> Iterator[None]:
     """Requests made inside (by this task and the tasks it starts) end by ``at``, a
     ``time.monotonic()`` value, retries and their waits included; ``seconds`` is the time
-    they were given, named in the error of a request cut off by it. ``None``: no deadline
-    beyond each request's own limits."""
-    token = _DEADLINE.set(None if at is None else _Deadline(at, seconds))
+    they were given, named in the error of a request cut off by it (``what`` says what ran
+    out, default: a source's time). ``None``: no deadline beyond each request's own limits."""
+    token = _DEADLINE.set(None if at is None else _Deadline(at, seconds, what))
     try:
         yield
     finally:
@@ -169,6 +171,11 @@ class _Decoder:
             except zlib.error as exc:
                 raise FetchError(f"corrupt compressed response: {exc}", url=self.url) from exc
         return b"".join(self.parts)
+
+
+def _size(n: int) -> str:
+    """``n`` bytes for a message: ``10 MB``, ``512 KB``."""
+    return f"{n // MB} MB" if n >= MB else f"{n // 1024} KB" if n >= 1024 else f"{n} bytes"
 
 
 def _jittered(delay: float) -> float:
@@ -429,11 +436,18 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         min_interval: float = 0.0,
         use_cache: bool = True,
+        max_bytes: int | None = None,
     ) -> Response:
-        """GET ``url``; on 304 the cached body is returned with ``from_cache=True``."""
+        """GET ``url``; on 304 the cached body is returned with ``from_cache=True``.
+        ``max_bytes`` lowers the body size limit of ``[http] max_bytes`` for this request."""
         full = str(httpx.URL(url, params=params)) if params else url
         return await self.request(
-            "GET", full, headers=headers, min_interval=min_interval, use_cache=use_cache
+            "GET",
+            full,
+            headers=headers,
+            min_interval=min_interval,
+            use_cache=use_cache,
+            max_bytes=max_bytes,
         )
 
     async def post_json(
@@ -464,24 +478,30 @@ class Fetcher:
         content: bytes | None = None,
         min_interval: float = 0.0,
         use_cache: bool = True,
+        max_bytes: int | None = None,
     ) -> Response:
         """Send a request with retries, size limit and (for GET) the conditional cache,
         ending by the deadline of :func:`requests_until` if one is set."""
+        limit = min(max_bytes, self.settings.max_bytes) if max_bytes else self.settings.max_bytes
         deadline = _DEADLINE.get()
         if deadline is None:
-            return await self._request(method, url, headers, content, min_interval, use_cache)
+            return await self._request(
+                method, url, headers, content, min_interval, use_cache, limit
+            )
         left = deadline.at - time.monotonic()
         try:
             if left <= 0:
                 raise TimeoutError
             async with asyncio.timeout(left):
-                return await self._request(method, url, headers, content, min_interval, use_cache)
+                return await self._request(
+                    method, url, headers, content, min_interval, use_cache, limit
+                )
         except TimeoutError:
-            raise FetchError(
-                f"not finished when the source's {deadline.seconds:g} s for its requests ran "
-                "out ([plugins] source_timeout)",
-                url=url,
-            ) from None
+            what = deadline.what or (
+                f"the source's {deadline.seconds:g} s for its requests ran out ([plugins] "
+                "source_timeout)"
+            )
+            raise FetchError(f"not finished when {what}", url=url) from None
 
     async def _request(
         self,
@@ -491,6 +511,7 @@ class Fetcher:
         content: bytes | None,
         min_interval: float,
         use_cache: bool,
+        max_bytes: int,
     ) -> Response:
         s = self.settings
         cache = self.cache if (use_cache and method == "GET") else None
@@ -501,7 +522,7 @@ class Fetcher:
                 send_headers.update(cache.validators(url))
             gate = await self._wait_for_host(url, min_interval)
             try:
-                response = await self._send_once(method, url, send_headers, content)
+                response = await self._send_once(method, url, send_headers, content, max_bytes)
             except FetchError as exc:
                 delay = _jittered(s.backoff * (2**attempt))
                 if not exc.retryable or attempt >= s.retries or not _time_for(delay):
@@ -543,9 +564,15 @@ class Fetcher:
             await asyncio.sleep(delay)
 
     async def _send_once(
-        self, method: str, url: str, headers: dict[str, str], content: bytes | None
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        content: bytes | None,
+        max_bytes: int | None = None,
     ) -> Response:
         s = self.settings
+        limit = max_bytes or s.max_bytes
         target = self._route(url)
         self.requests += 1
         try:
@@ -565,16 +592,14 @@ class Fetcher:
                         declared
                         and declared.isdigit()
                         and response.headers.get("content-encoding", "") in ("", "identity")
-                        and int(declared) > s.max_bytes
+                        and int(declared) > limit
                     ):
                         raise FetchError(
-                            f"response is larger than {s.max_bytes // MB} MB "
-                            f"(Content-Length {int(declared) // MB} MB); refused",
+                            f"response is larger than {_size(limit)} "
+                            f"(Content-Length {_size(int(declared))}); refused",
                             url=url,
                         )
-                    decoder = _Decoder(
-                        response.headers.get("content-encoding", ""), s.max_bytes, url
-                    )
+                    decoder = _Decoder(response.headers.get("content-encoding", ""), limit, url)
                     async for chunk in response.aiter_raw():
                         decoder.feed(chunk)
                     body = decoder.finish()

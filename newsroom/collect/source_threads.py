@@ -86,6 +86,7 @@ class LoopFetcher(Fetcher):
         content: bytes | None = None,
         min_interval: float = 0.0,
         use_cache: bool = True,
+        max_bytes: int | None = None,
     ) -> Response:
         if self._cancelled:
             raise asyncio.CancelledError
@@ -97,6 +98,7 @@ class LoopFetcher(Fetcher):
                 "content": content,
                 "min_interval": min_interval,
                 "use_cache": use_cache,
+                "max_bytes": max_bytes,
             },
         )
         try:

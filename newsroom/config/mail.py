@@ -53,6 +53,9 @@ class EmailConfig(BaseModel):
     require_approval: bool = False
     """``newsroom send`` sends only an edition approved with ``newsroom approve`` as it is
     rendered now (exit code 10 otherwise); test copies (``--to``) and dry runs need none."""
+    require_review: bool = False
+    """``newsroom send`` and ``newsroom run`` hold an edition whose ``newsroom review`` finds
+    errors (exit code 12); test copies (``--to``) and dry runs are not held."""
     dkim_key_file: str = ""
     """PEM private key for DKIM signing (relative to the config; keep it outside the
     repository). Signing needs the ``service`` extra (dkimpy)."""

@@ -123,6 +123,16 @@ class FilterContext(Context):
     last_published: dt.datetime | None = None
     """When the newsletter's last published edition was built, if any."""
     warn: Callable[[str], None] = lambda message: None
+    sections: dict[str, str] = field(default_factory=dict)
+    """The configured sections, id → title, in config order (a filter that assigns
+    ``Item.section`` picks from these)."""
+    http: Fetcher | None = None
+    """The build's shared HTTP client (as sources have it: limits, per-host spacing, the
+    cache, ``--mirror``), for filters that fetch (article pages, say); ``None`` outside a
+    build."""
+    run_cpu: Callable[..., Awaitable[Any]] = asyncio.to_thread
+    """``await ctx.run_cpu(fn, *args)``: CPU-heavy work in the build's worker processes,
+    as :attr:`FetchContext.run_cpu` (same rules for ``fn``)."""
 
 
 @dataclass

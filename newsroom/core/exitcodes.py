@@ -33,5 +33,9 @@ NOT_APPROVED = 10
 #: message: they may or may not have arrived (``newsroom deliveries EDITION --status
 #: uncertain``). They are sent again only with ``newsroom send --resend-uncertain``.
 SEND_UNCERTAIN = 11
+#: ``newsroom review`` found errors in the edition (a story twice, a subject spam filters
+#: score, an email Gmail clips, an image without alt text); with ``[email] require_review``,
+#: ``newsroom send`` and ``newsroom run`` hold such an edition and exit with this code.
+REVIEW_ERRORS = 12
 #: Interrupted (Ctrl-C); run the same command again to resume.
 INTERRUPTED = 130

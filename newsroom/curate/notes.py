@@ -10,7 +10,8 @@ exists. Its ``##`` headings name its parts, in English or in Korean::
     ## 추가              (add)      - [title](URL) (section), the summary on the lines below
     ## 순서              (order)    - section id, first to last
 
-Everything before the first ``##`` heading (a ``#`` title, the editor's own memos) and HTML
+Before the first ``##`` heading, a ``subject: ...`` (or ``제목: ...``) line gives the email's
+subject line; everything else there (a ``#`` title, the editor's own memos) and HTML
 comments are not read. A problem (an unknown heading, a URL that is not in the edition, a
 section that does not exist) is a warning naming the file and line; the rest of the notes
 still apply.
@@ -71,6 +72,9 @@ _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _LINK = re.compile(r"\[([^\]]+)\]\(\s*<?(https?://[^)\s>]+)>?\s*\)")
 _ANGLE = re.compile(r"<(https?://[^>\s]+)>")
 _BARE = re.compile(r"https?://[^\s<>()\[\]]+")
+_SUBJECT = re.compile(r"^\s*(?:subject|제목)\s*[:：]\s*(\S.*?)\s*$", re.I)
+#: A subject line longer than this is a mistake (mail programs show 40 to 70 characters).
+MAX_SUBJECT = 150
 _SECTION = re.compile(r"^\s*(?:\(\s*`?([\w.-]+)`?\s*\)|(?:→|->|=>)\s*`?([\w.-]+)`?)")
 
 
@@ -96,6 +100,8 @@ class EditorNotes:
     intro: str = ""
     insight: str = ""
     """Both as HTML (rendered from the notes' Markdown; sanitized with the edition)."""
+    subject: str = ""
+    """The email's subject line (``subject: ...`` before the first ``##`` heading)."""
     pins: list[Entry] = field(default_factory=list)
     drops: list[Entry] = field(default_factory=list)
     adds: list[Entry] = field(default_factory=list)
@@ -148,6 +154,10 @@ class EditorNotes:
         for number, line in enumerate(text.splitlines(), start=1):
             if _FENCE.match(line):
                 fenced = not fenced
+            subject = _SUBJECT.match(line) if not parts and not fenced else None
+            if subject:
+                self._subject(number, subject.group(1))
+                continue
             heading = None if fenced else _HEADING.match(line)
             if heading:
                 name = heading.group(1)
@@ -168,6 +178,19 @@ class EditorNotes:
                 setattr(self, part, (getattr(self, part) + rendered).strip())
             else:
                 self._parse_list(part, number, lines)
+
+    def _subject(self, number: int, text: str) -> None:
+        subject = " ".join(text.split())
+        if len(subject) > MAX_SUBJECT:
+            self.warn(
+                number,
+                f"subject: {len(subject)} characters is too long for a subject line (at most "
+                f"{MAX_SUBJECT}); ignored",
+            )
+            return
+        if self.subject:
+            self.warn(number, "a second subject: it replaces the first")
+        self.subject = subject
 
     def _parse_list(self, part: str, heading: int, lines: list[tuple[int, str]]) -> None:
         entries: list[tuple[int, str, list[str]]] = []
@@ -224,7 +247,13 @@ class EditorNotes:
     @property
     def empty(self) -> bool:
         return not (
-            self.intro or self.insight or self.pins or self.drops or self.adds or self.order
+            self.intro
+            or self.insight
+            or self.subject
+            or self.pins
+            or self.drops
+            or self.adds
+            or self.order
         )
 
     # -- applying ---------------------------------------------------------------------------
@@ -273,6 +302,8 @@ class EditorNotes:
             edition.intro = self.intro
         if self.insight:
             edition.insight = self.insight
+        if self.subject:
+            edition.subject = self.subject
 
     def _section(
         self, edition: Edition, section_id: str, titles: dict[str, tuple[str, str]]

@@ -16,7 +16,7 @@ import inspect
 import logging
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +46,7 @@ from newsroom.core.sanitize import sanitize_edition
 from newsroom.core.urls import is_safe_url
 from newsroom.curate.editing import edit_edition
 from newsroom.curate.notes import EditorNotes
+from newsroom.curate.subject import default_subject
 from newsroom.store.state import State
 
 log = logging.getLogger("newsroom")
@@ -234,19 +235,20 @@ async def fetch_all(
     progress: Progress,
     mirror: str | None = None,
     workers: CpuWorkers | None = None,
+    http: Fetcher | None = None,
 ) -> list[SourceOutcome]:
     """Run every configured source concurrently over one shared client.
 
     ``workers`` parse for the sources (``FetchContext.run_cpu``); without them, this starts
     its own for the fetch (processes only if no other thread runs yet: see
-    :mod:`newsroom.collect.workers`) and stops them after it.
+    :mod:`newsroom.collect.workers`) and stops them after it. ``http`` is the client to
+    share (left open); without it, one is opened for the fetch.
     """
-    cache_dir = config.cache_dir / "http" if config.http.cache else None
     sources = [(cc, instances[cc.name]) for cc in config.sources]
     source_timeout = config.plugins.source_timeout
     max_items = config.plugins.max_items_per_source
     with nullcontext(workers) if workers else CpuWorkers(config.plugins.worker_processes) as pool:
-        async with Fetcher(config.http.settings(), cache_dir=cache_dir, mirror=mirror) as http:
+        async with nullcontext(http) if http else _fetcher(config, mirror) as http:
             return list(
                 await asyncio.gather(
                     *(
@@ -265,6 +267,26 @@ async def fetch_all(
                     )
                 )
             )
+
+
+def _fetcher(config: Config, mirror: str | None) -> Fetcher:
+    cache_dir = config.cache_dir / "http" if config.http.cache else None
+    return Fetcher(config.http.settings(), cache_dir=cache_dir, mirror=mirror)
+
+
+@contextlib.asynccontextmanager
+async def _build_resources(
+    config: Config, mirror: str | None, workers: CpuWorkers | None
+) -> AsyncIterator[tuple[State, Fetcher, CpuWorkers]]:
+    """The state file, the worker processes and the shared HTTP client of one build: open
+    from the fetch to the end of the edit stage, so filters that fetch (article pages) share
+    the sources' client, cache and limits."""
+    with (
+        State(config.state_path) as state,
+        nullcontext(workers) if workers else CpuWorkers(config.plugins.worker_processes) as pool,
+    ):
+        async with _fetcher(config, mirror) as http:
+            yield state, http, pool
 
 
 @contextmanager
@@ -368,7 +390,7 @@ async def build(
         timings[stage] = round(time.perf_counter() - clock, 3)
         clock = time.perf_counter()
 
-    with State(config.state_path) as state:
+    async with _build_resources(config, mirror, workers) as (state, http, pool):
         ctx_args = config.context_args(now=now, state=state, edition_id=edition_id)
         last = state.last_published(excluding=edition_id)
         instances: dict[str, Source] = {cc.name: cc.create() for cc in config.sources}  # type: ignore[misc]
@@ -379,7 +401,8 @@ async def build(
             since=last.built_at if last else None,
             progress=progress,
             mirror=mirror,
-            workers=workers,
+            workers=pool,
+            http=http,
         )
         lap("fetch")
         warnings = [w for o in outcomes for w in o.warnings]
@@ -393,6 +416,9 @@ async def build(
             sources=instances,
             last_published=last.built_at if last else None,
             warn=lambda message: warnings.append(BuildWarning(source="filters", message=message)),
+            sections={cc.name: cc.title for cc in config.sections},
+            http=http,
+            run_cpu=pool.run,
         )
         items = await run_filters(config, items, filter_ctx, progress)
         # The editor's notes (notes/<edition id>.md) drop items before the sections fill up.
@@ -452,6 +478,8 @@ async def build(
         edition = await edit_edition(
             config, plugins, edition, items, filter_ctx, notes, progress.stage
         )
+        # The editor's subject (notes) or a model's stand; else one naming the lead story.
+        edition.subject = edition.subject or default_subject(edition)
         lap("edit")
         # The one place untrusted content enters the edition: after every plugin has run.
         edition = sanitize_edition(edition)

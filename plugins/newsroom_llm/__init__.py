@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import re
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
@@ -27,6 +28,8 @@ from newsroom_summaries import summarize
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from newsroom import Edition, Filter, FilterContext, Item, Options, hookimpl, secret_value
+from newsroom.core.language import in_language
+from newsroom.core.model import Newsletter
 from newsroom.core.sanitize import clean_text
 from newsroom.curate.notes import markdown_html
 
@@ -39,8 +42,34 @@ if TYPE_CHECKING:
 
 #: Characters of an item's own text shown to the model.
 MAX_TEXT = 4000
+#: A title longer than this is not a title.
+MAX_TITLE = 160
+_TITLE_LABEL = re.compile(r"^(?:title|제목)\s*[:：]\s*", re.I)
 
 T = TypeVar("T")
+
+
+class FieldPrompt(Options):
+    """A further text the model writes about each item (``[[filters.fields]]``)."""
+
+    name: str = Field(min_length=1, max_length=40)
+    """The field's name, as themes show it: "요약", "시사점"."""
+    prompt: str
+    """What the model is asked for each item. Placeholders: {newsletter}, {language},
+    {date}, {sentences}, {name}, {title}, {original_title}, {url}, {publisher}, {source},
+    {text} (the item's own text), {summary} (its summary as written)."""
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if any(c in value for c in "<>&\"'\r\n"):
+            raise ValueError("a field's name is plain text: no markup, quotes or line breaks")
+        return value.strip()
+
+    @field_validator("prompt")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        return prompts.check("field", value)
 
 
 class LlmSummarizer(Filter):
@@ -94,12 +123,48 @@ class LlmSummarizer(Filter):
         the JSON answer the insight is built from (keep it)."""
         cache_days: int = Field(90, ge=0)
         """Cached answers unused for this many days are forgotten; 0: kept for ever."""
+        titles: bool = True
+        """Have the model write a title in the newsletter's language for each item whose
+        title is in another language; the source's title is kept as ``original_title``."""
+        title_prompt: str = prompts.TITLE
+        """Placeholders: {newsletter}, {language}, {date}, {title}, {url}, {publisher},
+        {source}, {summary} (the item's summary as written)."""
+        fields: list[FieldPrompt] = Field(default_factory=list)
+        """Further texts the model writes about every item, each with its own prompt, kept
+        in ``Item.fields`` under its name and shown by themes under the summary:
+        ``[[filters.fields]]`` tables with ``name`` and ``prompt``."""
+        assign_sections: bool = False
+        """Ask the model which configured section each item belongs in (once per item, the
+        answer cached): its answer sets ``Item.section``, which section layouts honour. An
+        item it gives no usable answer for is placed by the sections' rules."""
+        section_prompt: str = prompts.SECTION
+        """Placeholders: {newsletter}, {language}, {date}, {sections} (one "id: title" a
+        line), {title}, {url}, {publisher}, {source}, {text}."""
+        max_section_calls: int = Field(150, ge=0, le=10_000)
+        """Model calls for the sections per build at most (they are asked about every item
+        the filters kept, before the sections are filled; the cache is free)."""
 
-        @field_validator("system", "summary_prompt", "intro_prompt", "insight_prompt")
+        @field_validator(
+            "system",
+            "summary_prompt",
+            "intro_prompt",
+            "insight_prompt",
+            "title_prompt",
+            "section_prompt",
+        )
         @classmethod
         def _known_placeholders(cls, value: str, info: Any) -> str:
             kind = {"system": "system"}.get(info.field_name, info.field_name.split("_")[0])
             return prompts.check(kind, value)
+
+        @field_validator("fields")
+        @classmethod
+        def _unique_names(cls, value: list[FieldPrompt]) -> list[FieldPrompt]:
+            names = [f.name for f in value]
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ValueError(f"field names must differ: {', '.join(twice)} twice")
+            return value
 
         @model_validator(mode="after")
         def _llm_installed(self) -> Self:
@@ -112,12 +177,24 @@ class LlmSummarizer(Filter):
 
     options: Options
 
-    def apply(self, items: list[Item], ctx: FilterContext) -> None:
-        # The model writes about the items that made it into the edition: see edit().
-        return None
+    async def apply(self, items: list[Item], ctx: FilterContext) -> None:
+        """With ``assign_sections``, ask which section each item belongs in. Everything
+        else the model writes is about the items that made it into the edition: see edit()."""
+        if not (self.options.assign_sections and ctx.sections and items):
+            return
+        edition = Edition(
+            id=ctx.edition_id or ctx.today.isoformat(),
+            date=ctx.today,
+            title=ctx.newsletter_title,
+            newsletter=Newsletter(title=ctx.newsletter_title, language=ctx.language),
+            generated_at=ctx.now,
+        )
+        run = _Run(self.options, edition, ctx, calls=self.options.max_section_calls)
+        await run.assign_sections(items)
 
     async def edit(self, edition: Edition, ctx: FilterContext) -> None:
-        """Write the summaries, then the intro and the insight, of ``edition``."""
+        """Write the summaries, titles and fields, then the intro and the insight, of
+        ``edition``."""
         run = _Run(self.options, edition, ctx)
         await run.all()
 
@@ -125,14 +202,24 @@ class LlmSummarizer(Filter):
 class _Run:
     """One edition's worth of calls: the model, the budget, the cache, and what went wrong."""
 
-    def __init__(self, options: LlmSummarizer.Options, edition: Edition, ctx: FilterContext):
+    def __init__(
+        self,
+        options: LlmSummarizer.Options,
+        edition: Edition,
+        ctx: FilterContext,
+        *,
+        calls: int | None = None,
+    ):
         self.o = options
         self.edition = edition
         self.ctx = ctx
-        self.budget = Budget(options.max_calls, options.stop_after_failures)
+        self.budget = Budget(
+            options.max_calls if calls is None else calls, options.stop_after_failures
+        )
         self.cache = Cache(ctx.state)
         self.failures: Counter[str] = Counter()
         self.fallbacks = 0
+        self.code = edition.newsletter.language
         self.language = prompts.language_name(edition.newsletter.language)
         self.date = format_date(
             edition.date, format="long", locale=edition.newsletter.language.replace("-", "_")
@@ -142,6 +229,9 @@ class _Run:
             "language": self.language,
             "date": self.date,
         }
+        self.not_in_language = f"an answer not in {self.language}"
+        self.texts: dict[str, str] = {}
+        """Each item's own text, as the summary prompt showed it (the fields get it too)."""
         self.system = options.system.format(**self.common)
         self.model: Any = None
         self.model_id = options.model or "the default model"
@@ -153,17 +243,25 @@ class _Run:
     def warn(self, message: str) -> None:
         self.ctx.warn(f"llm: {message}")
 
-    async def all(self) -> None:
+    async def resolve(self) -> str | None:
+        """Find the model; the reason it cannot be used, or ``None``."""
         try:
             self.model = await asyncio.to_thread(
                 resolve_model, self.o.model, secret_value(self.o.key)
             )
             self.model_id = str(getattr(self.model, "model_id", self.model_id))
         except Exception as exc:  # noqa: BLE001 - UnknownModelError, a broken model plugin
-            self.warn(
+            return (
                 f"cannot use model {self.model_id!r} ({type(exc).__name__}: {exc}); check "
-                "`llm models` and the model's plugin. Summaries are extractive; no intro or "
-                "insight was written"
+                "`llm models` and the model's plugin"
+            )
+        return None
+
+    async def all(self) -> None:
+        problem = await self.resolve()
+        if problem is not None:
+            self.warn(
+                f"{problem}. Summaries are extractive; no title, intro or insight was written"
             )
             for item in self.todo():
                 self.fallback(item)
@@ -173,6 +271,11 @@ class _Run:
         else:  # the build's default summarizer stays out when this one is configured
             for item in self.todo():
                 self.fallback(item, failed=False)
+        reserve = int(self.writes_intro) + int(self.writes_insight)
+        if self.o.titles:
+            await self.titles(reserve)
+        if self.o.fields:
+            await self.fields(reserve)
         items = self.edition.items
         if self.writes_intro:
             await self.intro(items)
@@ -250,7 +353,7 @@ class _Run:
                 url=item.url,
                 publisher=item.publisher or item.source,
                 source=item.source,
-                text=clean_text(item.summary)[:MAX_TEXT],
+                text=self.texts.setdefault(item.id, clean_text(item.summary)[:MAX_TEXT]),
             )
             async with limit:
                 try:
@@ -267,15 +370,170 @@ class _Run:
         # Calls are claimed in item order: the budget goes to the edition's first items.
         await asyncio.gather(*(one(item) for item in self.todo()))
 
+    def in_language(self, text: str) -> bool:
+        """False only for text that has words and is not in the newsletter's language."""
+        return in_language(clean_text(text), self.code) is not False
+
     def check_summary(self, answer: str) -> str:
         text = answer.strip()
         if len(clean_text(text)) > 4 * self.o.max_chars:
             raise ModelFailed(f"an answer of {len(text)} characters (junk, or not a summary)")
+        if not self.in_language(text):
+            raise ModelFailed(self.not_in_language)
         summary = markdown_html(text)
         # One paragraph reads better in an item than <p> blocks: unwrap a single one.
         if summary.count("<p>") == 1 and summary.startswith("<p>") and summary.endswith("</p>"):
             summary = summary[3:-4]
         return summary
+
+    # -- titles and fields ----------------------------------------------------------------------
+
+    def item_values(self, item: Item) -> dict[str, Any]:
+        return {
+            **self.common,
+            "title": item.original_title or item.title,
+            "url": item.url,
+            "publisher": item.publisher or item.source,
+            "source": item.source,
+        }
+
+    async def titles(self, reserve: int) -> None:
+        """A title in the newsletter's language for each item whose title is in another."""
+        limit = asyncio.Semaphore(self.o.concurrency)
+        failures: Counter[str] = Counter()
+
+        async def one(item: Item) -> None:
+            prompt = self.o.title_prompt.format(
+                **self.item_values(item), summary=clean_text(item.summary)[:MAX_TEXT]
+            )
+            async with limit:
+                try:
+                    title = await self.answer(
+                        "title", prompt, self.check_title, item.id, reserve=reserve
+                    )
+                except ModelFailed as exc:
+                    failures[exc.reason] += 1
+                    return
+            if title != item.title:
+                item.original_title = item.original_title or item.title
+                item.title = title
+
+        todo = [
+            i
+            for i in self.edition.items
+            if not i.original_title and in_language(i.title, self.code) is False
+        ]
+        await asyncio.gather(*(one(item) for item in todo))
+        if failures:
+            reasons = "; ".join(f"{reason} ({n})" for reason, n in failures.most_common(3))
+            self.warn(
+                f"model {self.model_id!r}: {sum(failures.values())} title(s) kept as the "
+                f"source wrote them: {reasons}"
+            )
+
+    def check_title(self, answer: str) -> str:
+        # The first line, without the quotes or "Title:" models like to add.
+        lines = [line for line in answer.strip().splitlines() if line.strip()]
+        title = clean_text(lines[0] if lines else "")
+        title = _TITLE_LABEL.sub("", title).strip().strip("\"'“”‘’「」*#").strip()
+        if not title:
+            raise ModelFailed("an empty answer")
+        if len(title) > MAX_TITLE:
+            raise ModelFailed(f"a title of {len(title)} characters")
+        if in_language(title, self.code) is False:
+            raise ModelFailed(self.not_in_language)
+        return title
+
+    async def fields(self, reserve: int) -> None:
+        """Every declared field of every item, in the config's order."""
+        limit = asyncio.Semaphore(self.o.concurrency)
+        failures: Counter[str] = Counter()
+
+        async def one(item: Item, spec: FieldPrompt) -> None:
+            prompt = spec.prompt.format(
+                **self.item_values(item),
+                original_title=item.original_title or item.title,
+                sentences=self.o.sentences,
+                name=spec.name,
+                text=self.texts.get(item.id) or clean_text(item.summary)[:MAX_TEXT],
+                summary=clean_text(item.summary)[:MAX_TEXT],
+            )
+            async with limit:
+                try:
+                    text = await self.answer(
+                        f"field:{spec.name}",
+                        prompt,
+                        self.check_summary,
+                        item.id,
+                        reserve=reserve,
+                    )
+                except ModelFailed as exc:
+                    failures[f"{spec.name}: {exc.reason}"] += 1
+                    return
+            item.fields = {**item.fields, spec.name: text}
+
+        items = [i for i in self.edition.items if i.summary or i.title]
+        await asyncio.gather(*(one(item, spec) for item in items for spec in self.o.fields))
+        for item in items:  # the config's order, whatever order the answers came in
+            item.fields = {
+                s.name: item.fields[s.name] for s in self.o.fields if s.name in item.fields
+            } | {k: v for k, v in item.fields.items() if k not in {s.name for s in self.o.fields}}
+        if failures:
+            reasons = "; ".join(f"{reason} ({n})" for reason, n in failures.most_common(3))
+            self.warn(
+                f"model {self.model_id!r}: {sum(failures.values())} field(s) left empty: {reasons}"
+            )
+
+    # -- sections -------------------------------------------------------------------------------
+
+    async def assign_sections(self, items: list[Item]) -> None:
+        """Set ``Item.section`` from the model's answer, for every item it answers for."""
+        problem = await self.resolve()
+        if problem is not None:
+            self.warn(f"{problem}. The sections' rules place every item")
+            return
+        sections = self.ctx.sections
+        listing = "\n".join(f"{sid}: {clean_text(title)}" for sid, title in sections.items())
+        limit = asyncio.Semaphore(self.o.concurrency)
+        failures: Counter[str] = Counter()
+
+        def check(answer: str) -> str:
+            word = clean_text(answer).strip().strip("`'\"*.").strip()
+            if word.lower() in ("none", "없음", ""):
+                return ""
+            if word in sections:
+                return word
+            for sid in sections:  # "papers." or "id: papers" or the section's title
+                if word.lower() == sid.lower() or clean_text(sections[sid]) == word:
+                    return sid
+            raise Unusable(f"{word[:40]!r} is not a section id")
+
+        async def one(item: Item) -> None:
+            prompt = self.o.section_prompt.format(
+                **self.item_values(item),
+                sections=listing,
+                text=clean_text(item.summary)[:MAX_TEXT],
+            )
+            async with limit:
+                try:
+                    section = await self.answer("section", prompt, check, item.id)
+                except ModelFailed as exc:
+                    failures[exc.reason] += 1
+                    return
+                except Unusable as exc:
+                    failures[str(exc)] += 1
+                    return
+            item.section = section or None
+
+        await asyncio.gather(*(one(item) for item in items))
+        if failures:
+            reasons = "; ".join(f"{reason} ({n})" for reason, n in failures.most_common(3))
+            self.warn(
+                f"model {self.model_id!r}: {sum(failures.values())} item(s) placed by the "
+                f"sections' rules instead: {reasons}"
+            )
+        self.report()
+        self.cache.finish(self.o.cache_days)
 
     def fallback(self, item: Item, *, failed: bool = True) -> None:
         """Give ``item`` an extractive summary instead of the model's."""
@@ -318,6 +576,8 @@ class _Run:
     def check_intro(self, answer: str) -> str:
         if len(clean_text(answer)) > 8 * self.o.max_chars:
             raise Unusable(f"the answer of {len(answer)} characters is not an intro")
+        if not self.in_language(answer):
+            raise Unusable(f"the answer is not in {self.language}")
         return markdown_html(answer.strip())
 
     async def insight(self, items: list[Item]) -> None:
@@ -331,7 +591,10 @@ class _Run:
         language = self.edition.newsletter.language
 
         def check(answer: str) -> Insight:
-            return render(parse_answer(answer), items, language)
+            written = render(parse_answer(answer), items, language)
+            if not self.in_language(_words_of(written.html)):
+                raise Unusable(f"the answer is not in {self.language}")
+            return written
 
         try:
             written = await self.answer("insight", prompt, check, schema=schema)
@@ -366,6 +629,11 @@ class _Run:
         self.ctx.log.info(
             "llm: %d call(s), %d answer(s) from the cache", self.budget.made, self.cache.hits
         )
+
+
+def _words_of(insight_html: str) -> str:
+    """The insight's own words: its text without the linked item titles."""
+    return re.sub(r"<a [^>]*>.*?</a>", " ", insight_html)
 
 
 @hookimpl

@@ -45,6 +45,30 @@ The edition's {count} items:
 {items}
 """
 
+TITLE = """Write the title of this item for the newsletter in {language}: one line of at most \
+80 characters that says what it is. Keep names of products, models, companies and people as \
+they are written. Answer with the title only: no quotes, no source, no links.
+
+Title: {title}
+Source: {publisher}
+Link: {url}
+Summary:
+{summary}
+"""
+
+SECTION = """Which section of {newsletter} should this item go in? Answer with the id of one \
+section below and nothing else, or with none when no section fits.
+
+Sections (id: title):
+{sections}
+
+Title: {title}
+Source: {publisher}
+Link: {url}
+Text:
+{text}
+"""
+
 #: What an insight answer looks like; shown to the model as JSON (see INSIGHT_FORMAT).
 INSIGHT_EXAMPLE: dict[str, object] = {
     "trends": [{"title": "a few words", "text": "two or three sentences", "items": [1, 4]}],
@@ -80,6 +104,32 @@ PLACEHOLDERS = {
         "publisher",
         "source",
         "text",
+    },
+    "title": {"newsletter", "language", "date", "title", "url", "publisher", "source", "summary"},
+    "section": {
+        "newsletter",
+        "language",
+        "date",
+        "sections",
+        "title",
+        "url",
+        "publisher",
+        "source",
+        "text",
+    },
+    "field": {
+        "newsletter",
+        "language",
+        "date",
+        "sentences",
+        "name",
+        "title",
+        "original_title",
+        "url",
+        "publisher",
+        "source",
+        "text",
+        "summary",
     },
     "intro": {"newsletter", "language", "date", "count", "items"},
     "insight": {"newsletter", "language", "date", "count", "items", "format"},

@@ -39,7 +39,7 @@ def template_variables(
     t = Messages(load_translations(ctx.theme, edition.language))
     settings = values.get("settings", ctx.theme_settings)
     helpers: dict[str, Any] = {
-        "subject": edition.title,
+        "subject": edition.subject or edition.title,
         "preheader": preheader(edition),
         "text_direction": text_direction(edition.language),
         "insight_title": settings.get("insight_title") or t.gettext("Editor's insight"),
