@@ -87,7 +87,9 @@ def test_a_real_edition_becomes_a_well_formed_korean_message(newsletter: Path) -
     assert Signer([SECRET]).read_subscriber_token(token) == "uid-jiwoo"
     # The visible link in both parts, and the sender's postal address in the footer.
     assert https in html and https in text
-    assert config.email.postal_address in html and config.email.postal_address in text
+    # Long HTML lines are folded at a space, which HTML reads as a space.
+    assert config.email.postal_address in " ".join(html.split())
+    assert config.email.postal_address in text
 
 
 def test_each_subscriber_gets_their_own_links_and_a_stable_message_id(newsletter: Path) -> None:
