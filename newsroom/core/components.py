@@ -120,6 +120,9 @@ class FilterContext(Context):
     """Handed to :meth:`Filter.apply`."""
 
     sources: dict[str, Source] = field(default_factory=dict)
+    sections: dict[str, SectionLayout] = field(default_factory=dict)
+    """The ``[[sections]]`` layouts by id, in config order: a filter may ask which section
+    would take an item (:meth:`SectionLayout.accepts`)."""
     last_published: dt.datetime | None = None
     """When the newsletter's last published edition was built, if any."""
     warn: Callable[[str], None] = lambda message: None
@@ -188,6 +191,12 @@ class SectionLayout(Component, ABC):
     @abstractmethod
     def arrange(self, items: list[Item], ctx: Context) -> list[Section]:
         """Return the section(s) this layout builds from ``items`` (possibly none)."""
+
+    def accepts(self, item: Item) -> bool | None:
+        """Whether this section would take ``item``, its limit aside; ``None`` when the
+        layout cannot tell. Filters that merge items ask it (``FilterContext.sections``) to
+        decide where a story goes."""
+        return None
 
 
 class Renderer(Component, ABC):

@@ -95,6 +95,16 @@ class Item(_Model):
     extra: JSON = Field(default_factory=dict)
     """Anything else a plugin wants to keep (JSON-serialisable)."""
 
+    @property
+    def link_kind(self) -> str:
+        """What the item's own link is: its ``kind``, except for a discussion whose thread is
+        among its ``links`` while its own link leads elsewhere (a Hacker News story links
+        the article it discusses): that link is the ``article``."""
+        thread = self.links.get("discussion")
+        if self.kind == "discussion" and thread and thread != self.url:
+            return "article"
+        return self.kind
+
     @model_validator(mode="after")
     def _default_id(self) -> Item:
         if not self.id:

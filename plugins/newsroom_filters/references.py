@@ -1,0 +1,190 @@
+"""What an item is and what it points to, as keys two reports of one story share.
+
+A story reported by several sources (an arXiv paper, its Hugging Face daily-papers entry,
+its GitHub repository, a Hacker News thread about it) is recognised by explicit
+cross-references before any title is compared:
+
+=================  ===================================================================
+``url:<url>``      a canonical URL (:func:`newsroom.core.urls.canonical_url`: no tracking
+                   parameters, no ``www.``, https): the item's own link and every link it
+                   lists (PDF, code, discussion, article ...)
+``arxiv:<id>``     an arXiv id, without its version: ``arxiv.org/abs/2602.12205``,
+                   ``/pdf/2602.12205v2``, ``hf.co/papers/…``, ``huggingface.co/papers/…``,
+                   ``arXiv:2602.12205``, or a bare ``2602.12205`` in a title or a summary
+``repo:<o>/<n>``   a GitHub repository: ``github.com/owner/name`` and any page under it
+``hf:<o>/<n>``     a Hugging Face model, dataset or Space: ``huggingface.co/owner/name``
+=================  ===================================================================
+
+Each item has *identity* keys (what it is: its own link, its listed links, the paper or
+repository those are) and *mentions* (papers and repositories its title or summary names).
+Two items are one story when one's identity is among the other's identity or mentions: a
+Reddit post citing ``arxiv.org/abs/2602.12153`` joins that paper, but two papers that both
+cite ``github.com/pytorch/pytorch`` stay two papers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from newsroom import Item
+from newsroom.core.urls import canonical_url
+
+# New-style ids: yymm.nnnnn since 2015, yymm.nnnn from April 2007 to 2014; months 01-12.
+_NEW_ID = r"(?:\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})"
+# Old-style ids keep their archive: astro-ph/0601001, math.GT/0309136.
+_OLD_ID = r"(?:[a-z-]+(?:\.[A-Z]{2})?/\d{7})"
+#: An arXiv id in a link to arXiv or to Hugging Face's paper pages.
+_ARXIV_URL = re.compile(
+    r"(?:arxiv\.org/(?:abs|pdf|html|format)/|(?:huggingface\.co|hf\.co)/papers/)"
+    rf"({_NEW_ID}|{_OLD_ID})(?:v\d+)?",
+    re.IGNORECASE,
+)
+#: A bare new-style id in text ("arXiv:2602.12205", "(2602.12205)"): digits on neither
+#: side, so a price or a version number ("1.2602.12205", "12602.122050") is no id.
+_ARXIV_TEXT = re.compile(rf"(?<![\d.]){_NEW_ID}(?:v\d+)?(?![\d])")
+_GITHUB = re.compile(r"(?<!gist\.)github\.com/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/([A-Za-z0-9._-]{1,100})")
+_HUGGINGFACE = re.compile(
+    r"huggingface\.co/(?:(datasets|spaces)/)?([A-Za-z0-9][\w.-]{0,95})/([\w.-]{1,96})"
+)
+#: First path segments of github.com that are pages of the site, not owners.
+GITHUB_PAGES = frozenset(
+    {
+        "about",
+        "apps",
+        "blog",
+        "collections",
+        "contact",
+        "customer-stories",
+        "enterprise",
+        "events",
+        "explore",
+        "features",
+        "login",
+        "marketplace",
+        "new",
+        "notifications",
+        "orgs",
+        "organizations",
+        "pricing",
+        "pulls",
+        "issues",
+        "readme",
+        "search",
+        "security",
+        "settings",
+        "site",
+        "sponsors",
+        "topics",
+        "trending",
+        "users",
+    }
+)
+#: First path segments of huggingface.co that are pages of the site, not owners.
+HUGGINGFACE_PAGES = frozenset(
+    {
+        "api",
+        "blog",
+        "chat",
+        "collections",
+        "datasets",
+        "docs",
+        "join",
+        "learn",
+        "login",
+        "models",
+        "organizations",
+        "papers",
+        "posts",
+        "pricing",
+        "settings",
+        "spaces",
+        "tasks",
+    }
+)
+#: Keys of ``Item.links`` whose link is the item's paper or repository (its identity).
+_ARXIV_EXTRA = "arxiv_id"
+
+
+@dataclass(frozen=True, slots=True)
+class References:
+    """An item's keys: what it is (``identity``) and what it names (``mentions``)."""
+
+    identity: frozenset[str]
+    mentions: frozenset[str]
+
+    def papers(self) -> frozenset[str]:
+        """The arXiv ids the item *is* (a paper, or a page about exactly that paper)."""
+        return frozenset(k for k in self.identity if k.startswith("arxiv:"))
+
+    def repositories(self) -> frozenset[str]:
+        return frozenset(k for k in self.identity if k.startswith("repo:"))
+
+
+def arxiv_ids(text: str, *, bare: bool = False) -> set[str]:
+    """The arXiv ids in links of ``text``; with ``bare``, also ids written out in it."""
+    found = set()
+    if "arxiv" in text or "/papers/" in text:
+        found.update(m.lower() for m in _ARXIV_URL.findall(text))
+    if bare and "." in text:
+        found.update(_without_version(m) for m in _ARXIV_TEXT.findall(text))
+    return found
+
+
+def _without_version(arxiv_id: str) -> str:
+    head, sep, _ = arxiv_id.partition("v")
+    return head if sep else arxiv_id
+
+
+def repositories(text: str) -> set[str]:
+    """``owner/name`` of every GitHub repository linked in ``text`` (lower case)."""
+    if "github.com" not in text:
+        return set()
+    found = set()
+    for owner, name in _GITHUB.findall(text):
+        if owner.lower() in GITHUB_PAGES:
+            continue
+        name = name.removesuffix(".git").rstrip(".")
+        if name:
+            found.add(f"{owner}/{name}".lower())
+    return found
+
+
+def hub_repositories(text: str) -> set[str]:
+    """``owner/name`` (``datasets/owner/name``, ``spaces/...``) of every Hugging Face
+    model, dataset or Space linked in ``text``."""
+    if "huggingface.co" not in text:
+        return set()
+    found = set()
+    for area, owner, name in _HUGGINGFACE.findall(text):
+        if not area and owner.lower() in HUGGINGFACE_PAGES:
+            continue
+        found.add(f"{area + '/' if area else ''}{owner}/{name}".lower())
+    return found
+
+
+def _keys_of_link(url: str, into: set[str]) -> None:
+    into.add("url:" + canonical_url(url))
+    into.update("arxiv:" + i for i in arxiv_ids(url))
+    into.update("repo:" + r for r in repositories(url))
+    into.update("hf:" + r for r in hub_repositories(url))
+
+
+def references(item: Item) -> References:
+    """The cross-reference keys of ``item`` (see the module's docstring)."""
+    identity: set[str] = set()
+    _keys_of_link(item.url, identity)
+    for url in item.links.values():
+        if isinstance(url, str):
+            _keys_of_link(url, identity)
+    paper = item.extra.get(_ARXIV_EXTRA)
+    if isinstance(paper, str) and paper.strip():
+        identity.add("arxiv:" + _without_version(paper.strip().lower()))
+    mentions: set[str] = set()
+    for text in (item.title, item.summary):
+        if not text:
+            continue
+        mentions.update("arxiv:" + i for i in arxiv_ids(text, bare=True))
+        mentions.update("repo:" + r for r in repositories(text))
+        mentions.update("hf:" + r for r in hub_repositories(text))
+    return References(frozenset(identity), frozenset(mentions - identity))
