@@ -173,7 +173,7 @@ def test_email_html_is_a_complete_document_with_every_section_and_link(korean) -
     assert "논문 동향" in body_text and "에디터 인사이트" in body_text
     assert not re.search("[ÃÂìëê][\u0080-\u00ff]", body_text)
     assert "출처: arXiv" in body_text
-    assert "★ 13,000" in body_text
+    assert "★ 스타 13,000개" in body_text
 
 
 def test_email_has_no_active_content_even_from_hostile_summaries(korean) -> None:

@@ -49,6 +49,9 @@ class ItemSource(_Model):
     """The counts this source reported: stars, upvotes, points, comments ..."""
     links: dict[str, str] = Field(default_factory=dict)
     """Further links this source gave, by label (pdf, code, discussion ...)."""
+    extra: JSON = Field(default_factory=dict)
+    """What the source's item kept in its ``extra`` (a trending repository's ``since``, the
+    period its ``stars_period`` counts), JSON-serialisable."""
 
 
 class Item(_Model):
@@ -97,11 +100,14 @@ class Item(_Model):
 
     @property
     def link_kind(self) -> str:
-        """What the item's own link is: its ``kind``, except for a discussion whose thread is
-        among its ``links`` while its own link leads elsewhere (a Hacker News story links
-        the article it discusses): that link is the ``article``."""
-        thread = self.links.get("discussion")
-        if self.kind == "discussion" and thread and thread != self.url:
+        """What the item's own link is: the key it is also listed under in ``links`` (a
+        Hugging Face paper links its page, ``"huggingface"``); else ``"article"`` for a
+        discussion whose thread is elsewhere in ``links`` (a Hacker News story links the
+        article it discusses); else the item's ``kind``."""
+        for key, url in self.links.items():
+            if url == self.url:
+                return key
+        if self.kind == "discussion" and self.links.get("discussion"):
             return "article"
         return self.kind
 

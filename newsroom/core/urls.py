@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
 
 #: Query parameters that only track the reader and never change the page.
 TRACKING_PARAMS = frozenset(
@@ -37,6 +37,10 @@ TRACKING_PARAMS = frozenset(
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "oly_", "vero_")
 
 SAFE_SCHEMES = frozenset({"http", "https"})
+#: Tracking parameters that can also change what a page shows on some sites (``?ref=main``
+#: is a branch on GitHub, ``?source=`` a filter): :func:`canonical_url` drops them for
+#: identity, but :func:`without_tracking` keeps them in links readers follow.
+AMBIGUOUS_PARAMS = frozenset({"ref", "source", "src"})
 
 
 def is_tracking_param(name: str) -> bool:
@@ -128,6 +132,24 @@ def _canonical(url: str) -> str:
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
     return urlunsplit((scheme, host, path, _clean_query(parts.query), ""))
+
+
+def without_tracking(url: str) -> str:
+    """``url`` as written, without the query parameters that only track the reader
+    (``utm_*``, ``fbclid``, ``app_id`` ...): the clean link to show and follow. Parameters
+    that can change the page (:data:`AMBIGUOUS_PARAMS`) and everything else stay as they
+    were, in their order and encoding."""
+    head, sep, query = url.partition("?")
+    if not sep:
+        return url
+    query, hash_sep, fragment = query.partition("#")
+    kept = []
+    for part in query.split("&"):
+        name = unquote_plus(part.partition("=")[0]).strip().lower()
+        if part and not (is_tracking_param(name) and name not in AMBIGUOUS_PARAMS):
+            kept.append(part)
+    clean = head + ("?" + "&".join(kept) if kept else "")
+    return clean + (hash_sep + fragment if hash_sep else "")
 
 
 def url_id(url: str) -> str:

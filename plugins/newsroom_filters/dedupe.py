@@ -22,7 +22,7 @@ from pydantic import Field, field_validator
 
 from newsroom import Filter, FilterContext, Item, Options
 
-from .references import References, references
+from .references import References, name_pattern, references, repository_names
 from .similarity import (
     bigrams,
     collector_paused,
@@ -203,15 +203,19 @@ def group_stories(
     # 1. Cross-references: an identity key joins every item that has it, or mentions it.
     first: dict[str, int] = {}
     for n, ref in enumerate(refs):
-        for key in sorted(ref.identity):  # sorted: set order varies between runs
+        # Sorted: set order varies between runs, and the order decides which of two
+        # conflicting stories an item joins.
+        for key in ref.identity if len(ref.identity) < 2 else sorted(ref.identity):
             known = first.setdefault(key, n)
             if known != n:
                 stories.union(known, n)
     for n, ref in enumerate(refs):
-        for key in sorted(ref.mentions):
-            known = first.get(key)
-            if known is not None:
-                stories.union(known, n)
+        for key in ref.mentions if len(ref.mentions) < 2 else sorted(ref.mentions):
+            cited = first.get(key)
+            if cited is not None:
+                stories.union(cited, n)
+    if cross_references:
+        _join_named_repositories(items, first, stories)
     # 2. Titles: each story's first report is compared with the earlier stories' first
     # reports (0 turns title matching off: as a similarity it would merge everything).
     if title_similarity > 0:
@@ -227,6 +231,19 @@ def group_stories(
     for n in range(len(items)):
         groups.setdefault(stories.find(n), []).append(n)
     return list(groups.values())
+
+
+def _join_named_repositories(items: list[Item], first: dict[str, int], stories: _Stories) -> None:
+    """Join each title that writes a repository's distinctive name to that repository."""
+    names = repository_names(items)
+    pattern = name_pattern(names)
+    if pattern is None:
+        return
+    for n, item in enumerate(items):
+        for name in {m.lower() for m in pattern.findall(item.title)}:
+            known = first.get(names[name])
+            if known is not None and known != n:
+                stories.union(known, n)
 
 
 def _url_only(item: Item) -> References:

@@ -15,6 +15,11 @@ cross-references before any title is compared:
 ``hf:<o>/<n>``     a Hugging Face model, dataset or Space: ``huggingface.co/owner/name``
 =================  ===================================================================
 
+A repository's name is a mention too where another item's title writes it as a word
+(``DeepGen`` in "DeepGen 1.0: …", ``GLM-5`` in "즈푸AI, 'GLM-5' 공개"), when the name is
+distinctive: at least four characters with a digit, a hyphen, an underscore or a capital
+inside (``nanoGPT``), so ``pathway`` or ``qlib`` never match ordinary words.
+
 Each item has *identity* keys (what it is: its own link, its listed links, the paper or
 repository those are) and *mentions* (papers and repositories its title or summary names).
 Two items are one story when one's identity is among the other's identity or mentions: a
@@ -43,7 +48,9 @@ _ARXIV_URL = re.compile(
 #: A bare new-style id in text ("arXiv:2602.12205", "(2602.12205)"): digits on neither
 #: side, so a price or a version number ("1.2602.12205", "12602.122050") is no id.
 _ARXIV_TEXT = re.compile(rf"(?<![\d.]){_NEW_ID}(?:v\d+)?(?![\d])")
-_GITHUB = re.compile(r"(?<!gist\.)github\.com/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/([A-Za-z0-9._-]{1,100})")
+_GITHUB = re.compile(
+    r"(?<!gist\.)github\.com/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/([A-Za-z0-9._-]{1,100})"
+)
 _HUGGINGFACE = re.compile(
     r"huggingface\.co/(?:(datasets|spaces)/)?([A-Za-z0-9][\w.-]{0,95})/([\w.-]{1,96})"
 )
@@ -188,3 +195,35 @@ def references(item: Item) -> References:
         mentions.update("repo:" + r for r in repositories(text))
         mentions.update("hf:" + r for r in hub_repositories(text))
     return References(frozenset(identity), frozenset(mentions - identity))
+
+
+_DISTINCTIVE = re.compile(r"[0-9_.-]|[a-z][A-Z]")
+
+
+def distinctive(name: str) -> bool:
+    """Whether a repository's name is unlike an ordinary word (see the module docstring)."""
+    return len(name) >= 4 and _DISTINCTIVE.search(name) is not None
+
+
+def repository_names(items: list[Item]) -> dict[str, str]:
+    """The distinctive names of the repositories among ``items`` (an item whose own link is
+    a repository), lower case, with their ``repo:`` key."""
+    names: dict[str, str] = {}
+    for item in items:
+        if "github.com" not in item.url:
+            continue
+        found = _GITHUB.search(item.url)
+        if found is None or found.group(1).lower() in GITHUB_PAGES:
+            continue
+        name = found.group(2).removesuffix(".git")
+        if distinctive(name):
+            names.setdefault(name.lower(), f"repo:{found.group(1)}/{name}".lower())
+    return names
+
+
+def name_pattern(names: dict[str, str]) -> re.Pattern[str] | None:
+    """A pattern finding any of ``names`` written as a word (Korean particles may follow)."""
+    if not names:
+        return None
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z0-9_/.-])({alternatives})(?![A-Za-z0-9_-]|\.\d)", re.IGNORECASE)

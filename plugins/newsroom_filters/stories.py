@@ -34,6 +34,10 @@ LINK_KEYS = {
 }
 
 
+#: What filters keep in ``Item.extra`` about the item as a whole, not about one report.
+_FILTERS_EXTRA = frozenset({"duplicates", "metric_sources", "score_parts"})
+
+
 def metric_sources(item: Item) -> dict[str, str]:
     """The source that reported each of ``item``'s metrics: its own, unless ``dedupe`` took
     the value from another report of the story (kept in ``extra["metric_sources"]``)."""
@@ -70,6 +74,7 @@ def as_source(item: Item) -> list[ItemSource]:
             title=item.title,
             metrics=dict(item.metrics),
             links=dict(item.links),
+            extra={k: v for k, v in item.extra.items() if k not in _FILTERS_EXTRA},
         )
     ]
 
