@@ -259,7 +259,8 @@ def test_text_part_lists_every_item_and_wraps_korean_between_words(korean) -> No
     for section in edition.sections:
         assert section.title in text
         for item in section.items:
-            assert item.url in text.splitlines() or f"   {item.url}" in text.splitlines()
+            # The item's own link, labelled by what it is ("   논문: https://...").
+            assert any(line.endswith(f": {item.url}") for line in text.splitlines())
             assert shown(item.title) in flat
             # Every word of the summary survives whole: wrapping happens between words only.
             words = set(text.split())

@@ -168,8 +168,8 @@ def test_a_paper_its_daily_papers_entry_repository_and_thread_are_one_story(
     assert [s.source for s in story.sources] == ["papers", "hn", "hf-papers", "trending"]
     assert [s.kind for s in story.sources] == ["paper", "article", "huggingface", "repository"]
     assert story.links == {
+        # The thread's own link is another version of the PDF: one link is enough.
         "pdf": "https://arxiv.org/pdf/2607.07673v1",
-        "article": "https://arxiv.org/pdf/2607.07673v2",
         "discussion": "https://news.ycombinator.com/item?id=1",
         "huggingface": "https://huggingface.co/papers/2607.07673",
         "code": "https://github.com/Yale-BIDS-Chen-Lab/MedPMC",

@@ -4,6 +4,7 @@ edition is on the web edition's site."""
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -150,6 +151,19 @@ def without_tracking(url: str) -> str:
             kept.append(part)
     clean = head + ("?" + "&".join(kept) if kept else "")
     return clean + (hash_sep + fragment if hash_sep else "")
+
+
+_ARXIV_VERSION = re.compile(r"^(https://arxiv\.org/(?:abs|pdf)/[^?#]+?)v\d+$")
+
+
+def same_page(url: str) -> str:
+    """A key equal for links to one page: :func:`canonical_url`, and an arXiv paper's
+    abstract or PDF without its version (``/pdf/2602.12205v1`` is ``/pdf/2602.12205``), so
+    a link row shows each once."""
+    canonical = canonical_url(url)
+    if "arxiv.org/" in canonical:
+        canonical = _ARXIV_VERSION.sub(r"\1", canonical)
+    return canonical
 
 
 def url_id(url: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 from newsroom import Item, ItemSource, SectionLayout
 from newsroom.core.sanitize import clean_text
-from newsroom.core.urls import canonical_url
+from newsroom.core.urls import canonical_url, same_page
 
 #: The ``Item.links`` key a report's own link is listed under on the merged item, by the
 #: kind of that link.
@@ -95,15 +95,15 @@ def merge_story(reports: list[Item], sections: Mapping[str, SectionLayout]) -> I
     metrics = dict(lead.metrics)
     origins = metric_sources(lead)
     links = dict(lead.links)
-    seen_urls = {canonical_url(lead.url), *(canonical_url(u) for u in links.values())}
+    seen_urls = {same_page(lead.url), *(same_page(u) for u in links.values())}
     sources = as_source(lead)
     recorded: list[Any] = list(lead.extra.get("duplicates", []))
 
     def add_link(key: str, url: str) -> None:
-        canonical = canonical_url(url)
-        if canonical in seen_urls:
+        page = same_page(url)
+        if page in seen_urls:
             return
-        seen_urls.add(canonical)
+        seen_urls.add(page)
         links.setdefault(key, url)
 
     for other in others:

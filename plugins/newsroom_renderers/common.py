@@ -16,11 +16,12 @@ from babel.numbers import format_decimal
 
 from newsroom import Edition, Item, RenderContext
 from newsroom.core.sanitize import html_to_text
-from newsroom.core.urls import canonical_url
+from newsroom.core.urls import same_page
 from newsroom.render.environment import load_translations
 
 from .filters import install_filters
 from .labels import ET_AL, METRIC_LABELS, Messages
+from .plaintext import References
 
 #: Characters XML 1.0 forbids and HTML treats as errors, and lone surrogates (not encodable,
 #: so MJML and css-inline would refuse the text): feeds and files must not carry them.
@@ -40,13 +41,15 @@ def template_variables(
     t = Messages(load_translations(ctx.theme, edition.language))
     settings = values.get("settings", ctx.theme_settings)
     helpers: dict[str, Any] = {
-        "subject": edition.title,
+        # The editor's (or a model's) subject for this edition, else its title.
+        "subject": edition.subject or edition.title,
         "preheader": preheader(edition),
         "text_direction": text_direction(edition.language),
         "insight_title": settings.get("insight_title") or t.gettext("Editor's insight"),
         "item_meta": partial(item_meta, t=t, edition=edition, settings=settings),
         "item_links": partial(item_links, t=t),
         "item_count": item_count_text(edition, t),
+        "references": References,
     }
     for key, value in helpers.items():
         values.setdefault(key, value)
@@ -134,6 +137,8 @@ def item_metrics(item: Item, t: Messages, locale: str) -> list[str]:
         for key, text in _labelled(source.metrics, source.extra.get("since"), t, locale):
             out.append(t.from_source(text, name) if key in repeated else text)
             shown.add(key)
+        if "stars" in source.metrics:
+            shown.add("stars_period")  # shown with the stars
     # Counts a later filter added to the item itself.
     rest = {k: v for k, v in item.metrics.items() if k not in shown}
     out.extend(_metrics(rest, item.extra.get("since"), t, locale))
@@ -186,7 +191,7 @@ def item_links(item: Item, *, t: Messages) -> list[tuple[str, str]]:
     labels: set[str] = set()
 
     def add(label: str, url: str, source: str | None) -> None:
-        page = canonical_url(url)
+        page = same_page(url)
         if page in pages:
             return
         pages.add(page)
