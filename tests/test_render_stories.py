@@ -12,13 +12,20 @@ from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
-from test_render import plugins, run, write_config  # noqa: F401  (plugins is a fixture)
+from test_render import plugins as render_plugins
+from test_render import run, write_config
 
 from newsroom import Edition, Item, ItemSource, Newsletter, Section
 from newsroom.core.plugins import Plugins
 from newsroom.core.sanitize import sanitize_edition
 
 THEMES = ["default", "briefing"]
+
+
+@pytest.fixture(scope="module")
+def plugins() -> Plugins:
+    """Every installed plugin and a local source for the config (as test_render's)."""
+    return render_plugins.__wrapped__()  # type: ignore[attr-defined, no-any-return]
 
 
 def story() -> Item:
