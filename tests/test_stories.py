@@ -201,7 +201,8 @@ def test_a_paper_its_daily_papers_entry_repository_and_thread_are_one_story(
         "https://hf.co/papers/2602.12205",
         "https://huggingface.co/papers/2602.12205",
         "<p>Our paper (arXiv:2602.12205) is out.</p>",
-        "<p>논문: 2602.12205</p>",
+        "<p>논문: arXiv 2602.12205</p>",
+        "[2602.12205] DeepGen",  # in a title, an id needs no "arXiv"
     ],
 )
 def test_every_form_of_an_arxiv_id_names_the_paper(text: str) -> None:
@@ -211,8 +212,18 @@ def test_every_form_of_an_arxiv_id_names_the_paper(text: str) -> None:
     ]
     if text.startswith("http"):
         reports[1] = Item(url=text, title="Some thread", source="hn")
+    elif text.startswith("["):
+        reports[1] = Item(url="https://example.org/post", title=text, source="hn")
     (story,) = merged(reports)
     assert [s.source for s in story.sources] == ["papers", "blog" if "<" in text else "hn"]
+
+
+def test_a_bare_number_in_a_summary_is_an_arxiv_id_only_where_arxiv_is_named() -> None:
+    reports = [
+        paper("2602.12205", "DeepGen 1.0"),
+        Item(url="https://example.org/q", title="Results", summary="<p>Up 2602.12205%</p>"),
+    ]
+    assert len(merged(reports)) == 2
 
 
 @pytest.mark.parametrize(

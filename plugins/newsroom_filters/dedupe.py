@@ -60,12 +60,13 @@ class _Titles:
             return classes.setdefault(norm, len(classes)) if norm else -1
 
         self.class_of = [class_of(i.title) for i in items]
-        self.alternate: dict[int, int] = {}
+        # Each item's classes: its title's, and its original title's when that differs.
+        self.own: list[tuple[int, ...]] = [(c,) if c >= 0 else () for c in self.class_of]
         for n, item in enumerate(items):
             if item.original_title and item.original_title != item.title:
                 other = class_of(item.original_title)
                 if other >= 0 and other != self.class_of[n]:
-                    self.alternate[n] = other
+                    self.own[n] = (*self.own[n], other)
         self.titles = list(classes)
         if threshold >= 1:
             self.similar = _same_without_spaces(self.titles)
@@ -78,17 +79,11 @@ class _Titles:
         # (All items of a class have the same numbers, so they are all compatible or not.)
         self._survivors: dict[int, list[_Survivor]] = {}
 
-    def _own(self, n: int) -> tuple[int, ...]:
-        own = self.class_of[n]
-        alternate = self.alternate.get(n)
-        classes = (own,) if alternate is None else (own, alternate)
-        return tuple(c for c in classes if c >= 0)
-
     def match(self, n: int, origin: str) -> int | None:
         """The earliest head from another origin whose title is like item ``n``'s (and
         has no conflicting numbers)."""
         best: int | None = None
-        for own in self._own(n):
+        for own in self.own[n]:
             for cls in (own, *self.similar.get(own, ())):
                 survivors = self._survivors.get(cls)
                 if not survivors or not self._compatible(own, cls):
@@ -104,7 +99,7 @@ class _Titles:
 
     def add(self, n: int, origin: str) -> None:
         """Record item ``n``, from ``origin``, as the head of a story."""
-        for cls in self._own(n):
+        for cls in self.own[n]:
             known = self._survivors.setdefault(cls, [])
             if not known or (len(known) == 1 and known[0].origin != origin):
                 known.append(_Survivor(n, origin))

@@ -130,12 +130,18 @@ class References:
 
 def arxiv_ids(text: str, *, bare: bool = False) -> set[str]:
     """The arXiv ids in links of ``text``; with ``bare``, also ids written out in it."""
-    found = set()
+    found: set[str] = set()
     if "arxiv" in text or "/papers/" in text:
         found.update(m.lower() for m in _ARXIV_URL.findall(text))
     if bare and "." in text:
         found.update(_without_version(m) for m in _ARXIV_TEXT.findall(text))
     return found
+
+
+def names_arxiv(text: str) -> bool:
+    """Whether ``text`` says "arXiv" (any case): only then are bare ids in a summary read
+    as papers. (Three substring tests cost less than a case-folded copy or a regex scan.)"""
+    return "rxiv" in text or "rXiv" in text or "RXIV" in text
 
 
 def _without_version(arxiv_id: str) -> str:
@@ -170,31 +176,50 @@ def hub_repositories(text: str) -> set[str]:
     return found
 
 
+_NOTHING: frozenset[str] = frozenset()
+
+
 def _keys_of_link(url: str, into: set[str]) -> None:
     into.add("url:" + canonical_url(url))
-    into.update("arxiv:" + i for i in arxiv_ids(url))
-    into.update("repo:" + r for r in repositories(url))
-    into.update("hf:" + r for r in hub_repositories(url))
+    if "arxiv" in url or "/papers/" in url:
+        into.update("arxiv:" + i for i in arxiv_ids(url))
+    if "github.com" in url:
+        into.update("repo:" + r for r in repositories(url))
+    if "huggingface.co" in url:
+        into.update("hf:" + r for r in hub_repositories(url))
+
+
+def _mentions(text: str, *, bare: bool, into: set[str]) -> None:
+    if "arxiv" in text or "/papers/" in text or (bare and "." in text):
+        into.update("arxiv:" + i for i in arxiv_ids(text, bare=bare))
+    if "github.com" in text:
+        into.update("repo:" + r for r in repositories(text))
+    if "huggingface.co" in text:
+        into.update("hf:" + r for r in hub_repositories(text))
 
 
 def references(item: Item) -> References:
-    """The cross-reference keys of ``item`` (see the module's docstring)."""
+    """The cross-reference keys of ``item`` (see the module's docstring).
+
+    Bare arXiv ids count in the title, and in the summary when it says "arXiv": a summary's
+    other numbers (prices, versions, dates) are left alone, and most summaries are scanned
+    for nothing but three substrings.
+    """
     identity: set[str] = set()
     _keys_of_link(item.url, identity)
     for url in item.links.values():
         if isinstance(url, str):
             _keys_of_link(url, identity)
-    paper = item.extra.get(_ARXIV_EXTRA)
+    paper = item.extra.get(_ARXIV_EXTRA) if item.extra else None
     if isinstance(paper, str) and paper.strip():
         identity.add("arxiv:" + _without_version(paper.strip().lower()))
     mentions: set[str] = set()
-    for text in (item.title, item.summary):
-        if not text:
-            continue
-        mentions.update("arxiv:" + i for i in arxiv_ids(text, bare=True))
-        mentions.update("repo:" + r for r in repositories(text))
-        mentions.update("hf:" + r for r in hub_repositories(text))
-    return References(frozenset(identity), frozenset(mentions - identity))
+    if item.title:
+        _mentions(item.title, bare=True, into=mentions)
+    if item.summary:
+        _mentions(item.summary, bare=names_arxiv(item.summary), into=mentions)
+    mentions -= identity
+    return References(frozenset(identity), frozenset(mentions) if mentions else _NOTHING)
 
 
 _DISTINCTIVE = re.compile(r"[0-9_.-]|[a-z][A-Z]")
