@@ -300,9 +300,13 @@ def test_a_distinctive_repository_name_in_a_title_joins_the_repository() -> None
         repository("pathwaycom/pathway"),
         Item(url="https://example.org/p", title="A clear pathway to AGI", source="news-kr"),
         Item(url="https://example.org/q", title="DeepGenomics raises $10M", source="news-kr"),
+        # An ordinary-looking name counts where the title writes it as a name.
+        repository("google-deepmind/alphagenome"),
+        Item(url="https://example.org/r", title="AlphaGenome: AI for the genome", source="hn"),
+        Item(url="https://example.org/s", title="Pathway raises a seed round", source="hn"),
     ]
     kept = merged(reports)
-    assert [len(i.sources) for i in kept] == [2, 0, 0, 0]
+    assert [len(i.sources) for i in kept] == [2, 0, 0, 0, 2, 0]
 
 
 def test_a_translated_title_meets_the_story_in_the_other_language() -> None:

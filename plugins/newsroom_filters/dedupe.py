@@ -22,7 +22,13 @@ from pydantic import Field, field_validator
 
 from newsroom import Filter, FilterContext, Item, Options
 
-from .references import References, name_pattern, references, repository_names
+from .references import (
+    References,
+    distinctive,
+    name_pattern,
+    references,
+    repository_names,
+)
 from .similarity import (
     bigrams,
     collector_paused,
@@ -235,8 +241,13 @@ def _join_named_repositories(items: list[Item], first: dict[str, int], stories: 
     if pattern is None:
         return
     for n, item in enumerate(items):
-        for name in {m.lower() for m in pattern.findall(item.title)}:
-            known = first.get(names[name])
+        for written in set(pattern.findall(item.title)):
+            key = names[written.lower()]
+            if key.startswith("?"):  # an ordinary-looking name: only as "AlphaGenome"
+                if not distinctive(written):
+                    continue
+                key = key[1:]
+            known = first.get(key)
             if known is not None and known != n:
                 stories.union(known, n)
 

@@ -16,9 +16,10 @@ cross-references before any title is compared:
 =================  ===================================================================
 
 A repository's name is a mention too where another item's title writes it as a word
-(``DeepGen`` in "DeepGen 1.0: …", ``GLM-5`` in "즈푸AI, 'GLM-5' 공개"), when the name is
-distinctive: at least four characters with a digit, a hyphen, an underscore or a capital
-inside (``nanoGPT``), so ``pathway`` or ``qlib`` never match ordinary words.
+(``DeepGen`` in "DeepGen 1.0: …", ``GLM-5`` in "즈푸AI, 'GLM-5' 공개"), when the name, or
+the title's way of writing it, is distinctive: at least four characters with a digit, a
+hyphen, an underscore or a capital inside (``nanoGPT``; ``alphagenome`` written
+"AlphaGenome"), so ``pathway`` or ``qlib`` never match ordinary words.
 
 Each item has *identity* keys (what it is: its own link, its listed links, the paper or
 repository those are) and *mentions* (papers and repositories its title or summary names).
@@ -231,8 +232,9 @@ def distinctive(name: str) -> bool:
 
 
 def repository_names(items: list[Item]) -> dict[str, str]:
-    """The distinctive names of the repositories among ``items`` (an item whose own link is
-    a repository), lower case, with their ``repo:`` key."""
+    """The names of the repositories among ``items`` (an item whose own link is a
+    repository) that may be written in titles, lower case, with their ``repo:`` key and
+    whether the name itself is distinctive."""
     names: dict[str, str] = {}
     for item in items:
         if "github.com" not in item.url:
@@ -241,8 +243,10 @@ def repository_names(items: list[Item]) -> dict[str, str]:
         if found is None or found.group(1).lower() in GITHUB_PAGES:
             continue
         name = found.group(2).removesuffix(".git")
-        if distinctive(name):
-            names.setdefault(name.lower(), f"repo:{found.group(1)}/{name}".lower())
+        if len(name) >= 4:
+            key = f"repo:{found.group(1)}/{name}".lower()
+            # A name that is not distinctive itself counts only as a title writes it.
+            names.setdefault(name.lower(), key if distinctive(name) else "?" + key)
     return names
 
 
