@@ -7,7 +7,14 @@ import datetime as dt
 import re
 from typing import Literal
 
-from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from newsroom import Context, Item, Options, Section, SectionLayout, hookimpl
 
@@ -116,6 +123,20 @@ class Select(SectionLayout):
         they match."""
         limit: int = Field(10, ge=1, le=500)
         order: Order | str = "newest"
+
+        @field_validator("match", mode="wrap")
+        @classmethod
+        def _table_or_tables(
+            cls, value: object, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+        ) -> Match | list[Match]:
+            # Validated as what it is, so a mistake is reported once (not once per shape).
+            if isinstance(value, list):
+                return [Match.model_validate(v, context=info.context) for v in value]
+            if isinstance(value, dict):
+                return Match.model_validate(value, context=info.context)
+            result: Match | list[Match] = handler(value)
+            return result
+
         """newest, oldest, score, title, feed (as fetched), or a metric name such as
         ``stars`` or ``votes`` (highest first)."""
         layout: str = "list"
