@@ -153,6 +153,10 @@ class _Stories:
         self.papers: dict[int, frozenset[str]] = {}
         self.repos: dict[int, frozenset[str]] = {}
         for n, ref in enumerate(refs):
+            if len(ref.identity) == 1:
+                (key,) = ref.identity
+                if key.startswith("url:"):
+                    continue  # most items: their own link and nothing else
             if papers := ref.papers():
                 self.papers[n] = papers
             if repos := ref.repositories():

@@ -16,8 +16,9 @@ def _sent(item: Item, ids: set[str], urls: set[str]) -> bool:
 
 class History(Filter):
     """Drop items that went out in an earlier published edition (same id or same canonical
-    URL, of the item or of any report of its story). Editions that were only built do not count, and neither does the edition being
-    built, so rebuilding today's edition keeps today's items."""
+    URL, of the item or of any report of its story). Editions that were only built do not
+    count, and neither does the edition being built, so rebuilding today's edition keeps
+    today's items."""
 
     name = "history"
     description = "Drop items already sent in a published edition."

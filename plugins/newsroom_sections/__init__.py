@@ -124,6 +124,13 @@ class Select(SectionLayout):
         limit: int = Field(10, ge=1, le=500)
         order: Order | str = "newest"
 
+        """newest, oldest, score, title, feed (as fetched), or a metric name such as
+        ``stars`` or ``votes`` (highest first)."""
+        layout: str = "list"
+        """A hint for themes: which partial renders the section (list, cards, compact)."""
+        min_items: int = Field(1, ge=0)
+        """With fewer matching items the section is left out of the edition."""
+
         @field_validator("match", mode="wrap")
         @classmethod
         def _table_or_tables(
@@ -136,13 +143,6 @@ class Select(SectionLayout):
                 return Match.model_validate(value, context=info.context)
             result: Match | list[Match] = handler(value)
             return result
-
-        """newest, oldest, score, title, feed (as fetched), or a metric name such as
-        ``stars`` or ``votes`` (highest first)."""
-        layout: str = "list"
-        """A hint for themes: which partial renders the section (list, cards, compact)."""
-        min_items: int = Field(1, ge=0)
-        """With fewer matching items the section is left out of the edition."""
 
         @field_validator("order")
         @classmethod
