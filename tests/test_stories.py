@@ -252,8 +252,8 @@ def test_repositories_and_tracking_parameters() -> None:
             "https://huggingface.co/acme/kit-7b https://huggingface.co/blog/post",
         )
     )
-    assert ref.identity == {"url:https://news.example/a"}
-    assert ref.mentions == {"repo:acme/kit", "hf:acme/kit-7b"}
+    assert ref.identity == ("url:https://news.example/a",)
+    assert ref.mentions == ("hf:acme/kit-7b", "repo:acme/kit")
 
 
 def test_two_papers_citing_one_repository_stay_two_papers() -> None:

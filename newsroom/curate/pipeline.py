@@ -311,10 +311,11 @@ def arrange_sections(
     remaining = list(items)
     sections: list[Section] = []
     ids = [cc.name for cc in config.sections]
+    assigned = any(i.section for i in items)
     for position, cc in enumerate(config.sections):
         layout = cc.create()
         later = set(ids[position + 1 :])
-        offered = [i for i in remaining if i.section not in later]
+        offered = [i for i in remaining if i.section not in later] if assigned else remaining
         with _attributed(cc, "section"):
             made = layout.arrange(offered, ctx)  # type: ignore[attr-defined]
         if not isinstance(made, list) or not all(isinstance(s, Section) for s in made):

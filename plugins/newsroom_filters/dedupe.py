@@ -60,17 +60,16 @@ class _Titles:
     def __init__(self, items: list[Item], threshold: float, distinct_numbers: bool) -> None:
         classes: dict[str, int] = {}
 
-        def class_of(title: str) -> int:
+        def class_of(norm: str) -> int:
             # -1: nothing left of the title to compare ("🔥🔥🔥").
-            norm = normalize_title(title)
             return classes.setdefault(norm, len(classes)) if norm else -1
 
-        self.class_of = [class_of(i.title) for i in items]
+        self.class_of = [class_of(normalize_title(i.title)) for i in items]
         # Each item's classes: its title's, and its original title's when that differs.
         self.own: list[tuple[int, ...]] = [(c,) if c >= 0 else () for c in self.class_of]
         for n, item in enumerate(items):
             if item.original_title and item.original_title != item.title:
-                other = class_of(item.original_title)
+                other = class_of(normalize_title(item.original_title))
                 if other >= 0 and other != self.class_of[n]:
                     self.own[n] = (*self.own[n], other)
         self.titles = list(classes)
@@ -203,19 +202,22 @@ def group_stories(
     """The stories among ``items``: lists of positions, each in input order, the lists in
     the order of their first items."""
     if refs is None:
-        refs = [references(i) if cross_references else _url_only(i) for i in items]
+        if cross_references:
+            refs = [references(i) for i in items]
+        else:
+            refs = [_url_only(i) for i in items]
     stories = _Stories(refs)
     # 1. Cross-references: an identity key joins every item that has it, or mentions it.
     first: dict[str, int] = {}
     for n, ref in enumerate(refs):
-        # Sorted: set order varies between runs, and the order decides which of two
-        # conflicting stories an item joins.
-        for key in ref.identity if len(ref.identity) < 2 else sorted(ref.identity):
+        # In a fixed order (the keys are sorted): it decides which of two conflicting
+        # stories an item joins.
+        for key in ref.identity:
             known = first.setdefault(key, n)
             if known != n:
                 stories.union(known, n)
     for n, ref in enumerate(refs):
-        for key in ref.mentions if len(ref.mentions) < 2 else sorted(ref.mentions):
+        for key in ref.mentions:
             cited = first.get(key)
             if cited is not None:
                 stories.union(cited, n)
@@ -259,7 +261,7 @@ def _join_named_repositories(items: list[Item], first: dict[str, int], stories: 
 def _url_only(item: Item) -> References:
     from newsroom.core.urls import canonical_url
 
-    return References(frozenset({"url:" + canonical_url(item.url)}), frozenset())
+    return References(("url:" + canonical_url(item.url),), ())
 
 
 class Dedupe(Filter):

@@ -31,7 +31,7 @@ cite ``github.com/pytorch/pytorch`` stay two papers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from newsroom import Item
 from newsroom.core.urls import canonical_url
@@ -114,12 +114,13 @@ HUGGINGFACE_PAGES = frozenset(
 _ARXIV_EXTRA = "arxiv_id"
 
 
-@dataclass(frozen=True, slots=True)
-class References:
-    """An item's keys: what it is (``identity``) and what it names (``mentions``)."""
+class References(NamedTuple):
+    """An item's keys, each sorted: what it is (``identity``) and what it names
+    (``mentions``). Tuples, not sets: most items have one key and no mention, and a build
+    makes ten thousand of them."""
 
-    identity: frozenset[str]
-    mentions: frozenset[str]
+    identity: tuple[str, ...]
+    mentions: tuple[str, ...]
 
     def papers(self) -> frozenset[str]:
         """The arXiv ids the item *is* (a paper, or a page about exactly that paper)."""
@@ -177,7 +178,9 @@ def hub_repositories(text: str) -> set[str]:
     return found
 
 
-_NOTHING: frozenset[str] = frozenset()
+def _names_a_page(url: str) -> bool:
+    """Whether a link may name a paper or a repository besides being a page."""
+    return "arxiv" in url or "/papers/" in url or "github.com" in url or "huggingface.co" in url
 
 
 def _keys_of_link(url: str, into: set[str]) -> None:
@@ -204,23 +207,31 @@ def references(item: Item) -> References:
 
     Bare arXiv ids count in the title, and in the summary when it says "arXiv": a summary's
     other numbers (prices, versions, dates) are left alone, and most summaries are scanned
-    for nothing but three substrings.
+    for nothing but a few substrings.
     """
-    identity: set[str] = set()
-    _keys_of_link(item.url, identity)
-    for url in item.links.values():
-        if isinstance(url, str):
-            _keys_of_link(url, identity)
+    url = item.url
     paper = item.extra.get(_ARXIV_EXTRA) if item.extra else None
-    if isinstance(paper, str) and paper.strip():
-        identity.add("arxiv:" + _without_version(paper.strip().lower()))
-    mentions: set[str] = set()
-    if item.title:
-        _mentions(item.title, bare=True, into=mentions)
-    if item.summary:
-        _mentions(item.summary, bare=names_arxiv(item.summary), into=mentions)
-    mentions -= identity
-    return References(frozenset(identity), frozenset(mentions) if mentions else _NOTHING)
+    identity: tuple[str, ...]
+    if not item.links and paper is None and not _names_a_page(url):
+        identity = ("url:" + canonical_url(url),)  # most items: their own link only
+    else:
+        keys: set[str] = set()
+        _keys_of_link(url, keys)
+        for link in item.links.values():
+            if isinstance(link, str):
+                _keys_of_link(link, keys)
+        if isinstance(paper, str) and paper.strip():
+            keys.add("arxiv:" + _without_version(paper.strip().lower()))
+        identity = tuple(sorted(keys))
+    found: set[str] = set()
+    title, summary = item.title, item.summary
+    if title:
+        _mentions(title, bare=True, into=found)
+    if summary:
+        _mentions(summary, bare=names_arxiv(summary), into=found)
+    if not found:
+        return References(identity, ())
+    return References(identity, tuple(sorted(found.difference(identity))))
 
 
 _DISTINCTIVE = re.compile(r"[0-9_.-]|[a-z][A-Z]")
@@ -256,3 +267,4 @@ def name_pattern(names: dict[str, str]) -> re.Pattern[str] | None:
         return None
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     return re.compile(rf"(?<![A-Za-z0-9_/.-])({alternatives})(?![A-Za-z0-9_-]|\.\d)", re.IGNORECASE)
+

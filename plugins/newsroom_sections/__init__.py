@@ -83,9 +83,13 @@ class Match(Options):
     _words: Words = PrivateAttr()
     _exclude: Words = PrivateAttr()
 
+    _text: bool = PrivateAttr(False)
+    """Whether ``words`` or ``exclude`` are set (most sections select by source alone)."""
+
     def model_post_init(self, context: object, /) -> None:
         self._words = Words(self.words, whole_words=self.whole_words)
         self._exclude = Words(self.exclude, whole_words=self.whole_words)
+        self._text = bool(self.words or self.exclude)
 
     def accepts(self, item: Item) -> bool:
         if self.source and item.source not in self.source:
@@ -96,9 +100,11 @@ class Match(Options):
             tags = {t.casefold() for t in item.tags}
             if not any(t.casefold() in tags for t in self.tag):
                 return False
-        if self._words and not self._words.found(item_text(item, self.fields)):
+        if not self._text:
+            return True
+        if self.words and not self._words.found(item_text(item, self.fields)):
             return False
-        if self._exclude and self._exclude.found(item_text(item, (*self.fields, "tags"))):
+        if self.exclude and self._exclude.found(item_text(item, (*self.fields, "tags"))):
             return False
         return True
 
@@ -167,13 +173,25 @@ class Select(SectionLayout):
 
     def arrange(self, items: list[Item], ctx: Context) -> list[Section]:
         opts = self.options
-        # Items assigned to this section first: they take their places before the rules'.
-        assigned = [i for i in items if i.section == self.instance]
-        matching = [i for i in items if i.section != self.instance and self.matches(i)]
-        taken = (sort_items(assigned, opts.order) + sort_items(matching, opts.order))[: opts.limit]
-        keep = {id(i) for i in taken}
-        # Shown in the section's own order, wherever the items came from.
-        chosen = sort_items([i for i in items if id(i) in keep], opts.order)
+        tables = [opts.match] if isinstance(opts.match, Match) else opts.match
+        accepts = tables[0].accepts if len(tables) == 1 else self.matches
+        section = self.instance
+        assigned: list[Item] = []
+        matching: list[Item] = []
+        for item in items:
+            if item.section == section:
+                assigned.append(item)
+            elif accepts(item):
+                matching.append(item)
+        if not assigned:
+            chosen = sort_items(matching, opts.order)[: opts.limit]
+        else:
+            # Items assigned to this section first: they take their places before the
+            # rules' ones, and are then shown in the section's own order, ties in the
+            # sources' order.
+            taken = sort_items(assigned, opts.order) + sort_items(matching, opts.order)
+            keep = {id(i) for i in taken[: opts.limit]}
+            chosen = sort_items([i for i in items if id(i) in keep], opts.order)
         if len(chosen) < max(opts.min_items, 1) and opts.min_items > 0:
             return []
         return [Section(id=self.instance, title="", items=chosen, layout=opts.layout)]
