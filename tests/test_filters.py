@@ -579,6 +579,25 @@ def test_history_drops_items_of_published_editions(state: State) -> None:
     assert titles(kept) == ["Only in a draft", "New today"]
 
 
+def test_history_drops_a_story_one_of_whose_reports_was_sent(state: State) -> None:
+    from newsroom import ItemSource
+
+    sent = item("DeepGen on Daily Papers", "https://huggingface.co/papers/2602.12205")
+    state.record_edition(edition("2026-02-07", sent))
+    state.mark_published("2026-02-07")
+    # Today the paper leads a story that the daily-papers entry is one report of.
+    story = item(
+        "DeepGen 1.0",
+        "https://arxiv.org/abs/2602.12205",
+        sources=[
+            ItemSource(source="papers", url="https://arxiv.org/abs/2602.12205"),
+            ItemSource(source="hf", url="https://huggingface.co/papers/2602.12205?utm_source=x"),
+        ],
+    )
+    kept = apply(History(), [story, item("New today")], context(state=state))
+    assert titles(kept) == ["New today"]
+
+
 def test_history_rebuilding_an_edition_keeps_its_own_items(state: State) -> None:
     today = item("Today's story", "https://example.com/today")
     state.record_edition(edition("2026-02-14", today))

@@ -55,6 +55,18 @@ class AsyncUpper(Filter):
         return [i.model_copy(update={"title": i.title.upper()}) for i in items]
 
 
+class Assign(Filter):
+    """Assigns items to sections by title, as a model asked "which section?" would."""
+
+    name = "assign"
+
+    class Options(Options):
+        to: dict[str, str] = {}
+
+    def apply(self, items, ctx):  # type: ignore[no-untyped-def]
+        return [i.model_copy(update={"section": self.options.to.get(i.title)}) for i in items]
+
+
 class BadLayout(SectionLayout):
     name = "bad-layout"
 
@@ -73,6 +85,7 @@ def _plugin() -> types.ModuleType:
     def register_filters(register):  # type: ignore[no-untyped-def]
         register(Exploding)
         register(AsyncUpper)
+        register(Assign)
 
     @hookimpl
     def register_sections(register):  # type: ignore[no-untyped-def]
@@ -168,6 +181,49 @@ def test_sections_take_items_in_order_without_repeating_them(tmp_path: Path) -> 
     by_id = {s.id: [i.title for i in s.items] for s in result.edition.sections}
     assert len(by_id["papers"]) == 2
     assert sorted(by_id["papers"] + by_id["rest"]) == ["n1", "p1", "p2", "p3"]
+
+
+def test_an_item_assigned_to_a_section_goes_there_before_the_rules(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        '[[sources]]\nname = "p"\nplugin = "fixed"\ntitles = ["p1", "p2", "p3"]\n'
+        '[[sources]]\nname = "n"\nplugin = "fixed"\ntitles = ["n1", "n2"]\n'
+        '[[filters]]\nplugin = "assign"\n'
+        'to = { p1 = "news", n1 = "papers", n2 = "news", p3 = "nowhere" }\n'
+        '[[sections]]\nid = "papers"\ntitle = "Papers"\nmatch = { source = "p" }\nlimit = 2\n'
+        '[[sections]]\nid = "news"\ntitle = "News"\nmatch = { source = "n" }\nlimit = 1\n'
+        '[[sections]]\nid = "rest"\ntitle = "Rest"\nlimit = 10\n',
+    )
+    by_id = {s.id: sorted(i.title for i in s.items) for s in result.edition.sections}
+    # p1 belongs to "news" and is kept from "papers", whose rules would take it; n1 belongs
+    # to "papers", whose rules would not; an unknown section id counts for nothing.
+    assert by_id["papers"] == ["n1", "p2"]
+    # "news" has room for one: its assigned items come first. The one it leaves out is
+    # offered to the sections after it.
+    assert len(by_id["news"]) == 1 and by_id["news"][0] in ("p1", "n2")
+    assert sorted(by_id["rest"]) == sorted({"p1", "n2", "p3"} - set(by_id["news"]))
+
+
+def test_sections_select_by_words_in_korean_and_english(tmp_path: Path) -> None:
+    titles = [
+        "오픈AI, 새 추론 모델을 공개",  # 모델 with a particle
+        "Mistral releases a small open-weight model",
+        "Claude Cowork launches on Windows",
+        "삼성전자 주가 하락, AI 모델 투자 우려",  # excluded: 주가
+        "A remodeled kitchen for the office",  # "model" inside a word
+        "HBM4 샘플 출하",
+    ]
+    result = run(
+        tmp_path,
+        f'[[sources]]\nname = "any"\nplugin = "fixed"\ntitles = {titles!r}\n'.replace("'", '"')
+        + '[[sections]]\nid = "models"\ntitle = "모델 & 도구"\nlimit = 10\n'
+        'match = [{ words = ["모델", "model"], exclude = ["주가", "stock"] },'
+        ' { words = ["launch", "출시"] }]\n'
+        '[[sections]]\nid = "rest"\ntitle = "Rest"\nlimit = 10\n',
+    )
+    by_id = {s.id: sorted(i.title for i in s.items) for s in result.edition.sections}
+    assert by_id["models"] == sorted(titles[:3])
+    assert by_id["rest"] == sorted(titles[3:])
 
 
 def test_live_progress_shows_each_source_and_its_outcome() -> None:

@@ -173,7 +173,7 @@ def test_email_html_is_a_complete_document_with_every_section_and_link(korean) -
     assert "논문 동향" in body_text and "에디터 인사이트" in body_text
     assert not re.search("[ÃÂìëê][\u0080-\u00ff]", body_text)
     assert "출처: arXiv" in body_text
-    assert "★ 13,000" in body_text
+    assert "★ 스타 13,000개" in body_text
 
 
 def test_email_has_no_active_content_even_from_hostile_summaries(korean) -> None:
@@ -259,7 +259,8 @@ def test_text_part_lists_every_item_and_wraps_korean_between_words(korean) -> No
     for section in edition.sections:
         assert section.title in text
         for item in section.items:
-            assert item.url in text.splitlines() or f"   {item.url}" in text.splitlines()
+            # The item's own link, labelled by what it is ("   논문: https://...").
+            assert any(line.endswith(f": {item.url}") for line in text.splitlines())
             assert shown(item.title) in flat
             # Every word of the summary survives whole: wrapping happens between words only.
             words = set(text.split())

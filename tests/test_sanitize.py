@@ -150,3 +150,42 @@ def test_merged_sources_fields_and_the_subject_are_cleaned_too() -> None:
     assert clean.subject == "AI 브리핑 Bcc: all@example.com"  # one line, no markup
     again = Edition.from_json(clean.to_json())
     assert again.sections[0].items[0].sources == got.sources
+
+
+def test_links_lose_tracking_parameters_and_source_extras_their_markup() -> None:
+    from newsroom.core.model import ItemSource
+
+    item = Item(
+        url="https://example.org/story?id=7&utm_source=rss&fbclid=IwAR0",
+        title="Story",
+        summary='<p>See <a href="https://example.org/paper?utm_medium=feed#fig2">the paper</a>'
+        ' and <a href="https://github.com/acme/kit/tree/x?ref=main">the branch</a>.</p>',
+        links={"website": "https://www.producthunt.com/r/p/1076021?app_id=339"},
+        sources=[
+            ItemSource(
+                source="trending",
+                url="https://github.com/acme/kit?utm_campaign=x",
+                kind="repository",
+                extra={"since": "daily", "note": "<b>bold</b>"},
+            )
+        ],
+    )
+    ed = Edition(
+        id="e",
+        date=dt.date(2026, 2, 14),
+        title="t",
+        newsletter=Newsletter(title="n"),
+        generated_at=dt.datetime.now(dt.UTC),
+        sections=[Section(id="s", title="S", items=[item])],
+    )
+    (got,) = sanitize_edition(ed).sections[0].items
+    assert got.url == "https://example.org/story?id=7"
+    assert got.links == {"website": "https://www.producthunt.com/r/p/1076021"}
+    assert 'href="https://example.org/paper#fig2"' in got.summary
+    # "ref" can choose what a page shows (a branch on GitHub): it stays.
+    assert 'href="https://github.com/acme/kit/tree/x?ref=main"' in got.summary
+    (source,) = got.sources
+    assert source.url == "https://github.com/acme/kit"
+    assert source.extra == {"since": "daily", "note": "bold"}
+    # The item keeps the id of the link it came with.
+    assert got.id == item.id

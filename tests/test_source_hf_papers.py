@@ -77,11 +77,13 @@ def test_papers_with_upvotes_links_and_dates(local_server: LocalServer) -> None:
     assert deepgen.title == "DeepGen 1.0: A Lightweight Unified Multimodal Model"
     assert deepgen.url == "https://huggingface.co/papers/2602.12205"
     assert deepgen.links == {
-        "arXiv": "https://arxiv.org/abs/2602.12205",
+        "paper": "https://arxiv.org/abs/2602.12205",
         "pdf": "https://arxiv.org/pdf/2602.12205",
-        "discussion": "https://huggingface.co/papers/2602.12205",
         "code": "https://github.com/DeepGenTeam/DeepGen",
+        "huggingface": "https://huggingface.co/papers/2602.12205",
     }
+    # Its own link is its page on Hugging Face, which themes label as such.
+    assert deepgen.link_kind == "huggingface"
     assert deepgen.metrics == {"upvotes": 87, "comments": 4, "github_stars": 1320}
     assert (deepgen.kind, deepgen.publisher) == ("paper", "Hugging Face Daily Papers")
     assert deepgen.authors == ["Jiwoo Park", "Alex Kim"]  # hidden authors stay hidden
@@ -167,7 +169,7 @@ def test_captured_2026_answer(local_server: LocalServer, captured: Path) -> None
     first = items[0]
     assert first.title.startswith("MedPMC: A Systematic Framework for Scaling High-Fidelity")
     assert first.url == "https://huggingface.co/papers/2607.07673"
-    assert first.links["arXiv"] == "https://arxiv.org/abs/2607.07673"
+    assert first.links["paper"] == "https://arxiv.org/abs/2607.07673"
     assert first.links["code"] == "https://github.com/Yale-BIDS-Chen-Lab/MedPMC"
     assert first.metrics == {"upvotes": 0, "comments": 1, "github_stars": 1}
     assert len(first.authors) == 28 and first.authors[0] == "Hyunjae Kim"

@@ -87,8 +87,9 @@ def test_captured_feed_with_50_entries(local_server: LocalServer, feed_file: Pat
         assert (item.kind, item.publisher) == ("product", "Product Hunt")
         assert item.url.startswith("https://www.producthunt.com/products/")
         assert item.summary.startswith("<p>") and "Discussion" not in item.summary
+        # The redirect to the product's site, without the feed's tracking "?app_id=339".
         assert item.links["website"] == (
-            f"https://www.producthunt.com/r/p/{item.extra['producthunt_id']}?app_id=339"
+            f"https://www.producthunt.com/r/p/{item.extra['producthunt_id']}"
         )
         assert len(item.authors) == 1
 
@@ -103,7 +104,7 @@ def test_feed_entry_fields(local_server: LocalServer, feed_file: Path) -> None:
     )
     assert simba.authors == ["Luke Oliff"]
     assert simba.published == dt.datetime(2026, 7, 8, 17, 33, 4, tzinfo=dt.UTC)
-    assert simba.links == {"website": "https://www.producthunt.com/r/p/1191340?app_id=339"}
+    assert simba.links == {"website": "https://www.producthunt.com/r/p/1191340"}
     assert simba.extra == {"producthunt_id": "1191340"}
     assert simba.metrics == {} and simba.tags == []  # the feed has neither
 

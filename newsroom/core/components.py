@@ -120,12 +120,15 @@ class FilterContext(Context):
     """Handed to :meth:`Filter.apply`."""
 
     sources: dict[str, Source] = field(default_factory=dict)
+    sections: dict[str, SectionLayout] = field(default_factory=dict)
+    """The ``[[sections]]`` layouts by id, in config order: a filter may ask which section
+    would take an item (:meth:`SectionLayout.accepts`)."""
     last_published: dt.datetime | None = None
     """When the newsletter's last published edition was built, if any."""
     warn: Callable[[str], None] = lambda message: None
-    sections: dict[str, str] = field(default_factory=dict)
-    """The configured sections, id → title, in config order (a filter that assigns
-    ``Item.section`` picks from these)."""
+    section_titles: dict[str, str] = field(default_factory=dict)
+    """The configured sections' titles by id, in config order (a filter that assigns
+    ``Item.section`` picks an id from these)."""
     http: Fetcher | None = None
     """The build's shared HTTP client (as sources have it: limits, per-host spacing, the
     cache, ``--mirror``), for filters that fetch (article pages, say); ``None`` outside a
@@ -198,6 +201,12 @@ class SectionLayout(Component, ABC):
     @abstractmethod
     def arrange(self, items: list[Item], ctx: Context) -> list[Section]:
         """Return the section(s) this layout builds from ``items`` (possibly none)."""
+
+    def accepts(self, item: Item) -> bool | None:
+        """Whether this section would take ``item``, its limit aside; ``None`` when the
+        layout cannot tell. Filters that merge items ask it (``FilterContext.sections``) to
+        decide where a story goes."""
+        return None
 
 
 class Renderer(Component, ABC):

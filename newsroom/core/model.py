@@ -49,6 +49,9 @@ class ItemSource(_Model):
     """The counts this source reported: stars, upvotes, points, comments ..."""
     links: dict[str, str] = Field(default_factory=dict)
     """Further links this source gave, by label (pdf, code, discussion ...)."""
+    extra: JSON = Field(default_factory=dict)
+    """What the source's item kept in its ``extra`` (a trending repository's ``since``, the
+    period its ``stars_period`` counts), JSON-serialisable."""
 
 
 class Item(_Model):
@@ -94,6 +97,19 @@ class Item(_Model):
     "요약" and "시사점"), shown by themes in that order under the summary."""
     extra: JSON = Field(default_factory=dict)
     """Anything else a plugin wants to keep (JSON-serialisable)."""
+
+    @property
+    def link_kind(self) -> str:
+        """What the item's own link is: the key it is also listed under in ``links`` (a
+        Hugging Face paper links its page, ``"huggingface"``); else ``"article"`` for a
+        discussion whose thread is elsewhere in ``links`` (a Hacker News story links the
+        article it discusses); else the item's ``kind``."""
+        for key, url in self.links.items():
+            if url == self.url:
+                return key
+        if self.kind == "discussion" and self.links.get("discussion"):
+            return "article"
+        return self.kind
 
     @model_validator(mode="after")
     def _default_id(self) -> Item:

@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from newsroom.core.errors import BuildError
 from newsroom.core.model import Edition, Item, ItemSource, Section
-from newsroom.core.urls import absolute_url, is_safe_url
+from newsroom.core.urls import absolute_url, is_safe_url, without_tracking
 
 ALLOWED_TAGS = frozenset(
     {
@@ -83,8 +83,16 @@ def _absolute_links(base: str | None, element: str, attribute: str, value: str) 
     if attribute == "href":
         if value.startswith("mailto:"):
             return value
-        return absolute_url(value, base)
+        return link_url(value, base)
     return value
+
+
+def link_url(url: str | None, base: str | None) -> str | None:
+    """``url`` made absolute against ``base``, without the query parameters that only track
+    the reader (``utm_*``, ``fbclid`` ...: :func:`newsroom.core.urls.without_tracking`), or
+    ``None`` when it is not a safe http(s) URL. Every link an edition shows goes through it."""
+    resolved = absolute_url(url, base)
+    return without_tracking(resolved) if resolved is not None else None
 
 
 def clean_html(value: str | None, *, base_url: str | None = None) -> SafeHTML:
@@ -139,11 +147,11 @@ def _clean_strs(values: list[str]) -> list[str]:
 
 def sanitize_item(item: Item) -> Item | None:
     """A cleaned copy of ``item``, or ``None`` when its own link is not a safe URL."""
-    url = absolute_url(item.url, None)
+    url = link_url(item.url, None)
     if url is None:
         return None
     image = absolute_url(item.image, url)
-    links = {clean_text(k): u for k, v in item.links.items() if (u := absolute_url(v, url))}
+    links = {clean_text(k): u for k, v in item.links.items() if (u := link_url(v, url))}
     sources = [clean for source in item.sources if (clean := _sanitize_source(source, url))]
     return item.model_copy(
         update={
@@ -171,7 +179,7 @@ def sanitize_item(item: Item) -> Item | None:
 
 def _sanitize_source(source: ItemSource, base: str) -> ItemSource | None:
     """A cleaned copy of one of a merged item's sources; None without a safe link."""
-    url = absolute_url(source.url, base)
+    url = link_url(source.url, base)
     if url is None:
         return None
     return source.model_copy(
@@ -181,9 +189,8 @@ def _sanitize_source(source: ItemSource, base: str) -> ItemSource | None:
             "kind": clean_text(source.kind) or "article",
             "publisher": clean_text(source.publisher) or None,
             "title": clean_text(source.title),
-            "links": {
-                clean_text(k): u for k, v in source.links.items() if (u := absolute_url(v, url))
-            },
+            "links": {clean_text(k): u for k, v in source.links.items() if (u := link_url(v, url))},
+            "extra": _clean_extra(source.extra),
         }
     )
 

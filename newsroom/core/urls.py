@@ -4,8 +4,9 @@ edition is on the web edition's site."""
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
 
 #: Query parameters that only track the reader and never change the page.
 TRACKING_PARAMS = frozenset(
@@ -37,6 +38,10 @@ TRACKING_PARAMS = frozenset(
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "oly_", "vero_")
 
 SAFE_SCHEMES = frozenset({"http", "https"})
+#: Tracking parameters that can also change what a page shows on some sites (``?ref=main``
+#: is a branch on GitHub, ``?source=`` a filter): :func:`canonical_url` drops them for
+#: identity, but :func:`without_tracking` keeps them in links readers follow.
+AMBIGUOUS_PARAMS = frozenset({"ref", "source", "src"})
 
 
 def is_tracking_param(name: str) -> bool:
@@ -128,6 +133,37 @@ def _canonical(url: str) -> str:
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
     return urlunsplit((scheme, host, path, _clean_query(parts.query), ""))
+
+
+def without_tracking(url: str) -> str:
+    """``url`` as written, without the query parameters that only track the reader
+    (``utm_*``, ``fbclid``, ``app_id`` ...): the clean link to show and follow. Parameters
+    that can change the page (:data:`AMBIGUOUS_PARAMS`) and everything else stay as they
+    were, in their order and encoding."""
+    head, sep, query = url.partition("?")
+    if not sep:
+        return url
+    query, hash_sep, fragment = query.partition("#")
+    kept = []
+    for part in query.split("&"):
+        name = unquote_plus(part.partition("=")[0]).strip().lower()
+        if part and not (is_tracking_param(name) and name not in AMBIGUOUS_PARAMS):
+            kept.append(part)
+    clean = head + ("?" + "&".join(kept) if kept else "")
+    return clean + (hash_sep + fragment if hash_sep else "")
+
+
+_ARXIV_VERSION = re.compile(r"^(https://arxiv\.org/(?:abs|pdf)/[^?#]+?)v\d+$")
+
+
+def same_page(url: str) -> str:
+    """A key equal for links to one page: :func:`canonical_url`, and an arXiv paper's
+    abstract or PDF without its version (``/pdf/2602.12205v1`` is ``/pdf/2602.12205``), so
+    a link row shows each once."""
+    canonical = canonical_url(url)
+    if "arxiv.org/" in canonical:
+        canonical = _ARXIV_VERSION.sub(r"\1", canonical)
+    return canonical
 
 
 def url_id(url: str) -> str:

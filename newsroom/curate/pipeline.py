@@ -324,13 +324,22 @@ def arrange_sections(
     ctx: Context,
     warn: Callable[[str], None] = lambda message: None,
 ) -> list[Section]:
-    """Give each ``[[sections]]`` layout the items no earlier section took."""
+    """Give each ``[[sections]]`` layout the items no earlier section took.
+
+    An item a filter assigned to a section (``Item.section``, the id of a configured
+    section) is kept from the sections before that one, so its own section sees it first;
+    one that section leaves out is offered to the sections after it.
+    """
     remaining = list(items)
     sections: list[Section] = []
-    for cc in config.sections:
+    ids = [cc.name for cc in config.sections]
+    assigned = any(i.section for i in items)
+    for position, cc in enumerate(config.sections):
         layout = cc.create()
+        later = set(ids[position + 1 :])
+        offered = [i for i in remaining if i.section not in later] if assigned else remaining
         with _attributed(cc, "section"):
-            made = layout.arrange(remaining, ctx)  # type: ignore[attr-defined]
+            made = layout.arrange(offered, ctx)  # type: ignore[attr-defined]
         if not isinstance(made, list) or not all(isinstance(s, Section) for s in made):
             raise BuildError(f"section {cc.label} returned something other than a list of Section")
         taken: set[int] = set()
@@ -414,9 +423,10 @@ async def build(
         filter_ctx = FilterContext(
             **ctx_args,
             sources=instances,
+            sections={cc.name: cc.create() for cc in config.sections},  # type: ignore[misc]
             last_published=last.built_at if last else None,
             warn=lambda message: warnings.append(BuildWarning(source="filters", message=message)),
-            sections={cc.name: cc.title for cc in config.sections},
+            section_titles={cc.name: cc.title for cc in config.sections},
             http=http,
             run_cpu=pool.run,
         )

@@ -127,9 +127,11 @@ def template_vars(
     plugins: Plugins | None = None,
     sender: dict[str, str] | None = None,
     subscriptions: str = "",
+    subscribe: str = "",
 ) -> dict[str, Any]:
     """The variables every theme template gets (documented in docs/themes.md);
-    ``subscriptions`` is the subscription service's address, if there is one."""
+    ``subscriptions`` is the subscription service's address, if there is one, and
+    ``subscribe`` where its signup form posts, when ``[subscriptions]`` is configured."""
     base = ctx.base_url
     # Placeholders only where a reader's copy is made from the output: a web page keeps
     # no key (and links to the subscription page instead, when there is one).
@@ -150,6 +152,7 @@ def template_vars(
             "feed": f"{base}feed.xml" if base else "",
             "unsubscribe": placeholder("unsubscribe_url", key) if key else subscriptions,
             "preferences": placeholder("preferences_url", key) if key else subscriptions,
+            "subscribe": subscribe,
         },
     }
     if plugins is not None:
@@ -205,7 +208,12 @@ def render(
         "postal_address": config.email.postal_address,
     }
     subscriptions = config.subscriptions_url
-    ctx.variables = lambda ed, fmt: template_vars(ed, fmt, ctx, plugins, sender, subscriptions)
+    # A signup form only where `newsroom serve` is configured to answer it.
+    configured = bool(config.subscriptions.model_fields_set) and bool(subscriptions)
+    subscribe = f"{subscriptions}subscribe" if configured else ""
+    ctx.variables = lambda ed, fmt: template_vars(
+        ed, fmt, ctx, plugins, sender, subscriptions, subscribe
+    )
     written: list[Path] = []
     for cc in config.renderers:
         if only is not None and cc.plugin not in only:

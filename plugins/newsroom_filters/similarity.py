@@ -192,17 +192,18 @@ class _Join:
         found: set[int] = set()
         prefix = ranks[: min(size, size - math.ceil(self.threshold * size - _EPSILON) + 2)]
         start = bisect_left(prefix, self.unique)
-        # The hot loop of the join: kept flat on purpose.
+        # The hot loop of the join: kept flat on purpose. Most pairs were never indexed, so
+        # the lookups run in map() and only the hits reach Python code.
+        get = pairs.get
         for i2 in range(start + 1, len(prefix)):
             room = size - i2 + 1
             second = prefix[i2]
-            for i1 in range(start, i2):
-                entries = pairs.get(prefix[i1] * base + second)
-                if entries:
-                    for y, other_size, other_room in entries:
-                        need = needed[other_size]
-                        if need <= room and need <= other_room:
-                            found.add(y)
+            keys = [first * base + second for first in prefix[start:i2]]
+            for entries in filter(None, map(get, keys)):
+                for y, other_size, other_room in entries:
+                    need = needed[other_size]
+                    if need <= room and need <= other_room:
+                        found.add(y)
         if size <= self._tiny:
             for token in ranks:
                 found.update(self._by_token.get(token, ()))
@@ -220,11 +221,12 @@ class _Join:
         size = len(ranks)
         prefix = ranks[: min(size, size - math.ceil(2 * self.coef * size - _EPSILON) + 2)]
         start = bisect_left(prefix, self.unique)
+        setdefault = pairs.setdefault
         for j2 in range(start + 1, len(prefix)):
             entry = (x, size, size - j2 + 1)
             second = prefix[j2]
-            for j1 in range(start, j2):
-                pairs.setdefault(prefix[j1] * base + second, []).append(entry)
+            for first in prefix[start:j2]:
+                setdefault(first * base + second, []).append(entry)
         if size <= self._tiny:
             for token in ranks:
                 self._by_token.setdefault(token, []).append(x)

@@ -205,6 +205,11 @@ class HackerNewsSource(Source):
     def to_item(self, story: Story, rank: int) -> Item:
         discussion = self.discussion_url(story.id)
         url = story.url if (story.url and self.options.link == "article") else discussion
+        # The thread and the article both: the item's own link is one, its links the other
+        # (``Item.link_kind`` tells themes which is which).
+        links = {"discussion": discussion}
+        if story.url and url != story.url:
+            links["article"] = story.url
         return Item(
             url=url,
             title=story.title,
@@ -214,7 +219,7 @@ class HackerNewsSource(Source):
             published=story.published,
             authors=[story.author] if story.author else [],
             metrics={"points": float(story.points), "comments": float(story.comments)},
-            links={"discussion": discussion},
+            links=links,
             extra={"hn_id": story.id, "hn_type": story.type, "rank": rank},
         )
 

@@ -13,7 +13,9 @@ a ``paper`` (its arXiv ``id``, ``title``, ``summary``, ``authors``, ``upvotes``,
 ``submittedOnDailyAt``, and since 2025 ``githubRepo``/``githubStars``) and the entry's own
 ``title``, ``numComments`` and ``thumbnail``. Items link to the paper's page on Hugging Face
 (or to arXiv, with ``link = "arxiv"``) and carry ``upvotes``, ``comments`` and, when there
-is a repository, ``github_stars`` in their metrics.
+is a repository, ``github_stars`` in their metrics; their links are the ``paper`` on arXiv,
+its ``pdf``, the repository (``code``) and the page on Hugging Face (``huggingface``), and
+``extra["arxiv_id"]`` is the paper's id, so ``dedupe`` joins the paper's other reports.
 """
 
 from __future__ import annotations
@@ -117,11 +119,13 @@ class HfPapersSource(Source):
         site = self.options.site_url.rstrip("/")
         page = f"{site}/papers/{paper_id}"
         arxiv = f"https://arxiv.org/abs/{paper_id}"
-        # Keyed as themes label links: "arXiv" is shown as it is written.
-        links = {"arXiv": arxiv, "pdf": f"https://arxiv.org/pdf/{paper_id}", "discussion": page}
+        # Keyed by what each link is (themes label them): the paper on arXiv, its PDF, its
+        # repository, and its page on Hugging Face (upvotes and the discussion).
+        links = {"paper": arxiv, "pdf": f"https://arxiv.org/pdf/{paper_id}"}
         repo = paper.get("githubRepo")
         if isinstance(repo, str) and repo.startswith("https://"):
             links["code"] = repo
+        links["huggingface"] = page
         metrics = {
             name: float(value)
             for name, value in (

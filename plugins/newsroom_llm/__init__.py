@@ -180,7 +180,7 @@ class LlmSummarizer(Filter):
     async def apply(self, items: list[Item], ctx: FilterContext) -> None:
         """With ``assign_sections``, ask which section each item belongs in. Everything
         else the model writes is about the items that made it into the edition: see edit()."""
-        if not (self.options.assign_sections and ctx.sections and items):
+        if not (self.options.assign_sections and ctx.section_titles and items):
             return
         edition = Edition(
             id=ctx.edition_id or ctx.today.isoformat(),
@@ -492,7 +492,7 @@ class _Run:
         if problem is not None:
             self.warn(f"{problem}. The sections' rules place every item")
             return
-        sections = self.ctx.sections
+        sections = self.ctx.section_titles
         listing = "\n".join(f"{sid}: {clean_text(title)}" for sid, title in sections.items())
         limit = asyncio.Semaphore(self.o.concurrency)
         failures: Counter[str] = Counter()

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -161,7 +163,7 @@ def _result_key(
     """What a parse depends on besides the body: parser version, base URL, the declared
     Content-Type (its charset decides how a body without an XML declaration reads), options."""
     return (
-        f"news3:{__version__}:{base}:{content_type}:{spec.model_dump_json()}:"
+        f"news4:{__version__}:{base}:{content_type}:{spec.model_dump_json()}:"
         f"{options.model_dump_json()}"
     )
 
@@ -210,6 +212,25 @@ def parse_items(
     return items, skipped
 
 
+# Reddit's feeds end each post with "submitted by /u/x <a href=...>[link]</a> [comments]":
+# for a link post, [link] is the page the thread discusses.
+_REDDIT_LINK = re.compile(r'<a href="(https?://[^"]+)">\[link\]</a>')
+_REDDIT_HOSTS = re.compile(r"^https?://(?:[\w-]+\.)*(?:reddit\.com|redd\.it)(?:[:/]|$)", re.I)
+
+
+def _links(entry: FeedEntry) -> dict[str, str]:
+    """The comments link, and the article a Reddit link post discusses."""
+    links = {"comments": entry.comments} if entry.comments else {}
+    if "[link]</a>" in entry.summary:
+        found = _REDDIT_LINK.search(entry.summary)
+        if found:
+            # html.unescape: the summary is HTML, so "&amp;" in the link is "&".
+            article = html.unescape(found.group(1))
+            if not _REDDIT_HOSTS.match(article) and article != entry.link:
+                links["article"] = article
+    return links
+
+
 def _item(entry: FeedEntry, *, kind: str, publisher: str, feed_url: str) -> Item:
     assert entry.link is not None
     return Item(
@@ -222,7 +243,7 @@ def _item(entry: FeedEntry, *, kind: str, publisher: str, feed_url: str) -> Item
         authors=entry.authors,
         tags=entry.tags,
         image=entry.image,
-        links={"comments": entry.comments} if entry.comments else {},
+        links=_links(entry),
         extra={"feed": feed_url},
     )
 

@@ -18,6 +18,7 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser
 
 from newsroom import Item, SourceError
+from newsroom.core.urls import without_tracking
 
 _POST_ID = re.compile(r"Post/(\d+)$")
 _REDIRECT = "/r/p/"
@@ -73,7 +74,8 @@ def entry_to_item(entry: Any) -> Item | None:
         publisher="Product Hunt",
         published=_published(entry),
         authors=[fold(entry["author"])] if entry.get("author") else [],
-        links={"website": website} if website else {},
+        # The redirect to the product's site, without the feed's tracking parameter.
+        links={"website": without_tracking(website)} if website else {},
         extra=extra,
     )
 

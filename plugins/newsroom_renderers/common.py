@@ -16,10 +16,12 @@ from babel.numbers import format_decimal
 
 from newsroom import Edition, Item, RenderContext
 from newsroom.core.sanitize import html_to_text
+from newsroom.core.urls import same_page
 from newsroom.render.environment import load_translations
 
 from .filters import install_filters
-from .labels import ET_AL, Messages
+from .labels import ET_AL, METRIC_LABELS, Messages
+from .plaintext import References
 
 #: Characters XML 1.0 forbids and HTML treats as errors, and lone surrogates (not encodable,
 #: so MJML and css-inline would refuse the text): feeds and files must not carry them.
@@ -39,6 +41,7 @@ def template_variables(
     t = Messages(load_translations(ctx.theme, edition.language))
     settings = values.get("settings", ctx.theme_settings)
     helpers: dict[str, Any] = {
+        # The editor's (or a model's) subject for this edition, else its title.
         "subject": edition.subject or edition.title,
         "preheader": preheader(edition),
         "text_direction": text_direction(edition.language),
@@ -46,6 +49,7 @@ def template_variables(
         "item_meta": partial(item_meta, t=t, edition=edition, settings=settings),
         "item_links": partial(item_links, t=t),
         "item_count": item_count_text(edition, t),
+        "references": References,
     }
     for key, value in helpers.items():
         values.setdefault(key, value)
@@ -87,14 +91,15 @@ def item_count_text(edition: Edition, t: Messages) -> str:
 
 
 def item_meta(item: Item, *, t: Messages, edition: Edition, settings: dict[str, Any]) -> list[str]:
-    """The parts of an item's muted source line: publisher, authors, date, metrics.
+    """The parts of an item's muted source line: publisher (every source's, for a story
+    several reported: "arXiv · HF Daily Papers · GitHub"), authors, date, metrics.
 
     Plain strings; each format joins and escapes them its own way.
     """
     locale = edition.language.replace("-", "_")
     parts: list[str] = []
-    if item.publisher:
-        parts.append(item.publisher)
+    publishers = [s.publisher or s.source for s in item.sources] if item.sources else []
+    parts.extend(name for name in dict.fromkeys([item.publisher or "", *publishers]) if name)
     if item.authors:
         names = ", ".join(item.authors[:2])
         parts.append(f"{names} {t.gettext(ET_AL)}" if len(item.authors) > 2 else names)
@@ -102,7 +107,7 @@ def item_meta(item: Item, *, t: Messages, edition: Edition, settings: dict[str, 
         # The reader's calendar day, not the feed's.
         day = item.published.astimezone(_zone(edition)).date()
         parts.append(_format_day(day, settings.get("item_date_format", "medium"), locale))
-    parts.extend(_metrics(item.metrics, t, locale))
+    parts.extend(item_metrics(item, t, locale))
     return parts
 
 
@@ -118,33 +123,93 @@ def _format_number(value: float, locale: str) -> str:
     return str(format_decimal(int(value) if float(value).is_integer() else value, locale=locale))
 
 
-def _metrics(metrics: dict[str, float], t: Messages, locale: str) -> list[str]:
+def item_metrics(item: Item, t: Messages, locale: str) -> list[str]:
+    """Every count the item's sources reported, labelled in the edition's language; for a
+    story several sources reported, each source's own, named when two give the same kind
+    of count ("댓글 6개 (HF Daily Papers)")."""
+    if not item.sources:
+        return _metrics(item.metrics, item.extra.get("since"), t, locale)
+    out: list[str] = []
+    shown: set[str] = set()
+    repeated = _repeated_metrics(item)
+    for source in item.sources:
+        name = source.publisher or source.source
+        for key, text in _labelled(source.metrics, source.extra.get("since"), t, locale):
+            out.append(t.from_source(text, name) if key in repeated else text)
+            shown.add(key)
+        if "stars" in source.metrics:
+            shown.add("stars_period")  # shown with the stars
+    # Counts a later filter added to the item itself.
+    rest = {k: v for k, v in item.metrics.items() if k not in shown}
+    out.extend(_metrics(rest, item.extra.get("since"), t, locale))
+    return out
+
+
+def _repeated_metrics(item: Item) -> set[str]:
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for source in item.sources:
+        for key in source.metrics:
+            if key == "stars_period":
+                continue
+            (repeated if key in seen else seen).add(key)
+    return repeated
+
+
+def _metrics(metrics: dict[str, float], since: Any, t: Messages, locale: str) -> list[str]:
+    return [text for _, text in _labelled(metrics, since, t, locale)]
+
+
+def _labelled(
+    metrics: dict[str, float], since: Any, t: Messages, locale: str
+) -> list[tuple[str, str]]:
+    """``(metric, label)`` pairs: the labelled metrics first, in their order, then any
+    other by its name; stars gained in the source's period go with the stars."""
+
     def num(value: float) -> str:
         return _format_number(value, locale)
 
-    out: list[str] = []
-    if "stars" in metrics:
-        stars = f"★ {num(metrics['stars'])}"
-        if metrics.get("stars_period"):
-            stars += f" (+{num(metrics['stars_period'])})"
-        out.append(stars)
-    if "votes" in metrics:
-        out.append(f"▲ {num(metrics['votes'])}")
-    for key in ("points", "comments"):
-        if key in metrics:
-            out.append(t.metric(key, metrics[key], num(metrics[key])))
+    out: list[tuple[str, str]] = []
+    keys = [k for k in METRIC_LABELS if k in metrics]
+    keys += [k for k in metrics if k not in METRIC_LABELS and k != "stars_period"]
+    for key in keys:
+        text = t.metric(key, metrics[key], num(metrics[key]))
+        if key == "stars" and metrics.get("stars_period"):
+            text += f" ({t.period(since, num(metrics['stars_period']))})"
+        out.append((key, text))
+    if metrics.get("stars_period") and "stars" not in metrics:
+        out.append(("stars_period", t.period(since, num(metrics["stars_period"]))))
     return out
 
 
 def item_links(item: Item, *, t: Messages) -> list[tuple[str, str]]:
-    """The link row: ``(label, url)`` for the item itself, then its further links."""
-    links = [(t.kind_label(item.kind), item.url)]
-    seen = {item.url}
+    """The link row: ``(label, url)`` for the item itself (labelled by what it is: paper,
+    article, discussion ...), then its further links, then those of the story's other
+    sources; each page once, a label two sources share followed by the source's name."""
+    row: list[tuple[str, str]] = []
+    pages: set[str] = set()
+    labels: set[str] = set()
+
+    def add(label: str, url: str, source: str | None) -> None:
+        page = same_page(url)
+        if page in pages:
+            return
+        pages.add(page)
+        if label in labels and source:
+            label = t.from_source(label, source)
+        labels.add(label)
+        row.append((label, url))
+
+    add(t.kind_label(item.link_kind), item.url, item.publisher)
+    if item.sources:
+        for source in item.sources:
+            name = source.publisher or source.source
+            add(t.kind_label(source.kind), source.url, name)
+            for key, url in source.links.items():
+                add(t.link_label(key), url, name)
     for key, url in item.links.items():
-        if url not in seen:
-            seen.add(url)
-            links.append((t.link_label(key), url))
-    return links
+        add(t.link_label(key), url, item.publisher)
+    return row
 
 
 def _zone(edition: Edition) -> ZoneInfo:

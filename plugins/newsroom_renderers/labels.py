@@ -21,13 +21,15 @@ def Nn_(singular: str, plural: str) -> tuple[str, str]:
     return singular, plural
 
 
-#: The label of an item's own link, by kind; other kinds use "Read more".
+#: The label of an item's own link, by what it is (``Item.link_kind``); other kinds use
+#: "Read more".
 KIND_LABELS = {
     "paper": N_("Paper"),
     "repository": N_("Repository"),
     "model": N_("Model"),
     "product": N_("Product"),
     "discussion": N_("Discussion"),
+    "article": N_("Article"),
 }
 READ_MORE = N_("Read more")
 #: After the first two of more than two authors.
@@ -43,17 +45,38 @@ LINK_LABELS = {
     "demo": N_("Demo"),
     "project": N_("Project page"),
     "paper": N_("Paper"),
+    "arxiv": N_("Paper"),
     "model": N_("Model"),
     "dataset": N_("Dataset"),
     "github": N_("GitHub"),
     "huggingface": N_("Hugging Face"),
+    "website": N_("Website"),
+    "article": N_("Article"),
+    "repository": N_("Repository"),
 }
 
-#: Plural forms of metrics on an item's source line: (singular, plural).
+#: Metrics on an item's source line, in the order shown: (singular, plural) with the
+#: formatted count as ``%(num)s``. ``stars_period`` depends on the period the source counted
+#: (``extra["since"]``: daily, weekly, monthly).
 METRIC_LABELS = {
+    "stars": Nn_("★ %(num)s star", "★ %(num)s stars"),
+    "github_stars": Nn_("★ %(num)s GitHub star", "★ %(num)s GitHub stars"),
+    "forks": Nn_("%(num)s fork", "%(num)s forks"),
+    "upvotes": Nn_("%(num)s upvote", "%(num)s upvotes"),
+    "votes": Nn_("▲ %(num)s vote", "▲ %(num)s votes"),
     "points": Nn_("%(num)s point", "%(num)s points"),
     "comments": Nn_("%(num)s comment", "%(num)s comments"),
 }
+PERIOD_LABELS = {
+    "daily": N_("+%(num)s today"),
+    "weekly": N_("+%(num)s this week"),
+    "monthly": N_("+%(num)s this month"),
+}
+#: ``stars_period`` of a source that does not say which period.
+RECENTLY = N_("+%(num)s recently")
+#: A label shown with the source that reported it, when two reports of a story give the
+#: same one ("12 comments (Hacker News)").
+FROM_SOURCE = N_("%(label)s (%(source)s)")
 
 
 class Messages:
@@ -71,14 +94,27 @@ class Messages:
         return self._tr.ngettext(singular, plural, n)
 
     def kind_label(self, kind: str) -> str:
-        return self.gettext(KIND_LABELS.get(kind, READ_MORE))
+        """The label of an item's own link (``Item.link_kind``)."""
+        label = KIND_LABELS.get(kind) or LINK_LABELS.get(kind.lower())
+        return self.gettext(label or READ_MORE)
 
     def link_label(self, key: str) -> str:
         label = LINK_LABELS.get(key.lower())
         return self.gettext(label) if label else key
 
     def metric(self, key: str, value: float, shown: str) -> str:
-        """``"12 points"`` / ``"댓글 3개"``: ``shown`` is ``value`` formatted for the locale."""
+        """``"12 points"`` / ``"댓글 3개"``: ``shown`` is ``value`` formatted for the locale.
+        A metric without a label of its own is shown by its name ("upvote ratio 0.97")."""
+        if key not in METRIC_LABELS:
+            return f"{key.replace('_', ' ')} {shown}"
         singular, plural = METRIC_LABELS[key]
         count = int(value) if float(value).is_integer() else 2
         return self.ngettext(singular, plural, count) % {"num": shown}
+
+    def period(self, since: object, shown: str) -> str:
+        """``"+1,203 today"`` / ``"오늘 +1,203"``: stars gained in the source's period."""
+        label = PERIOD_LABELS.get(since) if isinstance(since, str) else None
+        return self.gettext(label or RECENTLY) % {"num": shown}
+
+    def from_source(self, label: str, source: str) -> str:
+        return self.gettext(FROM_SOURCE) % {"label": label, "source": source}

@@ -156,7 +156,10 @@ class SiteBuilder:
 
     def build(self, current: Edition | None) -> SiteResult:
         ctx = self.ctx
-        options = {"feed_limit": self.feed_limit, "recent": self.recent}
+        options: dict[str, Any] = {"feed_limit": self.feed_limit, "recent": self.recent}
+        if current is not None:
+            # Where the pages' forms and links lead: a new subscription service is a new look.
+            options["urls"] = ctx.variables(current, "web").get("urls", {})
         key = theme_key(ctx, options)
         state = self._load_state()
         archive, editions_state = load_archive(
