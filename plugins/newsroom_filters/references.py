@@ -267,4 +267,3 @@ def name_pattern(names: dict[str, str]) -> re.Pattern[str] | None:
         return None
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     return re.compile(rf"(?<![A-Za-z0-9_/.-])({alternatives})(?![A-Za-z0-9_-]|\.\d)", re.IGNORECASE)
-
