@@ -62,6 +62,7 @@ def replay(answers: dict[str, Any]) -> Callable[[ChatRequest], str]:
         "Summarize": "summaries",
         "Write the title": "titles",
         "Which section": "sections",
+        "Which of these items report the same story": "stories",
         "Write the introduction": "intro",
         "Write the editor's insight": "insight",
     }
@@ -73,12 +74,26 @@ def replay(answers: dict[str, Any]) -> Callable[[ChatRequest], str]:
             return str(answers["intro"])
         if kind == "insight":
             return json.dumps(numbered(answers["insight"], prompt), ensure_ascii=False)
+        if kind == "stories":
+            return json.dumps({"stories": story_numbers(answers["stories"], prompt)})
         link = re.search(r"^Link: (\S+)$", prompt, re.M)
         written = answers.get(kind, {}).get(link.group(1) if link else "")
         # "none" for a section: the sections' rules place the item.
         return str(written) if written else "none"
 
     return answer
+
+
+def story_numbers(stories: list[list[str]], prompt: str) -> list[list[int]]:
+    """The written stories (lists of links) as the prompt's item numbers."""
+    from newsroom.core.urls import without_tracking
+
+    listed = re.findall(r"^\[(\d+)\] .* <(\S+)>$", prompt, re.M)
+    # Links as the sources gave them, which may carry tracking parameters the written
+    # answers leave out.
+    number = {without_tracking(url): int(n) for n, url in listed}
+    groups = [[number[url] for url in story if url in number] for story in stories]
+    return [g for g in groups if len(g) > 1]
 
 
 def numbered(insight: dict[str, Any], prompt: str) -> dict[str, Any]:

@@ -80,6 +80,8 @@ def careful_answer(prompt: str) -> str:
             )
             + "\n```"
         )
+    if prompt.startswith("Which of these items report the same story"):
+        return 'No two items are one story: {"stories": []}'
     if prompt.startswith("Write the introduction"):
         return f"오늘은 **{len(_ITEM.findall(prompt))}개**의 소식을 전합니다."
     found = _TITLE.search(prompt)

@@ -128,7 +128,7 @@ def test_demo_command_builds_sends_and_says_where_the_outputs_are() -> None:
     mailbox = sorted(Path(received.group(2)).glob("*.eml"))
     assert len(mailbox) == 5
     message = email.message_from_bytes(mailbox[0].read_bytes(), policy=email.policy.default)
-    assert message["Subject"] == "AI 브리핑 · DeepGen 1.0 외 27건"
+    assert message["Subject"] == "AI 브리핑 · RAG-Anything 외 26건"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     # The llm filter, answered by the demo's stand-in model, wrote the edition in Korean,
     # with an intro and an insight, without a notes file.
@@ -141,6 +141,21 @@ def test_demo_command_builds_sends_and_says_where_the_outputs_are() -> None:
     assert [in_language(item["title"], "ko") for item in items].count(True) >= 0.8 * len(items)
     assert edition["intro"] and edition["insight"]
     assert not (Path(lines["edition.json"]).parents[3] / "notes").exists()
+    # One story once: reports of one story (a paper and its code, an English thread and a
+    # Korean article) are one item with every source, and every section is filled.
+    merged = [item for item in items if len(item["sources"]) > 1]
+    assert len(merged) >= 5
+    assert {s["source"] for s in merged[0]["sources"]} >= {"hf-papers", "trending"}
+    config = Path(lines["edition.json"]).parents[3] / "newsroom.toml"
+    review = subprocess.run(
+        [sys.executable, "-m", "newsroom", "-c", str(config), "review", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert review.returncode == 0, review.stdout + review.stderr
+    checks = {f["check"] for f in json.loads(review.stdout)["findings"]}
+    assert not checks & {"repeated", "language", "summary", "section"}, review.stdout
     # What a reader receives scores under 0.5 with SpamAssassin's local rules.
     require(shutil.which("spamassassin") is not None, "the `spamassassin` command")
     score, rules = spam_report(mailbox[0].read_bytes())

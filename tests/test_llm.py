@@ -384,6 +384,9 @@ def test_newsroom_build_with_an_installed_model_plugin(tmp_path: Path) -> None:
     prompts = [json.loads(line)[1] for line in log.read_text("utf-8").splitlines()]
     # assign_sections: one question per item the filters kept, before the sections.
     sections_asked = sum(1 for p in prompts if p.startswith("Which section"))
+    # stories: one question about all of them.
+    stories_asked = sum(1 for p in prompts if p.startswith("Which of these items"))
+    assert stories_asked == 1
     edition = json.loads((work / "build" / "editions" / AS_OF[:10] / "edition.json").read_text())
     items = [i for s in edition["sections"] for i in s["items"]]
     with_text = [i for i in items if i["summary"]]
@@ -391,7 +394,7 @@ def test_newsroom_build_with_an_installed_model_plugin(tmp_path: Path) -> None:
     # A summary per item with text, a title per item whose title was not Korean, the intro
     # and the insight.
     assert sections_asked >= len(items)
-    assert asked == len(with_text) + len(retitled) + 2 + sections_asked
+    assert asked == len(with_text) + len(retitled) + 2 + sections_asked + stories_asked
     assert retitled and all(
         i["title"] == f"모델 제목: 〈{i['original_title'][:12]}〉 항목의 한국어" for i in retitled
     )

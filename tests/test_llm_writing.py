@@ -1,6 +1,7 @@
 """What the ``llm`` filter writes for readers, in the newsletter's language: titles for items
 titled in another language (the source's kept as ``original_title``), declared per-item
-fields, the section each item goes in; answers in another language refused. The model is
+fields, the section each item goes in, which items are one story; answers in another
+language refused. The model is
 an OpenAI-compatible server on 127.0.0.1 (``newsroom.dev.modelserver``) reached through
 ``llm``, answering as each test tells it."""
 
@@ -50,6 +51,7 @@ class Replies:
             ("Summarize", "summary"),
             ("Write the title", "title"),
             ("Which section", "section"),
+            ("Which of these items report the same story", "stories"),
             ("Write the introduction", "intro"),
             ("Write the editor's insight", "insight"),
         ):
@@ -288,3 +290,94 @@ def test_a_rebuild_with_every_kind_of_answer_makes_no_model_call(
     assert second.edition.model_dump(
         exclude={"generated_at", "sources"}
     ) == first.edition.model_dump(exclude={"generated_at", "sources"})
+
+
+# -- stories -------------------------------------------------------------------------------------
+
+TAIWAN_EN = {
+    "title": "Taiwan raises 2026 growth forecast to 7.7% on AI demand",
+    "url": "https://www.reuters.example/taiwan-growth?utm_source=rss",
+    "summary": "<p>Taiwan's statistics agency raised its forecast on AI server exports.</p>",
+}
+DEDUPE = '[[filters]]\nplugin = "dedupe"\n'
+
+
+def test_items_the_model_calls_one_story_are_merged_across_languages(
+    tmp_path: Path, replies: Replies
+) -> None:
+    prompts: list[str] = []
+    replies.by_kind = {
+        "summary": {"*": "요약이다."},
+        "title": {"*": "대만, 성장률 전망 상향"},
+        "stories": {"*": 'The same story: {"stories": [[2, 3]]}'},
+    }
+    answer = replies.__call__
+
+    def recording(request: ChatRequest) -> str:
+        prompts.append(request.prompt)
+        return answer(request)
+
+    toml = newsletter("stories = true\n", [ENGLISH, KOREAN, TAIWAN_EN]) + DEDUPE
+    with ModelServer(recording) as server:
+        register_models(tmp_path / "llm-home", server.url, ["local"])
+        result = run_build(tmp_path, toml)
+    # The English and the Korean report of one story: one item, both reports kept.
+    assert len(result.edition.items) == 2
+    (story,) = [i for i in result.edition.items if len(i.sources) > 1]
+    assert {s.url for s in story.sources} == {
+        KOREAN["url"],
+        "https://www.reuters.example/taiwan-growth",
+    }
+    (asked,) = [p for p in prompts if p.startswith("Which of these items")]
+    assert "[3] Taiwan raises 2026 growth forecast to 7.7% on AI demand (feed) <" in asked
+    assert llm_warnings(result) == []
+    # Asked once: a rebuild takes the answer from the cache.
+    before = replies.asked.count(("stories", ""))
+    rebuilt = run_build(tmp_path, toml)
+    assert replies.asked.count(("stories", "")) == before
+    assert len(rebuilt.edition.items) == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ('{"stories": [[1, 9]]}', "'9' is not an item number from 1 to 3"),
+        ("Items 2 and 3.", 'not {"stories": [[numbers], ...]}'),
+        ('{"stories": [["two", 2]]}', "'two' is not an item number from 1 to 3"),
+    ],
+)
+def test_an_unusable_stories_answer_merges_nothing_and_says_so(
+    tmp_path: Path, replies: Replies, answer: str, reason: str
+) -> None:
+    replies.by_kind = {
+        "summary": {"*": "요약이다."},
+        "title": {"*": "제목"},
+        "stories": {"*": answer},
+    }
+    result = run_build(
+        tmp_path, newsletter("stories = true\n", [ENGLISH, KOREAN, TAIWAN_EN]) + DEDUPE
+    )
+    assert len(result.edition.items) == 3
+    assert not any("story" in i.extra for i in result.edition.items)
+    assert llm_warnings(result) == [
+        f"llm: model 'local': no answer on which items are one story ({reason}); stories are "
+        "matched by their links and titles only"
+    ]
+
+
+def test_quotes_around_a_title_go_and_quotes_inside_it_stay(
+    tmp_path: Path, replies: Replies
+) -> None:
+    second = {**TAIWAN_EN, "url": "https://www.reuters.example/memory"}
+    replies.by_kind = {
+        "summary": {"*": "요약이다."},
+        "title": {
+            ENGLISH["url"]: "“GLM-5 공개”",
+            second["url"]: "'관찰 메모리'로 에이전트 비용 10배 절감",
+        },
+    }
+    result = run_build(tmp_path, newsletter("", [ENGLISH, second]))
+    assert {i.url: i.title for i in result.edition.items} == {
+        ENGLISH["url"]: "GLM-5 공개",
+        second["url"]: "'관찰 메모리'로 에이전트 비용 10배 절감",
+    }

@@ -112,6 +112,9 @@ HUGGINGFACE_PAGES = frozenset(
 )
 #: Keys of ``Item.links`` whose link is the item's paper or repository (its identity).
 _ARXIV_EXTRA = "arxiv_id"
+#: ``Item.extra`` key a filter sets on items it found to be one story (the ``llm`` filter's
+#: ``stories``): items with the same value are joined like items with one link.
+_STORY = "story"
 
 
 class References(NamedTuple):
@@ -212,7 +215,8 @@ def references(item: Item) -> References:
     url = item.url
     paper = item.extra.get(_ARXIV_EXTRA) if item.extra else None
     identity: tuple[str, ...]
-    if not item.links and paper is None and not _names_a_page(url):
+    story = item.extra.get(_STORY) if item.extra else None
+    if not item.links and paper is None and story is None and not _names_a_page(url):
         identity = ("url:" + canonical_url(url),)  # most items: their own link only
     else:
         keys: set[str] = set()
@@ -222,6 +226,8 @@ def references(item: Item) -> References:
                 _keys_of_link(link, keys)
         if isinstance(paper, str) and paper.strip():
             keys.add("arxiv:" + _without_version(paper.strip().lower()))
+        if isinstance(story, str) and story:
+            keys.add("story:" + story)
         identity = tuple(sorted(keys))
     found: set[str] = set()
     title, summary = item.title, item.summary

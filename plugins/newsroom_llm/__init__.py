@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -47,6 +48,49 @@ MAX_TITLE = 160
 _TITLE_LABEL = re.compile(r"^(?:title|제목)\s*[:：]\s*", re.I)
 
 T = TypeVar("T")
+
+
+_QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "『": "』"}
+
+
+def _unquoted(title: str) -> str:
+    """``title`` without quotes around the whole of it; a quote that opens or closes only
+    a part ("'관찰 메모리'로 비용 10배 절감") stays."""
+    while len(title) > 1 and _QUOTES.get(title[0]) == title[-1]:
+        inner = title[1:-1]
+        if title[0] in inner or title[-1] in inner:  # "'A' and 'B'": two quoted parts
+            break
+        title = inner.strip()
+    return title
+
+
+def story_groups(answer: str, count: int) -> list[list[int]]:
+    """The groups of item numbers (1 to ``count``) in a stories answer: each of at least
+    two items, an item in the first group that names it only. :class:`Unusable` for an
+    answer that is not that JSON."""
+    text = answer.strip()
+    start, end = text.find("{"), text.rfind("}")
+    try:
+        data = json.loads(text[start : end + 1]) if 0 <= start < end else None
+    except ValueError:
+        data = None
+    groups = data.get("stories") if isinstance(data, dict) else None
+    if not isinstance(groups, list) or not all(isinstance(g, list) for g in groups):
+        raise Unusable('not {"stories": [[numbers], ...]}')
+    seen: set[int] = set()
+    found: list[list[int]] = []
+    for group in groups:
+        numbers = []
+        for n in group:
+            if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= count:
+                if n not in seen:
+                    seen.add(n)
+                    numbers.append(n)
+            else:
+                raise Unusable(f"{str(n)[:20]!r} is not an item number from 1 to {count}")
+        if len(numbers) > 1:
+            found.append(numbers)
+    return found
 
 
 class FieldPrompt(Options):
@@ -140,6 +184,17 @@ class LlmSummarizer(Filter):
         section_prompt: str = prompts.SECTION
         """Placeholders: {newsletter}, {language}, {date}, {sections} (one "id: title" a
         line), {title}, {url}, {publisher}, {source}, {text}."""
+        stories: bool = False
+        """Ask the model, once per build, which items report the same story (in any
+        language: an English thread and a Korean article about one launch). Items it groups
+        get one ``extra["story"]`` key, which a ``dedupe`` after this filter joins like any
+        other cross-reference (docs/stories.md)."""
+        stories_prompt: str = prompts.STORIES
+        """Placeholders: {newsletter}, {language}, {date}, {count}, {items} (one "[n] title
+        (source) <link>" a line)."""
+        max_story_items: int = Field(200, ge=2, le=1000)
+        """The items shown in the stories question at most (the first ones, in the
+        filters' order: a ``rank`` before this filter puts the likeliest first)."""
         max_section_calls: int = Field(150, ge=0, le=10_000)
         """Model calls for the sections per build at most (they are asked about every item
         the filters kept, before the sections are filled; the cache is free)."""
@@ -151,6 +206,7 @@ class LlmSummarizer(Filter):
             "insight_prompt",
             "title_prompt",
             "section_prompt",
+            "stories_prompt",
         )
         @classmethod
         def _known_placeholders(cls, value: str, info: Any) -> str:
@@ -180,7 +236,8 @@ class LlmSummarizer(Filter):
     async def apply(self, items: list[Item], ctx: FilterContext) -> None:
         """With ``assign_sections``, ask which section each item belongs in. Everything
         else the model writes is about the items that made it into the edition: see edit()."""
-        if not (self.options.assign_sections and ctx.section_titles and items):
+        wants_sections = self.options.assign_sections and bool(ctx.section_titles)
+        if not (wants_sections or self.options.stories) or not items:
             return
         edition = Edition(
             id=ctx.edition_id or ctx.today.isoformat(),
@@ -190,7 +247,13 @@ class LlmSummarizer(Filter):
             generated_at=ctx.now,
         )
         run = _Run(self.options, edition, ctx, calls=self.options.max_section_calls)
-        await run.assign_sections(items)
+        if self.options.stories and len(items) > 1:
+            await run.group_stories(items)
+        if wants_sections:
+            await run.assign_sections(items)  # reports and settles the cache itself
+        else:
+            run.report()
+            run.cache.finish(self.options.cache_days)
 
     async def edit(self, edition: Edition, ctx: FilterContext) -> None:
         """Write the summaries, titles and fields, then the intro and the insight, of
@@ -435,7 +498,7 @@ class _Run:
         # The first line, without the quotes or "Title:" models like to add.
         lines = [line for line in answer.strip().splitlines() if line.strip()]
         title = clean_text(lines[0] if lines else "")
-        title = _TITLE_LABEL.sub("", title).strip().strip("\"'“”‘’「」*#").strip()
+        title = _unquoted(_TITLE_LABEL.sub("", title).strip().strip("*#").strip())
         if not title:
             raise ModelFailed("an empty answer")
         if len(title) > MAX_TITLE:
@@ -483,6 +546,44 @@ class _Run:
             self.warn(
                 f"model {self.model_id!r}: {sum(failures.values())} field(s) left empty: {reasons}"
             )
+
+    # -- stories --------------------------------------------------------------------------------
+
+    async def group_stories(self, items: list[Item]) -> None:
+        """Give the items the model says report one story a shared ``extra["story"]``."""
+        shown = items[: self.o.max_story_items]
+        if self.model is None:
+            problem = await self.resolve()
+            if problem is not None:
+                self.warn(f"{problem}. Stories are matched by their links and titles only")
+                return
+        lines = []
+        for n, item in enumerate(shown, start=1):
+            title = clean_text(item.original_title or item.title).replace("\n", " ")[:MAX_TITLE]
+            publisher = clean_text(item.publisher or item.source)
+            lines.append(f"[{n}] {title} ({publisher}) <{item.url}>")
+        prompt = self.o.stories_prompt.format(
+            **self.common, count=len(shown), items="\n".join(lines)
+        )
+
+        def check(answer: str) -> list[list[int]]:
+            return story_groups(answer, len(shown))
+
+        try:
+            groups = await self.answer("stories", prompt, check)
+        except (ModelFailed, Unusable) as exc:
+            reason = exc.reason if isinstance(exc, ModelFailed) else str(exc)
+            self.warn(
+                f"model {self.model_id!r}: no answer on which items are one story ({reason}); "
+                "stories are matched by their links and titles only"
+            )
+            return
+        for group in groups:
+            # The key names the group by its first item: the model's text never reaches it.
+            key = "llm:" + shown[group[0] - 1].id
+            for n in group:
+                item = shown[n - 1]
+                item.extra = {**item.extra, "story": key}
 
     # -- sections -------------------------------------------------------------------------------
 

@@ -69,6 +69,20 @@ Text:
 {text}
 """
 
+STORIES = """Which of these items report the same story? The items were collected for \
+{newsletter} from different sources, some in other languages than others; two items are the \
+same story when they report the same event, release, paper or project (an article and a \
+discussion of it, a paper and its code, one launch covered by two sites), not when they only \
+share a topic.
+
+Answer with one JSON object and nothing else: {{"stories": [[1, 4], [2, 7, 9]]}}, each list \
+the numbers of items that are one story, each number in one list at most. Items alone in their \
+story are left out; {{"stories": []}} when every item is its own story.
+
+Items ({count}):
+{items}
+"""
+
 #: What an insight answer looks like; shown to the model as JSON (see INSIGHT_FORMAT).
 INSIGHT_EXAMPLE: dict[str, object] = {
     "trends": [{"title": "a few words", "text": "two or three sentences", "items": [1, 4]}],
@@ -131,6 +145,7 @@ PLACEHOLDERS = {
         "text",
         "summary",
     },
+    "stories": {"newsletter", "language", "date", "count", "items"},
     "intro": {"newsletter", "language", "date", "count", "items"},
     "insight": {"newsletter", "language", "date", "count", "items", "format"},
 }
