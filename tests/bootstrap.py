@@ -31,6 +31,12 @@ def venv_python() -> Path:
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not stamp.exists() or stamp.read_text().strip() != digest:
         print("Installing newsroom and its test dependencies (first run only) ...", flush=True)
+        # The distribution was called "newsroom" before it became "newsroom-digest": an old
+        # install of it would register every first-party plugin a second time.
+        subprocess.run(
+            [str(python), "-m", "pip", "uninstall", "--yes", "--quiet", "newsroom"],
+            capture_output=True,
+        )
         subprocess.run(
             [
                 str(python),

@@ -38,7 +38,7 @@ def test_plugins_json_lists_first_party_plugins_with_what_they_register() -> Non
     data = json.loads(result.output)
     by_name = {p["name"]: p for p in data["plugins"]}
     assert by_name["arxiv"]["sources"] == ["arxiv"]
-    assert by_name["arxiv"]["package"] == "newsroom" and by_name["arxiv"]["version"]
+    assert by_name["arxiv"]["package"] == "newsroom-digest" and by_name["arxiv"]["version"]
     assert set(by_name["filters"]["filters"]) >= {"window", "dedupe", "keywords", "history"}
     assert set(by_name["renderers"]["renderers"]) >= {"email", "web", "markdown"}
     assert by_name["sections"]["sections"] == ["select"]

@@ -262,8 +262,12 @@ def uninstall(packages: tuple[str, ...], yes: bool) -> None:
     """Uninstall plugin PACKAGES from newsroom's environment (pip uninstall)."""
     from packaging.utils import canonicalize_name
 
-    if any(canonicalize_name(p) == "newsroom" for p in packages):
-        raise click.UsageError("newsroom does not uninstall itself; use pip uninstall newsroom")
+    from newsroom.__about__ import DISTRIBUTION
+
+    if any(canonicalize_name(p) in ("newsroom", DISTRIBUTION) for p in packages):
+        raise click.UsageError(
+            f"newsroom does not uninstall itself; use pip uninstall {DISTRIBUTION}"
+        )
     code = _pip("uninstall", "--disable-pip-version-check", *(["--yes"] if yes else []), *packages)
     if code != 0:
         click.echo(f"Error: pip uninstall failed (exit {code}).", err=True)

@@ -34,6 +34,7 @@ from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from typing import Any
 
+from newsroom.__about__ import DISTRIBUTION
 from newsroom.config.mail import subscriptions_problem
 from newsroom.config.outputs import EMAIL_FILES
 from newsroom.core.errors import ConfigError, NewsroomError
@@ -525,7 +526,7 @@ class DkimSigner:
         except ImportError:
             raise ConfigError(
                 "[email] dkim_key_file is set, but DKIM signing needs dkimpy: "
-                "pip install 'newsroom[service]'"
+                f"pip install '{DISTRIBUTION}[service]'"
             ) from None
         if not selector:
             raise ConfigError("[email] dkim_key_file needs dkim_selector too")

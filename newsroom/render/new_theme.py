@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsroom.__about__ import DISTRIBUTION
 from newsroom.core.errors import ConfigError
 from newsroom.render.themes import PARENT_PREFIX, Theme, available_themes, inside_theme, load_theme
 
@@ -180,7 +181,7 @@ name = "newsroom-theme-{name}"
 version = "0.1.0"
 description = "The {name} theme for newsroom"
 requires-python = ">=3.11"
-dependencies = ["newsroom"]
+dependencies = ["{DISTRIBUTION}"]
 
 [project.entry-points."newsroom.themes"]
 {name} = "{module}"
