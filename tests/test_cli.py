@@ -32,6 +32,52 @@ def test_every_command_has_help() -> None:
         assert "Usage:" in result.output and len(result.output.splitlines()) > 3, name
 
 
+def test_help_lists_each_command_with_its_whole_first_sentence() -> None:
+    """Not click's first 45 characters and an ellipsis."""
+    runner = CliRunner()
+    for args in ([], ["subscribers"], ["theme"], ["keys"]):
+        result = runner.invoke(cli, [*args, "--help"], terminal_width=80)
+        assert result.exit_code == 0, args
+        listing = " ".join(result.output.split("Commands:", 1)[1].split())
+        assert "..." not in listing, args
+    listing = " ".join(runner.invoke(cli, ["--help"], terminal_width=80).output.split())
+    assert (
+        "send Send EDITION (default: the latest) to every active subscriber who has not had it."
+        in listing
+    )
+    assert (
+        "check Validate newsroom.toml, every plugin's options and the theme, fetching nothing."
+        in listing
+    )
+
+
+def test_global_options_work_after_the_command(tmp_path: Path) -> None:
+    from newsroom.cli.main import hoist_global_options
+
+    assert _newsroom("init", str(tmp_path / "a")).returncode == 0
+    config = str(tmp_path / "a" / "newsroom.toml")
+    after = _newsroom("editions", "-c", config)
+    assert after.returncode == 0, after.stderr
+    debug = _newsroom("render", "--debug", "-c", config)  # nothing built yet: an error
+    assert debug.returncode == 5 and "Traceback" in debug.stderr, debug.stderr
+    quiet = _newsroom("render", f"--config={config}")
+    assert quiet.returncode == 5 and "Traceback" not in quiet.stderr
+    # Only the root's options move, and nothing after "--".
+    assert hoist_global_options(["send", "--to", "a@b.c", "--debug"]) == [
+        "--debug",
+        "send",
+        "--to",
+        "a@b.c",
+    ]
+    assert hoist_global_options(["-c", "x.toml", "notes", "--", "--debug"]) == [
+        "-c",
+        "x.toml",
+        "notes",
+        "--",
+        "--debug",
+    ]
+
+
 def test_plugins_json_lists_first_party_plugins_with_what_they_register() -> None:
     result = CliRunner().invoke(cli, ["plugins", "--json"])
     assert result.exit_code == 0, result.output

@@ -45,6 +45,22 @@ class Options:
         return open_newsletter(self.config, LOADED.get("plugins"))
 
 
+class CommandGroup(click.Group):
+    """A group whose ``--help`` lists each command with its whole first sentence, wrapped,
+    instead of click's first 45-odd characters and an ellipsis."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
 def console(stderr: bool = True) -> Console:
     """A rich console on stderr (or stdout), without syntax highlighting."""
     from rich.console import Console

@@ -9,11 +9,11 @@ from typing import Any
 
 import click
 
-from newsroom.cli.common import Options, handle_errors
+from newsroom.cli.common import CommandGroup, Options, handle_errors
 from newsroom.core import exitcodes
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def subscribers() -> None:
     """Manage the subscriber list (kept in the state file)."""
 
@@ -42,12 +42,14 @@ def subscribers_add(opts: Options, email: str, name: str | None, status: str) ->
     if outcome == "suppressed":
         shown = f" (status {sub.status})" if sub else " (erased at their request)"
         click.echo(f"{email}: not added: the address is suppressed{shown}", err=True)
-        sys.exit(exitcodes.FAILURE)
+        sys.exit(exitcodes.USAGE)
     click.echo(f"{outcome.capitalize()} {sub.email if sub else email}.")
 
 
 @subscribers.command("import")
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@click.argument(
+    "file", type=click.Path(path_type=Path, exists=True, dir_okay=False, allow_dash=True)
+)
 @click.option(
     "--status", type=click.Choice(["active", "pending"]), default="active", show_default=True
 )
@@ -177,13 +179,13 @@ def subscribers_remove(opts: Options, emails: tuple[str, ...]) -> None:
                 click.echo(f"{email}: no such subscriber", err=True)
                 missing += 1
     if missing:
-        sys.exit(exitcodes.FAILURE)
+        sys.exit(exitcodes.USAGE)
 
 
 # -- keys -------------------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def keys() -> None:
     """The keys that sign unsubscribe, preferences and confirmation links."""
 

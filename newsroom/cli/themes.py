@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from newsroom.cli.common import Options, console, edition_path, handle_errors
+from newsroom.cli.common import CommandGroup, Options, console, edition_path, handle_errors
 
 # -- themes ---------------------------------------------------------------------------------
 
@@ -92,7 +92,7 @@ def themes(opts: Options, as_json: bool) -> None:
 # -- theme new ------------------------------------------------------------------------------
 
 
-@click.group("theme")
+@click.group("theme", cls=CommandGroup)
 def theme_group() -> None:
     """Make a theme of your own."""
 

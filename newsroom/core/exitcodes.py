@@ -4,9 +4,11 @@ Documented in ``docs/cli.md``; change them only with a major version.
 """
 
 OK = 0
-#: Unexpected failure (a bug, or an error newsroom did not classify).
+#: Unexpected failure (a bug, or an error newsroom did not classify); or what the
+#: environment lacks: a state file that cannot be opened, a failed pip, a missing extra.
 FAILURE = 1
-#: Wrong command-line usage (click's own code).
+#: Wrong command-line usage (click's own code), or a value given on the command line that
+#: cannot be used: a missing or malformed file, an invalid or suppressed address.
 USAGE = 2
 #: The configuration file is missing, malformed or invalid.
 CONFIG = 3

@@ -37,7 +37,11 @@ from newsroom.store.state import State
 LOCK_NAME = "delivery"
 
 
-def edition_message(config: Config, edition_id: str) -> EditionMessage:
+#: Put before a test copy's subject, so that it cannot be taken for the edition itself.
+TEST_SUBJECT_PREFIX = "[TEST] "
+
+
+def edition_message(config: Config, edition_id: str, *, subject_prefix: str = "") -> EditionMessage:
     """The rendered email of ``edition_id``, ready to personalise."""
     sender = make_sender(config)
     signer = Signer(load_keys(config.keys_file))
@@ -49,7 +53,12 @@ def edition_message(config: Config, edition_id: str) -> EditionMessage:
             config.email.dkim_domain or sender.domain,
         )
     return EditionMessage.from_files(
-        edition_dir(config, edition_id), edition_id, sender, signer, dkim=dkim
+        edition_dir(config, edition_id),
+        edition_id,
+        sender,
+        signer,
+        dkim=dkim,
+        subject_prefix=subject_prefix,
     )
 
 
@@ -153,6 +162,26 @@ def send_edition(
     return report
 
 
+def recipients_left(config: Config, edition_id: str) -> int:
+    """How many messages a send of ``edition_id`` would try now: every active subscriber
+    on its first send, the ones still to send after that (the list is fixed then)."""
+    with State(config.state_path) as state:
+        started = state.db.execute(
+            "SELECT 1 FROM sends WHERE edition_id = ?", (edition_id,)
+        ).fetchone()
+        if started is None:
+            row = state.db.execute(
+                "SELECT COUNT(*) FROM subscribers WHERE status = 'active'"
+            ).fetchone()
+        else:
+            row = state.db.execute(
+                "SELECT COUNT(*) FROM deliveries WHERE edition_id = ? "
+                "AND status IN ('queued', 'sending', 'failed')",
+                (edition_id,),
+            ).fetchone()
+    return int(row[0])
+
+
 def dry_run(config: Config, edition_id: str, folder: Path) -> int:
     """Write the message every active subscriber would get to ``folder``; send nothing and
     record nothing. Returns the number of messages."""
@@ -181,7 +210,7 @@ def send_test(config: Config, edition_id: str, address: str) -> str:
     """Send one copy of the edition to ``address``, outside the delivery log. Its links are
     those of the subscriber with that address, if there is one."""
     address = normalize_address(address)
-    message = edition_message(config, edition_id)
+    message = edition_message(config, edition_id, subject_prefix=TEST_SUBJECT_PREFIX)
     with State(config.state_path) as state:
         sub = Subscribers(state).get(address)
     recipient = (

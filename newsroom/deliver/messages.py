@@ -37,7 +37,7 @@ from typing import Any
 from newsroom.__about__ import DISTRIBUTION
 from newsroom.config.mail import subscriptions_problem
 from newsroom.config.outputs import EMAIL_FILES
-from newsroom.core.errors import ConfigError, NewsroomError
+from newsroom.core.errors import BuildError, ConfigError, NewsroomError
 from newsroom.core.transport import Envelope, OutgoingMessage
 from newsroom.deliver.subscribers import clean_name
 from newsroom.deliver.tokens import Signer
@@ -359,15 +359,17 @@ class EditionMessage:
         placeholder_key: str,
         dkim: DkimSigner | None = None,
         clock: Callable[[], float] = time.time,
+        subject_prefix: str = "",
     ) -> None:
         """``placeholder_key`` is the key of the render that made the bodies (its
-        ``email.json``): only placeholders with this key are filled in."""
+        ``email.json``): only placeholders with this key are filled in; ``subject_prefix``
+        goes before the subject (a test copy's ``[TEST]``)."""
         self.edition_id = edition_id
         self.sender = sender
         self.signer = signer
         self.dkim = dkim
         self.clock = clock
-        self.subject = one_line(subject)
+        self.subject = one_line(subject_prefix + subject)
         self.files_hash = ""
         """The hash of the rendered files this message was read from (see :func:`files_hash`)."""
         # What was rendered, not which render: a render of the same content again is the
@@ -415,7 +417,7 @@ class EditionMessage:
             html_body, text_body = raw[0].decode("utf-8"), raw[1].decode("utf-8")
             meta = json.loads(raw[2])
         except FileNotFoundError as exc:
-            raise NewsroomError(
+            raise BuildError(
                 f"edition {edition_id!r} has no rendered email ({exc.filename}); run "
                 f"`newsroom render {edition_id}` first"
             ) from None

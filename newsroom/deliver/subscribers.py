@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from newsroom.core.errors import NewsroomError
+from newsroom.core.errors import NewsroomError, UsageError
 from newsroom.store.state import State
 
 STATUSES = ("active", "pending", "unsubscribed", "bounced", "complained")
@@ -41,7 +41,7 @@ _ATTRIBUTE_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 _RESERVED = frozenset({"email", "name", "status", "created_at", "updated_at", "reason"})
 
 
-class InvalidAddress(NewsroomError):
+class InvalidAddress(UsageError):
     """An email address that cannot be used."""
 
 
@@ -190,7 +190,7 @@ class Subscribers:
     def iter(self, status: str | None = None) -> Iterator[Subscriber]:
         """Every subscriber (with ``status``), oldest first, streamed from the file."""
         if status is not None and status not in STATUSES:
-            raise NewsroomError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+            raise UsageError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
         sql = f"SELECT {_COLUMNS} FROM subscribers"
         args: tuple[Any, ...] = ()
         if status:
@@ -238,7 +238,7 @@ class Subscribers:
         status: str,
     ) -> str:
         if status not in STATUSES:
-            raise NewsroomError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+            raise UsageError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
         now = _now()
         row = db.execute(
             "SELECT name, status, attributes FROM subscribers WHERE email = ?", (address,)
@@ -328,7 +328,7 @@ class Subscribers:
             try:
                 text = source.read_text("utf-8-sig")
             except (OSError, UnicodeDecodeError) as exc:
-                raise NewsroomError(f"{source}: cannot read the file: {exc}") from None
+                raise UsageError(f"{source}: cannot read the file: {exc}") from None
             handle: TextIO = io.StringIO(text)
             label = str(source)
         else:
@@ -337,9 +337,9 @@ class Subscribers:
             reader = csv.DictReader(handle)
             fields = [f.strip().lower() for f in (reader.fieldnames or [])]
         except csv.Error as exc:
-            raise NewsroomError(f"{label}: not a CSV file: {exc}") from None
+            raise UsageError(f"{label}: not a CSV file: {exc}") from None
         if "email" not in fields:
-            raise NewsroomError(
+            raise UsageError(
                 f"{label}: the header row needs an `email` column (found: {', '.join(fields)})"
             )
         reader.fieldnames = fields
@@ -349,7 +349,7 @@ class Subscribers:
                 for row in reader:
                     yield reader.line_num, {k: v for k, v in row.items() if k is not None}
             except csv.Error as exc:
-                raise NewsroomError(f"{label}:{reader.line_num}: {exc}") from None
+                raise UsageError(f"{label}:{reader.line_num}: {exc}") from None
 
         return self.import_rows(rows(), status=status)
 
@@ -375,7 +375,7 @@ class Subscribers:
     def set_status(self, sid: int, status: str, reason: str = "") -> bool:
         """Change a subscriber's status; returns False when there is no such subscriber."""
         if status not in STATUSES:
-            raise NewsroomError(f"unknown status {status!r}")
+            raise UsageError(f"unknown status {status!r}")
         with self.state.transaction() as db:
             cur = db.execute(
                 "UPDATE subscribers SET status = ?, reason = ?, updated_at = ? WHERE id = ?",
