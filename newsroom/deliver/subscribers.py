@@ -24,12 +24,12 @@ import json
 import re
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from newsroom.core.errors import NewsroomError, UsageError
+from newsroom.core.errors import UsageError
 from newsroom.store.state import State
 
 STATUSES = ("active", "pending", "unsubscribed", "bounced", "complained")
@@ -73,6 +73,16 @@ class ImportReport:
     """Addresses that stay unsubscribed, bounced, complained or erased."""
     invalid: list[tuple[int, str]] = field(default_factory=list)
     """(line number, problem) for every row that was skipped."""
+    duplicates: list[tuple[int, int, str]] = field(default_factory=list)
+    """(line number, line of the first row, address) for every row whose address an earlier
+    row of the same import had: skipped, so that one row never silently replaces another."""
+    ignored_columns: list[str] = field(default_factory=list)
+    """Header columns whose values were not kept, each with the reason."""
+
+    @property
+    def complete(self) -> bool:
+        """Whether every row and every column was taken."""
+        return not (self.invalid or self.duplicates or self.ignored_columns)
 
 
 def normalize_address(raw: str) -> str:
@@ -135,6 +145,20 @@ def _uncell(value: str) -> str:
 def _attribute_key(name: str) -> str:
     key = name.strip().lower().replace(" ", "_")
     return key if key and set(key) <= _ATTRIBUTE_KEY_CHARS else ""
+
+
+def ignored_columns(fields: list[str]) -> list[str]:
+    """The header's columns an import cannot keep, each with the reason."""
+    ignored, seen = [], set()
+    for name in fields:
+        if name in seen:
+            ignored.append(f"{name!r} (a second column of that name; the last one is read)")
+        seen.add(name)
+        if name not in _RESERVED and not _attribute_key(name):
+            ignored.append(
+                f"{name!r} (not a usable attribute name: use a-z, 0-9, _ and -, e.g. company)"
+            )
+    return ignored
 
 
 def _now() -> str:
@@ -287,12 +311,24 @@ class Subscribers:
         return "updated" if changed else "unchanged"
 
     def import_rows(
-        self, rows: Iterable[tuple[int, dict[str, str]]], *, status: str = "active"
+        self, rows: Iterable[tuple[int, Mapping[Any, Any]]], *, status: str = "active"
     ) -> ImportReport:
-        """Import ``(line number, {column: value})`` rows in one transaction."""
+        """Import ``(line number, {column: value})`` rows in one transaction. A row with
+        the address of an earlier row is skipped and reported (the first one counts)."""
         report = ImportReport()
+        first_line: dict[str, int] = {}
         with self.state.transaction() as db:
             for line, row in rows:
+                if None in row:
+                    cells = len(row) - 1 + len(row[None])
+                    report.invalid.append(
+                        (
+                            line,
+                            f"{cells} cells for a header of {len(row) - 1} columns (a value "
+                            'with a comma in it needs quotes: "Kim, Jiwoo")',
+                        )
+                    )
+                    continue
                 raw = (row.get("email") or "").strip()
                 if not raw:
                     report.invalid.append((line, "no email address"))
@@ -302,6 +338,11 @@ class Subscribers:
                 except InvalidAddress as exc:
                     report.invalid.append((line, exc.message))
                     continue
+                key = address.casefold()
+                if key in first_line:
+                    report.duplicates.append((line, first_line[key], address))
+                    continue
+                first_line[key] = line
                 name = row.get("name")
                 name = _uncell(name) if name is not None else None
                 attributes = {
@@ -343,15 +384,18 @@ class Subscribers:
                 f"{label}: the header row needs an `email` column (found: {', '.join(fields)})"
             )
         reader.fieldnames = fields
+        ignored = ignored_columns(fields)
 
-        def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        def rows() -> Iterator[tuple[int, Mapping[Any, Any]]]:
             try:
                 for row in reader:
-                    yield reader.line_num, {k: v for k, v in row.items() if k is not None}
+                    yield reader.line_num, row
             except csv.Error as exc:
                 raise UsageError(f"{label}:{reader.line_num}: {exc}") from None
 
-        return self.import_rows(rows(), status=status)
+        report = self.import_rows(rows(), status=status)
+        report.ignored_columns = ignored
+        return report
 
     def export_csv(self, out: TextIO, *, status: str | None = None) -> int:
         """Write the list as CSV (email, name, status, then every attribute); return the
