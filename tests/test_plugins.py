@@ -301,7 +301,8 @@ def test_a_plugin_disabled_in_the_config_is_not_loaded(tmp_path: Path) -> None:
     listing = json.loads(result.stdout)
     assert "producthunt" not in {p["name"] for p in listing["plugins"]}
     (skip,) = [s for s in listing["skipped"] if s["name"] == "producthunt"]
-    assert skip["package"] == "newsroom-digest" and skip["reason"] == "disabled in [plugins] disabled"
+    assert skip["package"] == "newsroom-digest"
+    assert skip["reason"] == "disabled in [plugins] disabled"
 
 
 def test_plugins_json_shows_transports_themes_and_the_api_version() -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -97,6 +98,25 @@ def handle_errors(fn: F) -> F:
             ctx.exit(exitcodes.FAILURE)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def mirror_url(value: str | None) -> Iterator[str | None]:
+    """The URL ``--mirror`` stands for: an http(s) URL as it is, or for a folder of saved
+    responses laid out by host (``FOLDER/host/path``), a server on 127.0.0.1 that serves it
+    for as long as the block runs."""
+    if not value or value.startswith(("http://", "https://")):
+        yield value
+        return
+    folder = Path(value).expanduser()
+    if not folder.is_dir():
+        raise click.BadParameter(
+            f"{value!r} is neither an http(s) URL nor a folder", param_hint="'--mirror'"
+        )
+    from newsroom.dev.httpserver import LocalServer
+
+    with LocalServer(folder.resolve()) as server:
+        yield server.url
 
 
 def parse_now(value: str | None) -> dt.datetime | None:

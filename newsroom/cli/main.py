@@ -22,7 +22,6 @@ from newsroom.__about__ import __version__
 from newsroom.cli import build, editorial, run, send, serve, setup, subscribers, themes
 from newsroom.cli.common import LOADED, CommandGroup, Options
 
-
 #: The root group's options, which may also come after the command
 #: (``newsroom render --debug``, ``newsroom build -c other/newsroom.toml``).
 _GLOBAL_FLAGS = frozenset({"--debug"})
