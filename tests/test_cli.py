@@ -179,6 +179,63 @@ def _newsroom(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_a_korean_init_is_korean_for_its_readers(tmp_path: Path) -> None:
+    """Before: English section titles, "My Briefing" as the sender, the time zone UTC."""
+    from newsroom.config.newsletter import open_newsletter
+
+    made = _newsroom("init", str(tmp_path / "ai"), "--language", "ko", "--title", "AI 브리핑")
+    assert made.returncode == 0, made.stderr
+    assert "time zone Asia/Seoul (the time zone of --language ko)" in made.stdout
+    config = open_newsletter(tmp_path / "ai" / "newsroom.toml").config
+    assert (config.newsletter.language, config.newsletter.timezone) == ("ko", "Asia/Seoul")
+    assert config.email.from_ == "AI 브리핑 <newsletter@example.org>"
+    assert [cc.title for cc in config.sections] == ["📄 논문", "💻 GitHub 프로젝트", "📰 뉴스"]
+    plain = _newsroom("init", str(tmp_path / "plain"), "--language", "ko")
+    assert plain.returncode == 0, plain.stderr
+    config = open_newsletter(tmp_path / "plain" / "newsroom.toml").config
+    assert config.newsletter.title == "나의 브리핑"
+    assert config.email.from_ == "나의 브리핑 <newsletter@example.org>"
+    english = _newsroom("init", str(tmp_path / "en"), "--title", 'Ops, "daily"')
+    config = open_newsletter(tmp_path / "en" / "newsroom.toml").config
+    assert [cc.title for cc in config.sections] == ["📄 Papers", "💻 GitHub projects", "📰 News"]
+    assert config.email.from_ == '"Ops, \\"daily\\"" <newsletter@example.org>'
+    assert english.returncode == 0
+
+
+def test_init_refuses_an_unknown_language_or_time_zone(tmp_path: Path) -> None:
+    zone = _newsroom("init", str(tmp_path / "a"), "--timezone", "Asia/Seul")
+    assert zone.returncode == 2 and "not an IANA time zone" in zone.stderr
+    language = _newsroom("init", str(tmp_path / "b"), "--language", "klingon")
+    assert language.returncode == 2 and "not a language code" in language.stderr
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_init_from_the_example_builds_offline_from_its_sample_data(tmp_path: Path) -> None:
+    from newsroom.config.starter import EXAMPLE_AS_OF
+
+    made = _newsroom("init", str(tmp_path / "briefing"), "--example", "ai-briefing")
+    assert made.returncode == 0, made.stderr
+    folder = tmp_path / "briefing"
+    example = ROOT / "examples" / "ai-briefing"
+    assert (folder / "newsroom.toml").read_bytes() == (example / "newsroom.toml").read_bytes()
+    assert (folder / "signing-keys").is_file() and not (folder / "_demo").exists()
+    # The command it suggests, run where it says.
+    command = f"newsroom build --mirror sample-data --now {EXAMPLE_AS_OF['ai-briefing']}"
+    assert command in made.stdout
+    built = subprocess.run(
+        [sys.executable, "-m", "newsroom", *command.split()[1:], "--json"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    report = json.loads(built.stdout)
+    assert report["title"] == "AI 브리핑 2026년 2월 14일" and report["sections"]["papers"] == 5
+    unknown = _newsroom("init", str(tmp_path / "x"), "--example", "no-such")
+    assert unknown.returncode == 2 and "ai-briefing" in unknown.stderr
+
+
 def test_init_never_overwrites(tmp_path: Path) -> None:
     assert _newsroom("init", str(tmp_path)).returncode == 0
     again = _newsroom("init", str(tmp_path))

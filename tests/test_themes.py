@@ -171,7 +171,9 @@ def seed_edition(path: Path) -> Edition:
 
 def seed_path() -> Path:
     path = SHARED / "seeds" / "000_42f4f9bdbf37d727.txt"
-    require(path.is_file(), f"{path} (a sample newsletter)")
+    from conftest import SHARED_HOW
+
+    require(path.is_file(), "a sample newsletter of ../shared/seeds", SHARED_HOW)
     return path
 
 

@@ -11,7 +11,6 @@ import json
 import os
 import pwd
 import re
-import shutil
 import subprocess
 from email.message import EmailMessage
 from pathlib import Path
@@ -54,7 +53,11 @@ def client_support(files: list[Path]) -> dict[str, dict[str, set[tuple[str, str]
     """doiuse-email's unsupported ("errors") and partly supported ("warnings") features of
     each file, as (feature, client) pairs."""
     node = require_tool("node")
-    require((NODE_DIR / "node_modules" / "doiuse-email").is_dir(), "npm packages in tests/node")
+    require(
+        (NODE_DIR / "node_modules" / "doiuse-email").is_dir(),
+        "npm packages in tests/node",
+        "cd tests/node && npm ci --ignore-scripts",
+    )
     out = subprocess.run(
         [node, str(NODE_DIR / "email-support.cjs"), *map(str, files)],
         capture_output=True,
@@ -297,7 +300,7 @@ def spam_report(message: bytes) -> tuple[float, list[str]]:
 
 @pytest.mark.parametrize("theme", FIRST_PARTY)
 def test_a_real_edition_scores_under_one_in_spamassassin(newsletter: Path, theme: str) -> None:
-    require(shutil.which("spamassassin") is not None, "the `spamassassin` command")
+    require_tool("spamassassin")
     _use_theme(newsletter, theme)
     data = _message(newsletter)
     score, rules = spam_report(data)

@@ -22,36 +22,81 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("directory", type=click.Path(path_type=Path), default=".")
-@click.option("--title", default="My Briefing", show_default=True, help="The newsletter's title.")
-@click.option("--language", default="en", show_default=True, help="ko, en, ...")
+@click.option("--title", help="The newsletter's title (default: the language's, e.g. My Briefing).")
 @click.option(
-    "--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Asia/Seoul."
+    "--language",
+    default="en",
+    show_default=True,
+    help="ko, en, ...: the scaffold's words, the dates and the theme's strings.",
+)
+@click.option(
+    "--timezone",
+    help="IANA time zone, e.g. Asia/Seoul (default: the language's, else this machine's).",
+)
+@click.option(
+    "--example",
+    metavar="NAME",
+    help="Start from an example newsletter shipped with newsroom (ai-briefing), with its "
+    "sample data for building offline.",
 )
 @handle_errors
-def init(directory: Path, title: str, language: str, timezone: str) -> None:
+def init(
+    directory: Path,
+    title: str | None,
+    language: str,
+    timezone: str | None,
+    example: str | None,
+) -> None:
     """Create a newsletter (newsroom.toml) in DIRECTORY that builds as it is."""
-    from importlib.resources import files
+    from newsroom.config import starter
+    from newsroom.deliver.tokens import rotate
 
     target = directory / "newsroom.toml"
     if target.exists():
         raise ConfigError(f"{target} already exists; not overwriting it")
-    directory.mkdir(parents=True, exist_ok=True)
-    template = files("newsroom.config").joinpath("templates/newsroom.toml").read_text("utf-8")
-    text = (
-        template.replace("@TITLE@", json.dumps(title, ensure_ascii=False))
-        .replace("@LANGUAGE@", json.dumps(language))
-        .replace("@TIMEZONE@", json.dumps(timezone))
-    )
-    target.write_text(text, "utf-8")
+    if example:
+        given = [name for name, value in (("--title", title), ("--timezone", timezone)) if value]
+        if language != "en":
+            given.append("--language")
+        if given:
+            raise click.UsageError(
+                f"--example copies the example as it is; leave out {', '.join(given)} and "
+                "change its newsroom.toml afterwards"
+            )
+        starter.copy_example(example, directory)
+        where = ""
+    else:
+        language = starter.check_language(language)
+        timezone, why = starter.choose_timezone(timezone, language)
+        directory.mkdir(parents=True, exist_ok=True)
+        target.write_text(starter.starter_config(title, language, timezone), "utf-8")
+        where = f"time zone {timezone} ({why})"
     gitignore = directory / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text("build/\n.cache/\nstate.db*\nsigning-keys\n", "utf-8")
-    from newsroom.deliver.tokens import rotate
-
     keys = directory / "signing-keys"
     if not keys.exists():
         rotate(keys)  # the key that signs unsubscribe links; private to its owner
-    click.echo(f"Created {target}. Next: cd {directory} && newsroom build")
+    cd = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory}\n  "
+    if example:
+        as_of = starter.EXAMPLE_AS_OF.get(example)
+        offline = f" --now {as_of}" if as_of else ""
+        click.echo(f"Created {target} from the example {example!r}. Next:")
+        click.echo(
+            f"  {cd}newsroom build --mirror sample-data{offline}\n"
+            "                      # offline: from its saved responses, as of their morning\n"
+            "  newsroom preview    # http://127.0.0.1:8000/"
+        )
+    else:
+        click.echo(f"Created {target}: language {language}, {where}. Next:")
+        click.echo(
+            f"  {cd}newsroom build      # fetches the sources\n"
+            "  newsroom preview    # http://127.0.0.1:8000/"
+        )
+    click.echo(
+        "  newsroom dev-smtp   # in another terminal: a local mail server that keeps what it gets\n"
+        "  newsroom send --to you@example.org   # a test copy, to that server"
+    )
 
 
 _KIND_KEYS = ("sources", "filters", "sections", "renderers", "transports")
