@@ -29,9 +29,9 @@ for name in ("plugins", "themes", "tests", "examples", "benchmarks"):
     out["bare"][name] = importlib.util.find_spec(name) is not None
 spec = importlib.util.find_spec("newsroom")
 out["package"] = bool(spec.origin and spec.origin.endswith("__init__.py"))  # not a namespace
-examples = importlib.util.find_spec("newsroom_examples")
-example = Path(next(iter(examples.submodule_search_locations))) / "ai-briefing" if examples else None
-out["example"] = sorted(p.name for p in example.iterdir()) if example else []
+found = importlib.util.find_spec("newsroom_examples")
+examples = Path(next(iter(found.submodule_search_locations))) if found else None
+out["example"] = sorted(p.name for p in (examples / "ai-briefing").iterdir()) if found else []
 print(json.dumps(out))
 """
 
