@@ -76,11 +76,13 @@ def send(
     config = newsletter.config
     eid = edition_id_of(newsletter, edition_id)
     if to:
-        message_id = delivery.send_test(config, eid, to)
+        copy = delivery.send_test(config, eid, to)
         click.echo(
-            f"Sent a test copy of {eid} to {to} ({message_id}, its subject marked "
+            f"Sent a test copy of {eid} to {to} ({copy.message_id}, its subject marked "
             f"{delivery.TEST_SUBJECT_PREFIX.strip()}); the log is unchanged."
         )
+        for note in copy.notes:
+            click.echo(f"Note: {note}.", err=True)
         return
     if dry_run:
         folder = output or edition_dir(config, eid) / "dry-run"

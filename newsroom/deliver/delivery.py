@@ -12,6 +12,7 @@ import datetime as dt
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsroom.config import Config
@@ -41,9 +42,12 @@ LOCK_NAME = "delivery"
 TEST_SUBJECT_PREFIX = "[TEST] "
 
 
-def edition_message(config: Config, edition_id: str, *, subject_prefix: str = "") -> EditionMessage:
-    """The rendered email of ``edition_id``, ready to personalise."""
-    sender = make_sender(config)
+def edition_message(
+    config: Config, edition_id: str, *, subject_prefix: str = "", subscriptions_url: str = ""
+) -> EditionMessage:
+    """The rendered email of ``edition_id``, ready to personalise (``subscriptions_url``:
+    see :func:`make_sender`)."""
+    sender = make_sender(config, subscriptions_url=subscriptions_url or None)
     signer = Signer(load_keys(config.keys_file))
     dkim = None
     if config.email.dkim_key_file:
@@ -206,11 +210,41 @@ def dry_run(config: Config, edition_id: str, folder: Path) -> int:
     return count
 
 
-def send_test(config: Config, edition_id: str, address: str) -> str:
+@dataclass
+class TestCopy:
+    """A test copy that went out."""
+
+    message_id: str
+    notes: list[str] = field(default_factory=list)
+    """What the editor should know about it (where its links lead)."""
+
+
+def local_subscriptions_url(config: Config) -> str:
+    """``newsroom serve`` on this machine, as ``[subscriptions]`` host and port place it."""
+    host = config.subscriptions.host
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return f"http://{shown}:{config.subscriptions.port}/"
+
+
+def send_test(config: Config, edition_id: str, address: str) -> TestCopy:
     """Send one copy of the edition to ``address``, outside the delivery log. Its links are
-    those of the subscriber with that address, if there is one."""
+    those of the subscriber with that address, if there is one. Before the newsletter has a
+    subscriptions URL (``[newsletter] base_url``), its links lead to ``newsroom serve`` on
+    this machine, and a note says so; a send to the list is refused until then."""
     address = normalize_address(address)
-    message = edition_message(config, edition_id, subject_prefix=TEST_SUBJECT_PREFIX)
+    notes = []
+    local = ""
+    if not config.subscriptions_url:
+        local = local_subscriptions_url(config)
+        notes.append(
+            f"its unsubscribe and preferences links lead to `newsroom serve` on this machine "
+            f"({local}); before sending to readers, set [newsletter] base_url (or "
+            "[subscriptions] url) to the https address where newsroom serve answers"
+        )
+    message = edition_message(
+        config, edition_id, subject_prefix=TEST_SUBJECT_PREFIX, subscriptions_url=local
+    )
     with State(config.state_path) as state:
         sub = Subscribers(state).get(address)
     recipient = (
@@ -233,6 +267,15 @@ def send_test(config: Config, edition_id: str, address: str) -> str:
             await channel.close()
 
     try:
-        return asyncio.run(go())
+        return TestCopy(asyncio.run(go()), notes)
     except DeliveryFailure as exc:
-        raise SendError(f"the test copy to {address} was not sent: {exc}") from None
+        hint = ""
+        options = config.transport.options if config.transport else None
+        host = str(getattr(options, "host", ""))
+        if exc.stage == "connect" and host in ("127.0.0.1", "localhost", "::1"):
+            hint = (
+                f"; to try sending on this machine, run `newsroom dev-smtp --port "
+                f"{getattr(options, 'port', 2525) or 25}` in another terminal (it keeps what "
+                "it receives, and `newsroom preview` shows it)"
+            )
+        raise SendError(f"the test copy to {address} was not sent: {exc}{hint}") from None

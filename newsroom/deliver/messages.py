@@ -146,17 +146,18 @@ def ascii_address(address: str) -> tuple[str, bool]:
     return full, not full.isascii()
 
 
-def make_sender(
-    config: Any,
-) -> Sender:
-    """A :class:`Sender` from a newsletter's config (``[email]``, ``[subscriptions]``)."""
+def make_sender(config: Any, *, subscriptions_url: str | None = None) -> Sender:
+    """A :class:`Sender` from a newsletter's config (``[email]``, ``[subscriptions]``).
+
+    ``subscriptions_url`` replaces the configured one, unchecked: a test copy to the editor
+    may link to ``newsroom serve`` on this machine before the newsletter has a public one."""
     email = config.email
     if not email.from_:
         raise ConfigError(
             '[email] from is required to send, e.g. from = "AI 브리핑 <briefing@example.org>"',
             path=str(config.path),
         )
-    problem = subscriptions_problem(config.subscriptions_url)
+    problem = "" if subscriptions_url else subscriptions_problem(config.subscriptions_url)
     if problem:
         raise ConfigError(problem, path=str(config.path))
     name, address = parseaddr(email.from_)
@@ -172,7 +173,7 @@ def make_sender(
         address=address,
         domain=domain,
         list_id=f"{encode_header(title, 'List-Id')} <{list_id}>",
-        subscriptions_url=config.subscriptions_url,
+        subscriptions_url=subscriptions_url or config.subscriptions_url,
         unsubscribe_mailto=parseaddr(email.unsubscribe_mailto)[1] or address,
         reply_to=format_address(*parseaddr(email.reply_to)) if email.reply_to else "",
     )
