@@ -329,9 +329,11 @@ def uninstall(packages: tuple[str, ...], yes: bool) -> None:
 def check(opts: Options, as_json: bool) -> None:
     """Validate newsroom.toml, every plugin's options and the theme, fetching nothing.
 
-    Every problem is listed at once. Exit 0 when the newsletter would build, 3 when not.
+    Every problem is listed at once, and for a newsletter that sends, everything `newsroom
+    send` still needs. Exit 0 when it would build and send, 3 when not.
     """
     from newsroom.cli.checks import check_newsletter
+    from newsroom.core.findings import Level
 
     report = check_newsletter(opts.config, LOADED.get("plugins"))
     code = exitcodes.OK if report.ok else exitcodes.CONFIG
@@ -341,8 +343,10 @@ def check(opts: Options, as_json: bool) -> None:
                 {
                     "config": str(report.path),
                     "ok": report.ok,
+                    "builds": report.builds,
                     "problems": report.problems,
                     "warnings": report.warnings,
+                    "sending": [f.as_dict() for f in report.sending],
                 },
                 indent=2,
                 ensure_ascii=False,
@@ -351,7 +355,7 @@ def check(opts: Options, as_json: bool) -> None:
         sys.exit(code)
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    if not report.ok:
+    if not report.builds:
         from newsroom.core.errors import ConfigError
 
         error = ConfigError(report.problems, path=str(report.path))
@@ -369,7 +373,19 @@ def check(opts: Options, as_json: bool) -> None:
         )
     )
     transport = f", transport {config.transport.plugin}" if config.transport else ""
-    click.echo(f"{report.path}: OK ({counts}{transport}; theme {config.newsletter.theme})")
+    needs = [f for f in report.sending if f.level is Level.PROBLEM]
+    advice = [f for f in report.sending if f.level is Level.WARNING]
+    verdict = "builds" if needs else "OK"
+    click.echo(f"{report.path}: {verdict} ({counts}{transport}; theme {config.newsletter.theme})")
+    if needs:
+        click.echo(f"It builds; `newsroom send` still needs {len(needs)} thing(s):", err=True)
+        for finding in needs:
+            click.echo(f"  - {finding.line()}", err=True)
+    if advice:
+        click.echo("Before it goes to readers:", err=True)
+        for finding in advice:
+            click.echo(f"  - {finding.line()}", err=True)
+    sys.exit(code)
 
 
 @click.command()
