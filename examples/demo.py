@@ -5,7 +5,8 @@ real formats of arXiv, GitHub trending, Product Hunt and RSS/Atom feeds) served 
 127.0.0.1, then sends it to the sample subscribers through an SMTP server it runs on
 127.0.0.1, and prints where the email (HTML and text), the web edition and the received
 messages are. Needs only Python 3.11+: the first run creates ``.venv`` and installs
-newsroom into it.
+newsroom into it (newsroom alone: the test tools come with the first ``tests/run.py``),
+saying what it is doing as it goes.
 """
 
 from __future__ import annotations
@@ -15,19 +16,24 @@ import runpy
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-runpy.run_path(str(ROOT / "tests" / "bootstrap.py"))["reexec_in_venv"](Path(__file__))
+runpy.run_path(str(ROOT / "tests" / "bootstrap.py"))["reexec_in_venv"](
+    Path(__file__), extras="", purpose="the demo"
+)
 
-from newsroom.dev.smtpsink import SmtpSink  # noqa: E402  (importable inside the virtualenv)
-from newsroom.testing import LocalServer  # noqa: E402
+from newsroom.config.starter import EXAMPLE_AS_OF  # noqa: E402  (inside the virtualenv)
+from newsroom.dev.httpserver import LocalServer  # noqa: E402
+from newsroom.dev.smtpsink import SmtpSink  # noqa: E402
 
 EXAMPLE = HERE / "ai-briefing"
 WORK = EXAMPLE / "_demo"
 #: The sample data describes the morning of 14 February 2026 in Seoul.
-AS_OF = "2026-02-14T06:00:00+09:00"
+AS_OF = EXAMPLE_AS_OF["ai-briefing"]
+STEPS = 4
 
 
 def newsroom(*args: str) -> None:
@@ -42,7 +48,12 @@ def newsroom(*args: str) -> None:
     )
 
 
+def step(number: int, what: str) -> None:
+    print(f"\n[{number}/{STEPS}] {what}", flush=True)
+
+
 def main() -> None:
+    started = time.monotonic()
     # A fresh copy each run, so the demo never depends on what an earlier run recorded.
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
@@ -57,15 +68,19 @@ def main() -> None:
         shutil.copytree(EXAMPLE / "notes", WORK / "notes")
         print(f"Serving the sample responses at {server.url}/ (stand-ins for the live sites)")
         print(f"Receiving mail at smtp://127.0.0.1:{sink.port} (a stand-in for a mail server)")
+        step(1, "A key to sign the unsubscribe links")
         newsroom("keys", "rotate")
+        step(2, "The sample subscribers")
         newsroom("subscribers", "import", str(EXAMPLE / "subscribers.csv"))
+        step(3, f"Building the edition of {AS_OF[:10]} from the sample responses")
         newsroom("build", "--mirror", server.url, "--now", AS_OF)
-        newsroom("send", AS_OF[:10])
+        step(4, "Sending it to the subscribers")
+        newsroom("send", "--yes", AS_OF[:10])
         received = sink.total
     edition = WORK / "build" / "editions" / AS_OF[:10]
     site = WORK / "build" / "site"
     print()
-    print("The demo edition is ready and was sent:")
+    print(f"The demo edition is ready and was sent ({time.monotonic() - started:.0f} s):")
     print(f"  email (HTML):  {edition / 'email.html'}")
     print(f"  email (text):  {edition / 'email.txt'}")
     print(f"  web edition:   {site / 'index.html'}")
