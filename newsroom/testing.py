@@ -108,9 +108,14 @@ def run_source(
 
 @pytest.fixture
 def local_server() -> Iterator[LocalServer]:
-    """A real HTTP server on 127.0.0.1; script it with ``local_server.add(path, body)``."""
+    """A real HTTP server on 127.0.0.1; script it with ``local_server.add(path, body)``.
+
+    A request that fails inside the server (a scripted ``handler`` that raises) fails the
+    test, with the traceback."""
     with LocalServer() as server:
         yield server
+    if server.errors:
+        pytest.fail("the local server failed a request:\n" + "\n".join(server.errors))
 
 
 def build_from_toml(

@@ -23,17 +23,29 @@ from typing import Any
 from urllib.parse import urlsplit
 
 
-class _Server(http.server.ThreadingHTTPServer):
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A threaded HTTP server that takes a client hanging up for what it is, and keeps any
+    other error of a request in ``errors`` instead of printing it from its thread (where it
+    would land in no test's output, or after it)."""
+
     daemon_threads = True
     # Read by listen() in the constructor: with the default backlog of 5, a burst of
     # concurrent clients has connections dropped and retried a second later.
     request_queue_size = 1024
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.errors: list[str] = []
+
     def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
         # A client that hangs up early (a body refused as too large, a timeout) is a test's
         # point, not an error of the server.
-        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            super().handle_error(request, client_address)
+        if isinstance(exc, ConnectionError | TimeoutError):
+            return
+        import traceback
+
+        self.errors.append(f"{client_address}: {traceback.format_exc()}")
 
 
 @dataclass
@@ -102,7 +114,7 @@ class LocalServer:
             def do_HEAD(self) -> None:
                 server._handle(self)
 
-        self._httpd = _Server(("127.0.0.1", 0), Handler)
+        self._httpd = QuietServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -110,6 +122,11 @@ class LocalServer:
     @property
     def port(self) -> int:
         return int(self._httpd.server_address[1])
+
+    @property
+    def errors(self) -> list[str]:
+        """Tracebacks of the requests that failed in the server (a handler that raised)."""
+        return self._httpd.errors
 
     @property
     def url(self) -> str:

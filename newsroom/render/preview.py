@@ -32,6 +32,7 @@ import json
 import logging
 import re
 import socket
+import sys
 import threading
 import time
 import urllib.parse
@@ -130,6 +131,16 @@ def host_allowed(header: str | None, bound_host: str, port: int) -> bool:
         return True
     except ValueError:
         return name == socket.gethostname().lower()
+
+
+class _PreviewHTTPServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A browser that closed a tab or went on to another page while a file was on its
+        # way: nothing to report (socketserver would print a traceback to the terminal).
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            return
+        log.error("preview: a request from %s failed", client_address[0], exc_info=True)
 
 
 def _is_loopback(host: str) -> bool:
@@ -272,7 +283,7 @@ class PreviewServer:
         self._stopping = threading.Event()
         self.watcher = Watcher(config.path, plugins, self._announce)
         self.host = host
-        self.httpd = http.server.ThreadingHTTPServer((host, port), self._handler())
+        self.httpd = _PreviewHTTPServer((host, port), self._handler())
         self.httpd.daemon_threads = True  # open event streams must not keep the process up
         self._threads: list[threading.Thread] = []
 
