@@ -207,7 +207,7 @@ def write_theme(folder: Path, files: dict[str, str]) -> Path:
 def test_first_party_themes_come_through_entry_points() -> None:
     found = available_themes()
     for name in FIRST_PARTY:
-        assert found[name].origin == "first-party" and found[name].package == "newsroom"
+        assert found[name].origin == "first-party" and found[name].package == "newsroom-digest"
         assert (found[name].path / "theme.toml").is_file()
     assert [t.name for t in load_theme("briefing").chain] == ["briefing", "default"]
     assert load_theme("default").parent is None
