@@ -245,3 +245,52 @@ def test_what_a_theme_shows_of_an_item_is_the_renderers_own_list() -> None:
     assert links == dict(LINK_LABELS)
     shown = {m for key in rows for m in re.findall(r'metrics\["(\w+)"\]', key)}
     assert shown == {"stars", "stars_period", "votes"} | set(METRIC_LABELS)
+
+
+def test_the_plugins_table_shows_each_plugins_hook_api_range(
+    guide_package: tuple[Path, Path],
+) -> None:
+    package, site = guide_package
+    result = subprocess.run(
+        [sys.executable, "-m", "newsroom", "plugins"],
+        cwd=package,
+        env={**env_with(package, site), "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    header = next(line for line in result.stdout.splitlines() if "registers" in line)
+    assert "hook API" in header
+    row = next(line for line in result.stdout.splitlines() if "newsroom-mastodon" in line)
+    assert ">=1.0,<2" in row
+
+
+def test_check_says_when_newsroom_load_plugins_leaves_the_plugin_out(
+    guide_package: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Before, only "unknown source plugin 'mastodon-tag'" though the package is installed."""
+    package, site = guide_package
+    (tmp_path / "newsroom.toml").write_text(
+        '[newsletter]\ntitle = "T"\n[[sources]]\nname = "posts"\nplugin = "mastodon-tag"\n'
+        'server = "https://mastodon.example"\nhashtag = "ai"\n'
+        '[[sections]]\nid = "all"\ntitle = "All"\n',
+        "utf-8",
+    )
+
+    def check(**env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "newsroom", "check"],
+            cwd=tmp_path,
+            env={**env_with(package, site), **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert check().returncode == 0
+    limited = check(NEWSROOM_LOAD_PLUGINS="")
+    assert limited.returncode == 3
+    assert "unknown source plugin 'mastodon-tag'" in limited.stderr
+    assert "newsroom-mastodon 0.1.0" in limited.stderr
+    assert "NEWSROOM_LOAD_PLUGINS" in limited.stderr

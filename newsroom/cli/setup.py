@@ -199,13 +199,17 @@ def plugins(opts: Options, as_json: bool) -> None:
     table = Table(
         title=f"Plugins (hook API {listing['api_version']})", title_justify="left", min_width=60
     )
-    for col in ("plugin", "package", "version", "registers"):
+    for col in ("plugin", "package", "version", "hook API", "registers"):
         table.add_column(col)
     for row in listing["plugins"]:
         parts = [f"{k}: {', '.join(row[k])}" for k in _KIND_KEYS if row.get(k)]
-        table.add_row(row["name"], row["package"], row.get("version", "?"), "\n".join(parts))
+        # A plugin without NEWSROOM_API is taken to support the current API (api_problem).
+        api = row.get("api") or "any"
+        version = row.get("version", "?")
+        table.add_row(row["name"], row["package"], version, api, "\n".join(parts))
     for theme in listing["themes"]:
-        table.add_row(theme["name"], theme["package"], theme["version"], f"theme: {theme['name']}")
+        name = theme["name"]
+        table.add_row(name, theme["package"], theme["version"], "", f"theme: {name}")
     out = console(stderr=False)
     out.print(table)
     for skipped in listing["skipped"]:
