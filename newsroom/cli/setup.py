@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from newsroom.cli.common import LOADED, Options, console, handle_errors
+from newsroom.cli.common import LOADED, CommandGroup, Options, console, handle_errors
 from newsroom.core import exitcodes
 from newsroom.core.errors import ConfigError
 
@@ -430,4 +430,45 @@ def schema(opts: Options, output: Path | None, markdown: bool) -> None:
 
 
 #: The commands this module adds to ``newsroom``.
-COMMANDS = [init, check, schema, plugins, install, uninstall]
+# -- plugin new ---------------------------------------------------------------------------------
+
+
+@click.group("plugin", cls=CommandGroup)
+def plugin_group() -> None:
+    """Make a plugin package of your own."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option(
+    "--source",
+    "kind",
+    flag_value="source",
+    default=True,
+    help="A source: items from a list of links (the default).",
+)
+@click.option("--filter", "kind", flag_value="filter", help="A filter: drops items by words.")
+@click.option("--renderer", "kind", flag_value="renderer", help="A renderer: links as JSON.")
+@click.option(
+    "--directory",
+    type=click.Path(path_type=Path),
+    help="Where to create it (default: ./newsroom-NAME).",
+)
+@handle_errors
+def plugin_new(name: str, kind: str, directory: Path | None) -> None:
+    """Create the package newsroom-NAME: one source (or filter, or renderer) called NAME
+    with its tests, which installs and passes as it is."""
+    from newsroom.config.new_plugin import scaffold_plugin
+
+    made = scaffold_plugin(name, directory, kind=kind)
+    for path in made.files:
+        click.echo(f"  created {path}")
+    # pip reads a bare name as one from the package index: a folder needs a path.
+    ref = made.folder.as_posix() if made.folder.is_absolute() else f"./{made.folder.as_posix()}"
+    click.echo(
+        f"Install it with `pip install -e '{ref}[test]'` (in newsroom's environment), "
+        f"test it with `pytest {made.folder}`; `newsroom plugins` then lists it."
+    )
+
+
+COMMANDS = [init, check, schema, plugins, install, uninstall, plugin_group]
