@@ -17,6 +17,7 @@ from pathlib import Path
 
 from newsroom.__about__ import DISTRIBUTION
 from newsroom.core.errors import ConfigError
+from newsroom.render.email_blocks import email_html_parts
 from newsroom.render.themes import PARENT_PREFIX, Theme, available_themes, inside_theme, load_theme
 
 NAME = re.compile(r"[a-z][a-z0-9-]{0,40}")
@@ -98,11 +99,14 @@ def _email_template(parent: Theme) -> str:
     Partials:
 {_listing(partials_of(parent, "email"))}
 
-    For example, a line under every item:
+    These render inside an <mj-text> and take HTML, not MJML (the others take MJML):
+{_listing([p.name for p in email_html_parts(parent)])}
+
+    For example, a line under every item (HTML: `item` is one of those):
 
     {{% block item %}}
       {{{{ super() }}}}
-      <mj-text padding="0 24px 12px">{{{{ item.metrics.get("stars", "") }}}}</mj-text>
+      <p class="nr-meta">★ {{{{ item.metrics.get("stars", "") }}}}</p>
     {{% endblock %}}
 -#}}
 """

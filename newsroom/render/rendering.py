@@ -16,6 +16,7 @@ from newsroom.core.errors import BuildError, NewsroomError
 from newsroom.core.model import Edition
 from newsroom.core.plugins import Plugins
 from newsroom.core.urls import edition_url
+from newsroom.render.email_blocks import mjml_left_in
 from newsroom.render.themes import Theme, load_theme
 
 #: Per-subscriber values are left as placeholders when the email is rendered once per
@@ -214,18 +215,41 @@ def render(
         if options and cc.plugin in options:
             renderer.options = renderer.options.model_copy(update=dict(options[cc.plugin]))
         try:
-            written.extend(renderer.render(edition, ctx))
+            files = renderer.render(edition, ctx)
         except NewsroomError as exc:
             raise BuildError(f"renderer {cc.label}: {exc.message}") from exc
         except jinja2.TemplateError as exc:
-            where = (
-                f" ({exc.filename}:{exc.lineno})"
-                if isinstance(exc, jinja2.TemplateSyntaxError)
-                else ""
-            )
+            where = template_location(exc)
             raise BuildError(
-                f"renderer {cc.label}: template error in theme {theme.name!r}{where}: {exc}"
+                f"renderer {cc.label}: template error in theme {theme.name!r}"
+                f"{f' ({where})' if where else ''}: {exc}"
             ) from exc
         except Exception as exc:
             raise BuildError(f"renderer {cc.label} failed: {type(exc).__name__}: {exc}") from exc
+        for path in files:
+            if path.suffix == ".html" and path.parent == out:  # the email, not the site
+                problem = mjml_left_in(path.read_text("utf-8", "replace"), theme, path)
+                if problem:
+                    raise BuildError(f"renderer {cc.label}: {problem}")
+        written.extend(files)
     return written
+
+
+def template_location(exc: BaseException) -> str:
+    """``file:line`` of the template line that raised ``exc``, or "" when none did.
+
+    A syntax error carries it; an error while rendering (an undefined variable, a filter
+    that raised) is found in the traceback, whose frames Jinja maps to template lines.
+    """
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            where = f"{filename}:{tb.tb_lineno}"  # the innermost template frame wins
+        tb = tb.tb_next
+    if not where and isinstance(exc, jinja2.TemplateSyntaxError) and exc.name:
+        where = f"{exc.name}:{exc.lineno}"
+    return where

@@ -1,0 +1,106 @@
+"""What a theme author meets: the docs' block example, MJML written where the email takes
+HTML, and template errors that say which file and line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from test_render import korean_edition
+from test_themes import plugins, render_theme, write_theme  # noqa: F401 (fixture)
+
+from newsroom import BuildError
+from newsroom.core.plugins import Plugins
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "themes.md"
+
+
+def docs_block_example() -> str:
+    section = DOCS.read_text("utf-8").split("### Overriding one block", 1)[1]
+    found = re.search(r"```jinja\n(.*?)```", section, re.S)
+    assert found
+    return found.group(1)
+
+
+def starred_edition() -> object:
+    edition = korean_edition(hostile=False)
+    edition.sections[0].items[0].metrics["stars"] = 1234
+    return edition
+
+
+def test_the_docs_block_example_adds_its_line_to_the_email(
+    plugins: Plugins,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Before, the example wrote <mj-text> in `item`: raw MJML tags reached email.html."""
+    write_theme(tmp_path / "mine", {"templates/email/edition.mjml.j2": docs_block_example()})
+    _, files = render_theme(tmp_path / "n", plugins, "../mine", starred_edition())  # type: ignore[arg-type]
+    email = files["email.html"].read_text("utf-8")
+    assert "★ 1,234 stars" in email
+    assert "<mj-" not in email
+
+
+@pytest.mark.parametrize(
+    ("files", "named"),
+    [
+        (
+            {
+                "templates/email/edition.mjml.j2": '{% extends "parent:email/edition.mjml.j2" %}'
+                "\n{% block item %}{{ super() }}<mj-text>★</mj-text>{% endblock %}"
+            },
+            "the block 'item' of theme 'mine' (templates/email/edition.mjml.j2) renders "
+            "inside <mj-text>",
+        ),
+        (
+            {"templates/email/_section_title.mjml.j2": "<mj-text>{{ section.title }}</mj-text>"},
+            "the partial of theme 'mine' (templates/email/_section_title.mjml.j2) renders "
+            "inside <mj-text>",
+        ),
+    ],
+)
+def test_mjml_where_the_email_takes_html_fails_the_render_naming_the_block(
+    plugins: Plugins,  # noqa: F811
+    tmp_path: Path,
+    files: dict[str, str],
+    named: str,
+) -> None:
+    write_theme(tmp_path / "mine", files)
+    with pytest.raises(BuildError) as failed:
+        render_theme(tmp_path / "n", plugins, "../mine", korean_edition(hostile=False))
+    assert "email.html: MJML tag <mj-text> left in the HTML" in str(failed.value)
+    assert named in str(failed.value)
+
+
+def test_mjml_in_an_mjml_block_renders(plugins: Plugins, tmp_path: Path) -> None:  # noqa: F811
+    write_theme(
+        tmp_path / "mine",
+        {
+            "templates/email/edition.mjml.j2": '{% extends "parent:email/edition.mjml.j2" %}\n'
+            "{% block footer %}{{ super() }}<mj-section><mj-column><mj-text>끝인사</mj-text>"
+            "</mj-column></mj-section>{% endblock %}"
+        },
+    )
+    _, files = render_theme(tmp_path / "n", plugins, "../mine", korean_edition(hostile=False))
+    email = files["email.html"].read_text("utf-8")
+    assert "끝인사" in email and "<mj-" not in email
+
+
+def test_a_template_error_names_the_file_and_the_line(
+    plugins: Plugins,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Before: "'nosuchvar' is undefined" with no file at all."""
+    theme = write_theme(
+        tmp_path / "mine",
+        {
+            "templates/email/edition.mjml.j2": '{% extends "parent:email/edition.mjml.j2" %}\n'
+            "{% block footer %}\n{{ super() }}\n<mj-text>{{ nosuchvar.x }}</mj-text>\n"
+            "{% endblock %}\n"
+        },
+    )
+    with pytest.raises(BuildError) as failed:
+        render_theme(tmp_path / "n", plugins, "../mine", korean_edition(hostile=False))
+    where = f"{theme / 'templates' / 'email' / 'edition.mjml.j2'}:4"
+    assert f"theme 'mine' ({where}): 'nosuchvar' is undefined" in str(failed.value)
