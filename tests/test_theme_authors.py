@@ -104,3 +104,78 @@ def test_a_template_error_names_the_file_and_the_line(
         render_theme(tmp_path / "n", plugins, "../mine", korean_edition(hostile=False))
     where = f"{theme / 'templates' / 'email' / 'edition.mjml.j2'}:4"
     assert f"theme 'mine' ({where}): 'nosuchvar' is undefined" in str(failed.value)
+
+
+def test_theme_new_names_a_folder_for_pip_and_its_readme_command_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: `pip install harbor` (a package index's name), and the README of a theme
+    folder told to run `theme new NAME --package`, which refused the existing folder."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    from newsroom.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    made = CliRunner().invoke(cli, ["theme", "new", "harbor", "--package"])
+    assert made.exit_code == 0, made.output
+    assert "pip install ./harbor`" in made.output
+
+    assert CliRunner().invoke(cli, ["theme", "new", "look"]).exit_code == 0
+    readme = (tmp_path / "look" / "README.md").read_text("utf-8")
+    (line,) = [s.strip() for s in readme.splitlines() if s.strip().startswith("newsroom theme")]
+    packaged = CliRunner().invoke(cli, shlex.split(line)[1:])
+    assert packaged.exit_code == 0, packaged.output
+    assert "pip install ./newsroom-theme-look`" in packaged.output
+    assert (tmp_path / "newsroom-theme-look" / "newsroom_look" / "theme.toml").is_file()
+
+
+def test_theme_check_runs_with_newsroom_alone_and_names_what_to_fix(newsletter: Path) -> None:
+    """`newsroom theme check`: before, these checks existed only as the checkout's tests."""
+    import json
+
+    from conftest import newsroom_cli
+
+    email = next((newsletter.parent / "build" / "editions").glob("*/email.html"))
+    before = email.read_bytes()
+    fine = newsroom_cli(newsletter, "theme", "check", "--json")
+    assert fine.returncode == 0, fine.stdout + fine.stderr
+    levels = {f["check"]: f["level"] for f in json.loads(fine.stdout)["findings"]}
+    assert levels == {
+        "theme": "ok",
+        "email": "ok",
+        "size": "ok",
+        "contrast": "ok",
+        "translations": "ok",
+    }
+
+    write_theme(
+        newsletter.parent / "pale",
+        {
+            "theme.toml": 'name = "pale"\nextends = "default"\n[settings]\n'
+            'muted_color = "#cccccc"\n',
+            "templates/email/edition.mjml.j2": '{% extends "parent:email/edition.mjml.j2" %}\n'
+            "{% block section_title %}{{ super() }}<p>{{ _('Fresh words') }}</p>"
+            "<p>{{ '가' * 12000 }}</p>{% endblock %}\n",
+        },
+    )
+    found = newsroom_cli(newsletter, "theme", "check", "./pale", "--json")
+    report = json.loads(found.stdout)
+    assert found.returncode == 12 and report["level"] == "problem", found.stdout
+    by_check = {f["check"]: f for f in report["findings"]}
+    assert by_check["size"]["level"] == "problem" and "Gmail clips" in by_check["size"]["message"]
+    assert "muted_color #cccccc on card_color #ffffff" in by_check["contrast"]["message"]
+    assert "'Fresh words'" in by_check["translations"]["message"]
+
+    write_theme(
+        newsletter.parent / "pale",
+        {
+            "templates/email/edition.mjml.j2": '{% extends "parent:email/edition.mjml.j2" %}\n'
+            "{% block item %}<mj-text>{{ item.title }}</mj-text>{% endblock %}\n"
+        },
+    )
+    broken = newsroom_cli(newsletter, "theme", "check", "./pale")
+    assert broken.returncode == 12
+    assert "block 'item'" in " ".join(broken.stdout.split())
+    assert email.read_bytes() == before  # the edition's own email is left as it was

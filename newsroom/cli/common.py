@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from newsroom.config.newsletter import Newsletter
+    from newsroom.core.findings import Finding
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -147,3 +148,41 @@ def edition_path(newsletter: Newsletter, edition_id: str | None) -> Path:
 def edition_id_of(newsletter: Newsletter, edition_id: str | None) -> str:
     """``edition_id`` when it was built, else the latest edition's id."""
     return edition_path(newsletter, edition_id).parent.name
+
+
+def report_findings(findings: list[Finding], *, as_json: bool, strict: bool, title: str) -> int:
+    """Print ``findings`` (a table, or JSON on stdout) and return the exit code they call for:
+    CHECK_PROBLEMS for any problem, WARNINGS for a warning under ``--strict``, else OK."""
+    import json
+
+    from newsroom.core.findings import Level, worst
+
+    level = worst(findings)
+    if level is Level.PROBLEM:
+        code = exitcodes.CHECK_PROBLEMS
+    elif level is Level.WARNING and strict:
+        code = exitcodes.WARNINGS
+    else:
+        code = exitcodes.OK
+    if as_json:
+        report = {
+            "level": level.value,
+            "exit_code": code,
+            "findings": [f.as_dict() for f in findings],
+        }
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return code
+    from rich.table import Table
+    from rich.text import Text
+
+    styles = {"ok": "green", "note": "cyan", "warning": "yellow", "problem": "red"}
+    table = Table(title=title, title_justify="left")
+    for col in ("check", "", "found"):
+        table.add_column(col)
+    for f in findings:
+        found = Text(f.message)
+        if f.hint:
+            found.append(f"\n→ {f.hint}", style="dim")
+        table.add_row(f.check, Text(f.level.value, style=styles[f.level.value]), found)
+    console(stderr=False).print(table)
+    return code

@@ -35,5 +35,8 @@ NOT_APPROVED = 10
 #: message: they may or may not have arrived (``newsroom deliveries EDITION --status
 #: uncertain``). They are sent again only with ``newsroom send --resend-uncertain``.
 SEND_UNCERTAIN = 11
+#: ``newsroom doctor`` or ``newsroom theme check`` found a problem: something that stops a
+#: send, a source or the email as it stands (each is printed with what to do).
+CHECK_PROBLEMS = 12
 #: Interrupted (Ctrl-C); run the same command again to resume.
 INTERRUPTED = 130

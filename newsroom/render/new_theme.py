@@ -157,7 +157,15 @@ def _readme(name: str, parent: Theme, package: bool) -> str:
 `theme = "{name}"` in `[newsletter]`; `newsroom themes` lists it."""
         if package
         else f"""Use it with `theme = "./{name}"` in `[newsletter]` (a path relative to
-newsroom.toml), or make it a package with `newsroom theme new {name} --package`."""
+newsroom.toml).
+
+To share it as a package, run next to this folder
+
+    newsroom theme new {name} --package --extends {parent.name} --directory newsroom-theme-{name}
+
+and copy `theme.toml`, `templates/`, `static/` and `locale/` from here into
+`newsroom-theme-{name}/newsroom_{name.replace("-", "_")}/`; then
+`pip install ./newsroom-theme-{name}`."""
     )
     return f"""# {name}
 
