@@ -179,3 +179,28 @@ def test_theme_check_runs_with_newsroom_alone_and_names_what_to_fix(newsletter: 
     assert broken.returncode == 12
     assert "block 'item'" in " ".join(broken.stdout.split())
     assert email.read_bytes() == before  # the edition's own email is left as it was
+
+
+def test_the_classes_properties_anchors_and_message_ids_a_child_relies_on_are_documented() -> None:
+    from babel.messages.pofile import read_po
+
+    from newsroom.render.themes import available_themes
+
+    default = available_themes()["default"].path
+    text = DOCS.read_text("utf-8").split("## What a child theme can rely on", 1)[1]
+    text = text.split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([^`]+)`", " ".join(text.split())))
+    templates = "\n".join(p.read_text("utf-8") for p in (default / "templates").rglob("*.j2"))
+    classes = set()
+    for value in re.findall(r'(?:css-)?class="([^"{]+)"', templates):
+        classes |= {c for c in value.split() if c.startswith("nr-")}
+    assert len(classes) > 30
+    assert not classes - documented, sorted(classes - documented)
+    properties = set(re.findall(r"(--nr-[a-z-]+):", templates))
+    assert properties and not properties - documented, sorted(properties - documented)
+    anchors = set(re.findall(r'id="([a-z][a-z-]*)"', templates))
+    assert anchors and not anchors - documented, sorted(anchors - documented)
+    with (default / "locale" / "ko" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        ids = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
+    assert len(ids) > 30
+    assert not ids - documented, sorted(ids - documented)
