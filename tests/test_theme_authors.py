@@ -204,3 +204,61 @@ def test_the_classes_properties_anchors_and_message_ids_a_child_relies_on_are_do
         ids = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
     assert len(ids) > 30
     assert not ids - documented, sorted(ids - documented)
+
+
+def _email_with(loaded: Plugins, root: Path, theme: str, extra: str = "") -> str:
+    edition = korean_edition(hostile=False)
+    edition.sections[0].items[0].title = "DeepGen 1.0: a lightweight multimodal model"
+    edition.sections[0].items[1].extra["language"] = "ja"
+    _, files = render_theme(root, loaded, theme, edition, extra=extra)
+    return files["email.html"].read_text("utf-8")
+
+
+LOGOS = (
+    '[theme]\nlogo_url = "https://example.org/logo-dark-ink.png"\n'
+    'logo_dark_url = "https://example.org/logo-light-ink.png"\n'
+)
+
+
+def test_a_logo_for_dark_backgrounds_is_shown_where_the_background_is_dark(
+    plugins: Plugins,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Before, one logo everywhere: a dark one vanished in dark mode and on briefing's
+    navy masthead, in light mode too."""
+    from lxml import html as lxml_html
+
+    doc = lxml_html.document_fromstring(_email_with(plugins, tmp_path / "d", "default", LOGOS))
+    logos = {img.get("class"): img for img in doc.iter("img")}
+    assert logos["nr-logo nr-logo-light"].get("src").endswith("logo-dark-ink.png")
+    dark = logos["nr-logo nr-logo-dark"]
+    assert dark.get("src").endswith("logo-light-ink.png")
+    assert "display: none" in dark.get("style")  # until the dark-mode rules show it
+    head = " ".join(s.text or "" for s in doc.iter("style"))
+    media = head.split("prefers-color-scheme: dark", 1)[1]
+    assert ".nr-logo-light { display: none !important; }" in media
+    assert ".nr-logo-dark { display: block !important; }" in media
+
+    briefing = _email_with(plugins, tmp_path / "b", "briefing", LOGOS)
+    masthead = lxml_html.document_fromstring(briefing).find_class("bf-masthead")[0]
+    assert [i.get("src") for i in masthead.iter("img")] == [
+        "https://example.org/logo-light-ink.png"
+    ]
+
+
+@pytest.mark.parametrize("theme", ["default", "briefing"])
+def test_titles_in_another_language_say_so_and_the_date_does_not_wrap(
+    plugins: Plugins,  # noqa: F811
+    tmp_path: Path,
+    theme: str,
+) -> None:
+    from lxml import html as lxml_html
+
+    doc = lxml_html.document_fromstring(_email_with(plugins, tmp_path, theme))
+    titles = [h for h in doc.iter("h3")]
+    assert titles[0].get("lang") == "en"  # Latin letters in a Korean edition
+    assert titles[1].get("lang") == "ja"  # as the source declared
+    korean = [h for h in titles[2:] if any("가" <= c <= "힣" for c in h.text_content())]
+    assert korean and all(h.get("lang") is None for h in korean)
+    date = doc.find_class("nr-date" if theme == "default" else "bf-date")[0].text_content()
+    assert "2026년\u00a02월\u00a014일" in date and " 2월" not in date

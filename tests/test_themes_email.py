@@ -33,7 +33,9 @@ NODE_DIR = ROOT / "tests" / "node"
 #: Gmail clips messages whose HTML is larger than this ("102 KB"), hiding the rest.
 GMAIL_CLIP = 102 * 1000
 #: What a theme may use beyond MJML's baseline.
-ALLOWED = {"`@media (prefers-color-scheme)`"}
+#: Attribute selectors: `a[x-apple-data-detectors]` only, a rule in <head> for Apple Mail's
+#: own links, ignored where unsupported.
+ALLOWED = {"`@media (prefers-color-scheme)`", "`Attribute selector`"}
 BASELINE_MJML = """<mjml>
   <mj-head><mj-title>Baseline</mj-title><mj-preview>Preview text</mj-preview></mj-head>
   <mj-body>
@@ -238,7 +240,14 @@ def test_layout_css_is_inlined_and_dark_mode_stays_in_the_head(
     assert not any(re.search(r"^\s*\.(nr|bf)-item-title\s*\{", s, re.M) for s in styles)
     metas = {m.get("name"): m.get("content") for m in doc.iter("meta") if m.get("name")}
     assert metas.get("color-scheme") == "light dark"
-    assert set(metas) <= {"viewport", "color-scheme"}, metas
+    assert set(metas) == {
+        "viewport",
+        "color-scheme",
+        "supported-color-schemes",
+        "format-detection",
+        "x-apple-disable-message-reformatting",
+    }, metas
+    assert "date=no" in metas["format-detection"] and "telephone=no" in metas["format-detection"]
 
 
 def test_header_and_footer_name_the_newsletter_the_date_and_the_unsubscribe_link(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -153,11 +154,41 @@ def template_vars(
             "preferences": placeholder("preferences_url", key) if key else subscriptions,
         },
     }
+    values["item_lang"] = lambda item: item_language(item, edition.language)
     if plugins is not None:
         for extra in plugins.pm.hook.extra_template_vars(edition=edition, format=fmt):
             if extra:
                 values.update(extra)
     return values
+
+
+#: Scripts of the languages whose text shows at a glance that a title is in another one.
+_SCRIPTS = {
+    "ko": re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]"),
+    "ja": re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]"),
+    "zh": re.compile(r"[\u4e00-\u9fff]"),
+}
+_LATIN = re.compile(r"[A-Za-z]{2,}")
+
+
+def item_language(item: Any, language: str) -> str:
+    """The language of ``item``'s title when it differs from the edition's, else "".
+
+    A source that knows it sets ``extra["language"]`` (``"en"``); otherwise, in a Korean,
+    Japanese or Chinese edition, a title in Latin letters without a character of the
+    edition's script is taken for English (an arXiv paper in a Korean briefing). The themes
+    put it in the title's ``lang`` attribute (a summary may be in the edition's language), so
+    that screen readers and hyphenation use the right one.
+    """
+    declared = item.extra.get("language") if isinstance(item.extra, dict) else None
+    base = language.split("-")[0].lower()
+    if isinstance(declared, str) and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", declared):
+        return "" if declared.split("-")[0].lower() == base else declared
+    script = _SCRIPTS.get(base)
+    title = str(item.title)
+    if script and not script.search(title) and _LATIN.search(title):
+        return "en"
+    return ""
 
 
 def render(
