@@ -19,7 +19,18 @@ from typing import NoReturn
 import click
 
 from newsroom.__about__ import __version__
-from newsroom.cli import build, dev, editorial, run, send, serve, setup, subscribers, themes
+from newsroom.cli import (
+    build,
+    dev,
+    doctor,
+    editorial,
+    run,
+    send,
+    serve,
+    setup,
+    subscribers,
+    themes,
+)
 from newsroom.cli.common import LOADED, CommandGroup, Options
 
 #: The root group's options, which may also come after the command
@@ -91,7 +102,7 @@ def cli(ctx: click.Context, config: Path | None, debug: bool) -> None:
     )
 
 
-for _module in (setup, build, editorial, themes, subscribers, send, run, serve, dev):
+for _module in (setup, build, editorial, themes, subscribers, send, run, doctor, serve, dev):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 
