@@ -39,6 +39,12 @@ if TYPE_CHECKING:
     help="Start from an example newsletter shipped with newsroom (ai-briefing), with its "
     "sample data for building offline.",
 )
+@click.option(
+    "--github-actions",
+    is_flag=True,
+    help="Also write .github/workflows/newsroom-NAME.yml here: build and publish the web "
+    "edition on GitHub Pages every morning (never send). For an existing newsletter, only that.",
+)
 @handle_errors
 def init(
     directory: Path,
@@ -46,12 +52,16 @@ def init(
     language: str,
     timezone: str | None,
     example: str | None,
+    github_actions: bool,
 ) -> None:
     """Create a newsletter (newsroom.toml) in DIRECTORY that builds as it is."""
     from newsroom.config import starter
     from newsroom.deliver.tokens import rotate
 
     target = directory / "newsroom.toml"
+    if target.exists() and github_actions and not (title or example):
+        _write_workflow(directory)
+        return
     if target.exists():
         raise ConfigError(f"{target} already exists; not overwriting it")
     if example:
@@ -96,6 +106,20 @@ def init(
     click.echo(
         "  newsroom dev-smtp   # in another terminal: a local mail server that keeps what it gets\n"
         "  newsroom send --to you@example.org   # a test copy, to that server"
+    )
+    if github_actions:
+        _write_workflow(directory)
+
+
+def _write_workflow(directory: Path) -> None:
+    from newsroom.config import read_toml
+    from newsroom.config.workflow import write_workflow
+
+    path = write_workflow(directory, Path.cwd(), read_toml(directory / "newsroom.toml"))
+    click.echo(
+        f"Wrote {path}: it builds and publishes the web edition on GitHub Pages every "
+        "morning, and never sends (keep subscribers out of the repository). Set Settings > "
+        "Pages > Source to GitHub Actions."
     )
 
 
