@@ -4,8 +4,10 @@ Builds the example newsletter in ``examples/ai-briefing/`` against sample respon
 real formats of arXiv, GitHub trending, Product Hunt and RSS/Atom feeds) served on
 127.0.0.1, then sends it to the sample subscribers through an SMTP server it runs on
 127.0.0.1, and prints where the email (HTML and text), the web edition and the received
-messages are. Needs only Python 3.11+: the first run creates ``.venv`` and installs
-newsroom into it.
+messages are. The example's ``llm`` filter is answered by a stand-in model server on
+127.0.0.1 that replays answers written for the demo. Needs only Python 3.11+: the first run
+creates ``.venv`` and installs newsroom into it (with the llm and articles extras the example
+uses; the test tools come with the first ``tests/run.py``), saying what it is doing as it goes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import runpy
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -22,19 +25,23 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-runpy.run_path(str(ROOT / "tests" / "bootstrap.py"))["reexec_in_venv"](Path(__file__))
+runpy.run_path(str(ROOT / "tests" / "bootstrap.py"))["reexec_in_venv"](
+    Path(__file__), extras="llm,articles", purpose="the demo"
+)
 
 import json  # noqa: E402
 import re  # noqa: E402
 
+from newsroom.config.starter import EXAMPLE_AS_OF  # noqa: E402  (inside the virtualenv)
+from newsroom.dev.httpserver import LocalServer  # noqa: E402
 from newsroom.dev.modelserver import ChatRequest, ModelServer, register_models  # noqa: E402
-from newsroom.dev.smtpsink import SmtpSink  # noqa: E402  (importable inside the virtualenv)
-from newsroom.testing import LocalServer  # noqa: E402
+from newsroom.dev.smtpsink import SmtpSink  # noqa: E402
 
 EXAMPLE = HERE / "ai-briefing"
 WORK = EXAMPLE / "_demo"
 #: The sample data describes the morning of 14 February 2026 in Seoul.
-AS_OF = "2026-02-14T06:00:00+09:00"
+AS_OF = EXAMPLE_AS_OF["ai-briefing"]
+STEPS = 4
 #: Answers written for the demo edition, replayed by a stand-in model server (not a model).
 ANSWERS = EXAMPLE / "model-answers.json"
 #: The model name the example config uses, which the stand-in answers to.
@@ -124,7 +131,12 @@ def start_model(stack: ExitStack) -> ModelServer:
     return server
 
 
+def step(number: int, what: str) -> None:
+    print(f"\n[{number}/{STEPS}] {what}", flush=True)
+
+
 def main() -> None:
+    started = time.monotonic()
     # A fresh copy each run, so the demo never depends on what an earlier run recorded.
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
@@ -150,15 +162,19 @@ def main() -> None:
             "newsroom.toml)"
         )
         print(f"Receiving mail at smtp://127.0.0.1:{sink.port} (a stand-in for a mail server)")
+        step(1, "A key to sign the unsubscribe links")
         newsroom("keys", "rotate")
+        step(2, "The sample subscribers")
         newsroom("subscribers", "import", str(EXAMPLE / "subscribers.csv"))
+        step(3, f"Building the edition of {AS_OF[:10]} from the sample responses")
         newsroom("build", "--mirror", server.url, "--now", AS_OF)
-        newsroom("send", AS_OF[:10])
+        step(4, "Sending it to the subscribers")
+        newsroom("send", "--yes", AS_OF[:10])
         received = sink.total
     edition = WORK / "build" / "editions" / AS_OF[:10]
     site = WORK / "build" / "site"
     print()
-    print("The demo edition is ready and was sent:")
+    print(f"The demo edition is ready and was sent ({time.monotonic() - started:.0f} s):")
     print(f"  email (HTML):  {edition / 'email.html'}")
     print(f"  email (text):  {edition / 'email.txt'}")
     print(f"  web edition:   {site / 'index.html'}")

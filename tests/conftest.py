@@ -19,18 +19,31 @@ SHARED = Path(os.environ.get("NEWSROOM_SHARED", ROOT.parent / "shared"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def require(condition: bool, what: str) -> None:
-    """Skip when a tool or data set is missing, except in CI where that is a failure."""
+#: Between the missing thing and the command that provides it, in a skip's reason.
+ENABLE = " · to run: "
+#: The Debian package of each command the tests use.
+PACKAGES = {"node": "nodejs", "runuser": "util-linux"}
+SHARED_HOW = f"put the shared folder beside the checkout as {SHARED} (or set NEWSROOM_SHARED)"
+
+
+def require(condition: bool, what: str, how: str) -> None:
+    """Skip when a tool or data set is missing, except in CI where that is a failure.
+    ``how`` is the one command (or step) that provides it; the summary at the end groups
+    skipped tests by it."""
     if condition:
         return
     if IN_CI:
-        pytest.fail(f"{what} is required when CI=true")
-    pytest.skip(f"{what} is not available")
+        pytest.fail(f"{what} is required when CI=true ({how})")
+    pytest.skip(f"{what}{ENABLE}{how}")
 
 
 def require_tool(name: str) -> str:
     path = shutil.which(name)
-    require(path is not None, f"the `{name}` command")
+    require(
+        path is not None,
+        f"the `{name}` command",
+        f"sudo apt-get install {PACKAGES.get(name, name)}",
+    )
     assert path is not None
     return path
 
@@ -39,8 +52,54 @@ def require_tool(name: str) -> str:
 def shared_fixtures() -> Path:
     """The captured real responses in ../shared/fixtures (read-only; never copied)."""
     path = SHARED / "fixtures"
-    require(path.is_dir(), f"{path} (captured fixtures)")
+    require(path.is_dir(), "the captured responses of ../shared/fixtures", SHARED_HOW)
     return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Skipped tests grouped by what would run them, one line per command, instead of a
+    line per test."""
+    groups: dict[tuple[str, str], int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        what, _, how = reason.partition(ENABLE)
+        key = (what.strip(), how.strip() or "-")
+        groups[key] = groups.get(key, 0) + 1
+    if not groups:
+        return
+    write = terminalreporter.write_line
+    total = sum(groups.values())
+    terminalreporter.section(f"{total} skipped: what this machine lacks", sep="-")
+    for (what, how), count in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0])):
+        write(f"{count:4d}  {what}")
+        if how != "-":
+            write(f"      {how}")
+    write("All of them at once: bash .ci/run (installs what the tests use, then runs them).")
+
+
+#: Test files whose module-scoped fixtures cost seconds (a virtualenv with newsroom installed,
+#: a site rendered per theme, a browser's run): their tests run in one worker, so that each
+#: fixture is made once (tests/run.py runs the suite in workers, --dist loadgroup).
+ONE_WORKER_PER_FILE = {
+    "test_check.py",
+    "test_install.py",
+    "test_plugins_docs.py",
+    "test_render.py",
+    "test_send_tls.py",
+    "test_site.py",
+    "test_slow_sources.py",
+    "test_themes.py",
+    "test_themes_browser.py",
+    "test_themes_email.py",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in ONE_WORKER_PER_FILE:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
 
 
 @pytest.fixture(scope="session")

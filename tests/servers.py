@@ -79,7 +79,7 @@ def require_program(path: str | None, what: str, package: str) -> str:
     # Imported here: conftest imports this module for its fixtures.
     from conftest import require
 
-    require(path is not None, f"{what} (Debian package `{package}`)")
+    require(path is not None, what, f"sudo apt-get install {package}")
     assert path is not None
     return path
 

@@ -85,14 +85,14 @@ def test_revoke(newsletter: Path) -> None:
     )
     assert newsroom_cli(newsletter, "send", EDITION).returncode == exitcodes.NOT_APPROVED
     twice = newsroom_cli(newsletter, "approve", EDITION, "--revoke")
-    assert twice.returncode == exitcodes.FAILURE
+    assert twice.returncode == exitcodes.USAGE
     assert twice.stderr.strip() == f"Edition {EDITION} was not approved."
 
 
 def test_approving_needs_a_rendered_edition(newsletter: Path) -> None:
     (edition_folder(newsletter) / "email.html").unlink()
     result = newsroom_cli(newsletter, "approve", EDITION)
-    assert result.returncode == exitcodes.FAILURE
+    assert result.returncode == exitcodes.BUILD
     assert f"run `newsroom render {EDITION}` first" in result.stderr
     missing = newsroom_cli(newsletter, "approve", "2030-01-01")
     assert missing.returncode == exitcodes.BUILD

@@ -179,6 +179,19 @@ def _cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_build_from_a_folder_of_saved_responses(newsletter_dir: Path) -> None:
+    """`--mirror FOLDER` serves the folder itself: offline work without running a server."""
+    folder = os.path.relpath(EXAMPLE / "sample-data")
+    proc = _cli(newsletter_dir, "build", "--json", "--mirror", folder, "--now", AS_OF.isoformat())
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert all(source["ok"] for source in report["sources"]), report["sources"]
+    assert report["sections"]["papers"] == 5
+    wrong = _cli(newsletter_dir, "build", "--mirror", str(newsletter_dir / "no-such-folder"))
+    assert wrong.returncode == 2
+    assert "is neither an http(s) URL nor a folder" in wrong.stderr
+
+
 def test_cli_build_json_report(newsletter_dir: Path, mirror: LocalServer) -> None:
     proc = _cli(
         newsletter_dir, "build", "--json", "--mirror", mirror.url, "--now", AS_OF.isoformat()

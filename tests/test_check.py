@@ -237,3 +237,65 @@ def test_theme_settings_are_checked_by_check_and_before_build_or_run_fetch(
             assert len(error.splitlines()) == 1, error
         assert server.requests == []
     assert not (tmp_path / "build").exists()
+
+
+def test_check_lists_everything_sending_still_needs_at_once(tmp_path: Path) -> None:
+    """Before, check said OK for a newsletter `send` would refuse, or named one thing."""
+    config = tmp_path / "newsroom.toml"
+    config.write_text(
+        '[newsletter]\ntitle = "Check"\n'
+        '[[sources]]\nname = "blog"\nplugin = "news"\nfeeds = ["https://example.org/feed"]\n'
+        '[email]\ndkim_key_file = "missing.pem"\ndkim_selector = "nr1"\n'
+        '[transport]\nplugin = "smtp"\nhost = "127.0.0.1"\nport = 2525\nsecurity = "none"\n',
+        "utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NEWSROOM_SECRET_KEY"}
+    result = subprocess.run(
+        [sys.executable, "-m", "newsroom", "-c", str(config), "check"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 3
+    assert result.stdout.startswith(f"{config}: builds (1 sources")
+    needs = result.stderr.split("still needs", 1)[1].split("Before it goes to readers:")[0]
+    for expected in (
+        "- sender: [email] from is not set",
+        "- links: sending needs [subscriptions] url (or [newsletter] base_url)",
+        "- signing keys: no signing key: set NEWSROOM_SECRET_KEY or in",
+        "- DKIM: [email] cannot read the DKIM key",
+    ):
+        assert expected in needs, result.stderr
+    assert "- postal address: [email] postal_address is empty" in result.stderr
+    report = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "newsroom", "-c", str(config), "check", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        ).stdout
+    )
+    assert report["builds"] is True and report["ok"] is False
+    levels = {f["check"]: f["level"] for f in report["sending"]}
+    assert levels == {
+        "sender": "problem",
+        "links": "problem",
+        "signing keys": "problem",
+        "transport": "note",
+        "postal address": "warning",
+        "DKIM": "problem",
+    }
+
+
+def test_a_newsletter_that_does_not_send_is_checked_for_the_build_only(tmp_path: Path) -> None:
+    config = tmp_path / "newsroom.toml"
+    config.write_text(
+        '[newsletter]\ntitle = "Web only"\n'
+        '[[sources]]\nname = "blog"\nplugin = "news"\nfeeds = ["https://example.org/feed"]\n',
+        "utf-8",
+    )
+    result = newsroom("-c", str(config), "check")
+    assert result.returncode == 0, result.stderr
+    assert "still needs" not in result.stderr

@@ -124,3 +124,33 @@ def test_theme_example_in_docs_renders(tmp_path: Path) -> None:
     assert stars in email
     assert "#c2410c" in email  # the theme's setting reached the email
     assert edition.items[0].url in email  # everything else inherited
+
+
+def test_the_distribution_is_named_where_users_install_or_depend_on_it() -> None:
+    """The name `newsroom` on the package index is an unrelated project: `pip install
+    newsroom` or a dependency on `newsroom>=0.1` would install that. Docs, examples,
+    scaffolds and error messages name `newsroom-digest`."""
+    import tomllib
+
+    from newsroom.__about__ import DISTRIBUTION
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    assert project["name"] == DISTRIBUTION == "newsroom-digest"
+    wrong = re.compile(
+        r"pip install ['\"]?newsroom(?:\[|['\"]?\s|['\"]?$)"  # pip install newsroom, 'newsroom[x]'
+        r"|(?:dependencies|requires).*[\"']newsroom(?:\[[a-z]+\])?(?:[<>=~!][^\"']*)?[\"']"
+        r"|uninstall newsroom\b(?!-)",
+        re.M,
+    )
+    found = []
+    files = [ROOT / "README.md", ROOT / "pyproject.toml", *ROOT.glob("docs/*.md")]
+    files += [p for p in ROOT.glob("examples/**/*") if p.suffix in (".md", ".toml", ".py")]
+    files += [p for p in ROOT.glob("newsroom/**/*") if p.suffix in (".py", ".toml", ".md")]
+    files += [p for p in ROOT.glob("plugins/**/*.py")]
+    for path in files:
+        if "_demo" in path.parts or "_out" in path.parts:
+            continue
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if wrong.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert found == []

@@ -80,6 +80,52 @@ def test_connection_refused_is_reported() -> None:
     assert info.value.url == "http://127.0.0.1:9/feed"
 
 
+def test_a_host_name_that_does_not_resolve_fails_at_once_and_is_asked_once() -> None:
+    """Before, each lookup was tried four times (1 + retries) with backoff between: an
+    offline build spun for 11 s and ended in "[Errno -2] Name or service not known".
+    `.invalid` never resolves (RFC 6761)."""
+
+    async def go() -> tuple[list[str], int]:
+        async with Fetcher(FetchSettings(retries=3, backoff=0.2)) as http:
+            errors = []
+            for path in ("/feed", "/other"):
+                with pytest.raises(FetchError) as caught:
+                    await http.get(f"https://news.newsroom-test.invalid{path}")
+                errors.append(str(caught.value.message))
+            return errors, http.requests
+
+    errors, tries = asyncio.run(go())
+    assert tries == 1  # no retry, and the second request did not ask the resolver again
+    for message in errors:
+        assert message.startswith("host name does not resolve: news.newsroom-test.invalid (")
+        assert "no network, no DNS, or no such host" in message
+        assert "Errno" not in message
+
+
+def test_an_offline_build_says_what_to_check_and_how_to_work_offline(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "newsroom.toml").write_text(
+        '[newsletter]\ntitle = "Offline"\n\n[[sources]]\nname = "news"\nplugin = "news"\n'
+        'feeds = ["https://a.newsroom-test.invalid/rss", "https://b.newsroom-test.invalid/atom"]\n',
+        "utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "newsroom", "-c", str(tmp_path / "newsroom.toml"), "build"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 5, result.stderr
+    assert (
+        "no host name resolved (a.newsroom-test.invalid, b.newsroom-test.invalid). Check that "
+        "this machine is online and its DNS answers." in result.stderr
+    )
+    assert "--mirror" in result.stderr and "newsroom init --example ai-briefing" in result.stderr
+    assert "Errno" not in result.stderr
+
+
 def test_response_size_is_capped(local_server: LocalServer) -> None:
     url = local_server.add("/huge", b"x" * (3 * 1024 * 1024))
     with pytest.raises(FetchError, match="larger than"):

@@ -179,7 +179,7 @@ def test_install_from_a_folder_and_the_load_plugins_allowlist(fresh: Env, tmp_pa
         own_only = fresh.plugins(tmp_path, NEWSROOM_LOAD_PLUGINS="")
         assert "sitemap" not in own_only
         assert set(own_only) == set(everything) - {"sitemap"}
-        assert {p["package"] for p in own_only.values()} == {"newsroom"}
+        assert {p["package"] for p in own_only.values()} == {"newsroom-digest"}
         allowed = fresh.plugins(tmp_path, NEWSROOM_LOAD_PLUGINS="newsroom_sitemap")
         assert "sitemap" in allowed
     finally:
@@ -221,7 +221,9 @@ def test_install_needs_something_to_install_and_never_removes_newsroom(
 ) -> None:
     nothing = fresh.run("install", cwd=tmp_path)
     assert nothing.returncode == 2 and "name at least one package" in nothing.stderr
-    itself = fresh.run("uninstall", "--yes", "newsroom", cwd=tmp_path)
-    assert itself.returncode == 2 and "does not uninstall itself" in itself.stderr
+    for name in ("newsroom-digest", "Newsroom_Digest", "newsroom"):
+        itself = fresh.run("uninstall", "--yes", name, cwd=tmp_path)
+        assert itself.returncode == 2 and "does not uninstall itself" in itself.stderr
+        assert "pip uninstall newsroom-digest" in itself.stderr
     missing = fresh.run("install", str(tmp_path / "no-such-plugin"), cwd=tmp_path)
     assert missing.returncode == 1 and "pip install failed" in missing.stderr

@@ -30,7 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     """The test models, registered with llm for this test only."""
-    require(importlib.util.find_spec("llm") is not None, "the llm package")
+    require(
+        importlib.util.find_spec("llm") is not None,
+        "the llm package",
+        "pip install 'newsroom-digest[llm]'",
+    )
     import llm
     import llm_test_models
 
@@ -157,7 +161,11 @@ def test_summaries_off_asks_only_for_the_intro_and_insight(
 
 
 def test_an_unknown_placeholder_is_refused_with_the_config(tmp_path: Path) -> None:
-    require(importlib.util.find_spec("llm") is not None, "the llm package")
+    require(
+        importlib.util.find_spec("llm") is not None,
+        "the llm package",
+        "pip install 'newsroom-digest[llm]'",
+    )
     with pytest.raises(ConfigError) as info:
         configure(tmp_path, newsletter('summary_prompt = "Summarize {txt}"\n'))
     (problem,) = info.value.problems
@@ -342,7 +350,11 @@ def test_the_editors_notes_win_over_the_model(tmp_path: Path, models: ModuleType
 
 
 def test_newsroom_build_with_an_installed_model_plugin(tmp_path: Path) -> None:
-    require(importlib.util.find_spec("llm") is not None, "the llm package")
+    require(
+        importlib.util.find_spec("llm") is not None,
+        "the llm package",
+        "pip install 'newsroom-digest[llm]'",
+    )
     site = tmp_path / "site"
     dist = site / "newsroom_test_llm_models-0.1.dist-info"
     dist.mkdir(parents=True)
@@ -417,7 +429,11 @@ def model_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Model
     """A chat completions server on 127.0.0.1 answering as ``newsroom-test`` does, reached
     through llm's OpenAI-compatible models ``local-schema`` (told the JSON Schema) and
     ``local-plain`` (not told it, as many local models are not)."""
-    require(importlib.util.find_spec("llm") is not None, "the llm package")
+    require(
+        importlib.util.find_spec("llm") is not None,
+        "the llm package",
+        "pip install 'newsroom-digest[llm]'",
+    )
     import llm_test_models
 
     home = tmp_path / "llm-home"

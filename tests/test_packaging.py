@@ -27,6 +27,11 @@ for ep in entry_points(group="newsroom.themes"):
     out["themes"][ep.name] = (folder / "theme.toml").exists() and (folder / "templates").is_dir()
 for name in ("plugins", "themes", "tests", "examples", "benchmarks"):
     out["bare"][name] = importlib.util.find_spec(name) is not None
+spec = importlib.util.find_spec("newsroom")
+out["package"] = bool(spec.origin and spec.origin.endswith("__init__.py"))  # not a namespace
+found = importlib.util.find_spec("newsroom_examples")
+examples = Path(next(iter(found.submodule_search_locations))) if found else None
+out["example"] = sorted(p.name for p in (examples / "ai-briefing").iterdir()) if found else []
 print(json.dumps(out))
 """
 
@@ -70,6 +75,15 @@ def test_install_exposes_plugins_and_themes(tmp_path: Path, editable: bool) -> N
     assert set(found["plugins"]) == plugins and all(found["plugins"].values()), found
     assert set(found["themes"]) == themes and all(found["themes"].values()), found
     assert not any(found["bare"].values()), found["bare"]
+    assert found["package"]
+    if not editable:  # `newsroom init --example ai-briefing` (a checkout reads examples/)
+        assert found["example"] == [
+            "README.md",
+            "newsroom.toml",
+            "notes",
+            "sample-data",
+            "subscribers.csv",
+        ]
 
 
 def test_core_never_imports_a_plugin_by_name() -> None:

@@ -142,12 +142,12 @@ def test_a_name_a_built_in_owns_is_refused_naming_both_packages(site: Path) -> N
     distribution(site, "aaa-news", "1.0", {"aaa": "nr_aaa_news"}, nr_aaa_news=code)
     plugins = load_plugins()
     news = plugins.sources.get("news")
-    assert news is not None and news.package == "newsroom"
+    assert news is not None and news.package == "newsroom-digest"
     assert "aaa-extra" in plugins.sources  # its other registration went through
     (failure,) = plugins.failures
     assert failure.message() == (
         "plugin \"aaa\" from aaa-news 1.0: source 'news' refused: the name belongs to "
-        "plugin 'news' (newsroom)"
+        "plugin 'news' (newsroom-digest)"
     )
 
 
@@ -263,7 +263,7 @@ def test_empty_load_plugins_means_only_newsrooms_own_plugins(site: Path, tmp_pat
     assert everything["extra"] == "Newsroom_Extra"
     own = listing(NEWSROOM_LOAD_PLUGINS="")
     assert set(own) == set(everything) - {"extra"}
-    assert set(own.values()) == {"newsroom"}
+    assert set(own.values()) == {"newsroom-digest"}
     # Distribution names match as pip compares them: case, "-", "_" and "." alike.
     assert "extra" in listing(NEWSROOM_LOAD_PLUGINS="newsroom-extra")
     skipped = json.loads(
@@ -301,7 +301,8 @@ def test_a_plugin_disabled_in_the_config_is_not_loaded(tmp_path: Path) -> None:
     listing = json.loads(result.stdout)
     assert "producthunt" not in {p["name"] for p in listing["plugins"]}
     (skip,) = [s for s in listing["skipped"] if s["name"] == "producthunt"]
-    assert skip["package"] == "newsroom" and skip["reason"] == "disabled in [plugins] disabled"
+    assert skip["package"] == "newsroom-digest"
+    assert skip["reason"] == "disabled in [plugins] disabled"
 
 
 def test_plugins_json_shows_transports_themes_and_the_api_version() -> None:
@@ -314,7 +315,7 @@ def test_plugins_json_shows_transports_themes_and_the_api_version() -> None:
     assert rows["transports"]["transports"] == ["file", "smtp"]
     assert rows["arxiv"]["sources"] == ["arxiv"] and rows["arxiv"]["transports"] == []
     (default,) = [t for t in data["themes"] if t["name"] == "default"]
-    assert default["package"] == "newsroom" and default["version"]
+    assert default["package"] == "newsroom-digest" and default["version"]
 
 
 def test_a_plugin_using_a_deprecated_hook_still_works_and_is_told() -> None:

@@ -238,7 +238,7 @@ def test_a_plugins_dir_needs_no_packaging(tmp_path: Path) -> None:
     failures = {f["name"]: f["message"] for f in listing["failures"]}
     assert set(failures) == {"syntax_error", "news"}
     assert "syntax_error.py failed to load: SyntaxError:" in failures["syntax_error"]
-    assert "a plugin called 'news' is already installed (newsroom " in failures["news"]
+    assert "a plugin called 'news' is already installed (newsroom-digest " in failures["news"]
 
 
 @pytest.mark.parametrize(

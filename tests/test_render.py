@@ -517,7 +517,7 @@ def test_english_edition_gets_english_ui_strings(plugins: Plugins, tmp_path: Pat
     assert "Unsubscribe: %%unsubscribe_url." in text and "Source: arXiv" in text
     assert 'lang="en"' in web and "Archive" in web
     assert "- **Source:** arXiv" in post and "## 💡 Editor's insight" in post
-    assert "Saturday, February 14, 2026" in email
+    assert "Saturday,&nbsp;February&nbsp;14,&nbsp;2026" in email  # kept on one line
     for korean_word in ("수신 거부", "출처", "지난 호", "인사이트"):
         for output in (email, text, web, post):
             assert korean_word not in output

@@ -363,7 +363,7 @@ def test_subscribers_commands(newsletter: Path, tmp_path: Path) -> None:
         newsroom_cli(newsletter, "subscribers", "remove", "jiwoo.kim@example.com").returncode == 0
     )
     missing = newsroom_cli(newsletter, "subscribers", "remove", "jiwoo.kim@example.com")
-    assert missing.returncode == 1 and "no such subscriber" in missing.stderr
+    assert missing.returncode == 2 and "no such subscriber" in missing.stderr
 
 
 def test_deliveries_shows_the_log_of_an_edition(newsletter: Path) -> None:
@@ -612,3 +612,87 @@ def test_an_end_of_message_that_is_never_answered_is_uncertain_not_resent(
         assert json.loads(resend.stdout)["counts"]["sent"] == 2
         assert {a: sink.count(a) for a in silent} == {a: 2 for a in silent}
     assert set(statuses(newsletter).values()) == {"sent"}
+
+
+def test_a_test_copy_says_so_in_its_subject(newsletter: Path) -> None:
+    with SmtpSink() as sink:
+        point_at(newsletter, sink.port)
+        result = newsroom_cli(newsletter, "send", "--to", "editor@example.org")
+        assert result.returncode == 0, result.stderr
+    assert sink.messages[0].parsed()["Subject"] == "[TEST] AI 브리핑 2026년 2월 14일"
+
+
+def test_values_given_on_the_command_line_that_cannot_be_used_exit_2(
+    newsletter: Path, tmp_path: Path
+) -> None:
+    """docs/cli.md: 2 is wrong usage; 1 is a bug. A typo is not a bug."""
+    bad_to = newsroom_cli(newsletter, "send", "--to", "editor@")
+    assert bad_to.returncode == 2, bad_to.stderr
+    assert "'editor@' is not a valid address" in bad_to.stderr
+    missing = newsroom_cli(newsletter, "subscribers", "import", str(tmp_path / "readers.csv"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    (tmp_path / "names.csv").write_text("name\n김지우\n", "utf-8")
+    no_column = newsroom_cli(newsletter, "subscribers", "import", str(tmp_path / "names.csv"))
+    assert no_column.returncode == 2 and "needs an `email` column" in no_column.stderr
+    bad_add = newsroom_cli(newsletter, "subscribers", "add", "editor@")
+    assert bad_add.returncode == 2 and "not a valid address" in bad_add.stderr
+    bad_status = newsroom_cli(newsletter, "subscribers", "list", "--status", "gone")
+    assert bad_status.returncode == 2 and "unknown status 'gone'" in bad_status.stderr
+
+
+def on_a_terminal(config: Path, *args: str, answer: bytes) -> tuple[int, str]:
+    """Run ``newsroom`` with a pseudo-terminal as its standard streams, answer its
+    question with ``answer``; the exit code and everything it wrote."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    from conftest import SECRET
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "NEWSROOM_SECRET_KEY": SECRET, "TERM": "dumb"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsroom", "-c", str(config), *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    output, answered, deadline = b"", False, time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the other side closed: the command ended
+                break
+            if not chunk:
+                break
+            output += chunk
+        if not answered and b"[y/N]" in output:
+            os.write(master, answer)
+            answered = True
+    os.close(master)
+    return proc.wait(timeout=60), output.decode("utf-8", "replace")
+
+
+def test_send_to_the_list_asks_first_on_a_terminal_only(newsletter: Path) -> None:
+    add_subscribers(newsletter, 3)
+    with SmtpSink() as sink:
+        point_at(newsletter, sink.port)
+        code, output = on_a_terminal(newsletter, "send", answer=b"n\n")
+        assert code == 0, output
+        assert f"Send {EDITION} to 3 subscriber(s) who have not had it? [y/N]" in output
+        assert "Nothing was sent." in output and sink.total == 0
+        code, output = on_a_terminal(newsletter, "send", "--limit", "1", answer=b"y\n")
+        assert code == 7, output  # --limit left some
+        assert sink.total == 1
+        code, output = on_a_terminal(newsletter, "send", "--yes", "--limit", "1", answer=b"n\n")
+        assert code == 7 and "[y/N]" not in output
+        assert sink.total == 2
+        # From a script (no terminal), it never asks.
+        assert newsroom_cli(newsletter, "send").returncode == 0
+        assert sink.total == 3

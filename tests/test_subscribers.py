@@ -56,6 +56,74 @@ def test_reimport_updates_and_never_duplicates(subs: Subscribers) -> None:
     assert jiwoo.attributes["company"] == "뉴스룸"  # columns not in the new file are kept
 
 
+def test_a_repeated_address_in_one_file_is_reported_not_merged(subs: Subscribers) -> None:
+    """Before, the later row replaced the earlier one silently (a Korean name was lost) and
+    the import said "updated"."""
+    text = (
+        "email,name,company\n"
+        "jiwoo.kim@example.com,김지우,뉴스룸\n"
+        "seoyeon.lee@example.com,이서연,ACME\n"
+        "Jiwoo.Kim@EXAMPLE.com,,Other\n"
+    )
+    report = subs.import_csv(io.StringIO(text))
+    assert (report.added, report.updated) == (2, 0)
+    assert report.duplicates == [(4, 2, "Jiwoo.Kim@example.com")]
+    assert not report.complete
+    jiwoo = subs.get("jiwoo.kim@example.com")
+    assert jiwoo is not None and jiwoo.name == "김지우"
+    assert jiwoo.attributes == {"company": "뉴스룸"}
+
+
+def test_columns_and_cells_that_cannot_be_kept_are_reported(subs: Subscribers) -> None:
+    text = (
+        "email,name,회사,plan,phone #\n"
+        "jiwoo.kim@example.com,김지우,뉴스룸,pro,010\n"
+        "minjun.park@example.com,Park, Minjun,ACME,free,011\n"
+    )
+    report = subs.import_csv(io.StringIO(text))
+    assert report.added == 1
+    assert report.ignored_columns == [
+        "'회사' (not a usable attribute name: use a-z, 0-9, _ and -, e.g. company)",
+        "'phone #' (not a usable attribute name: use a-z, 0-9, _ and -, e.g. company)",
+    ]
+    ((line, problem),) = report.invalid
+    assert line == 3 and problem.startswith("6 cells for a header of 5 columns")
+    assert subs.get("minjun.park@example.com") is None  # not imported half-shifted
+
+
+def test_the_import_command_names_every_row_and_column_it_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    assert subprocess.run([sys.executable, "-m", "newsroom", "init", str(tmp_path)]).returncode == 0
+    readers = tmp_path / "readers.csv"
+    readers.write_text(
+        "email,name,회사\njiwoo.kim@example.com,김지우,뉴스룸\njiwoo.kim@example.com,,\n",
+        "utf-8",
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "newsroom",
+            "-c",
+            str(tmp_path / "newsroom.toml"),
+            "subscribers",
+            "import",
+            str(readers),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 4, result.stderr
+    assert f"{readers}: column not imported: '회사'" in result.stderr
+    assert f"{readers}:3: skipped: jiwoo.kim@example.com is on line 2 already" in result.stderr
+    assert "1 added, 0 updated, 0 unchanged" in result.stdout
+    assert "1 duplicate" in result.stdout
+
+
 @pytest.mark.parametrize("status", ["unsubscribed", "bounced", "complained"])
 def test_suppression_wins_over_import_and_add(subs: Subscribers, status: str) -> None:
     subs.import_csv(io.StringIO(CSV))

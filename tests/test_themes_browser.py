@@ -25,7 +25,11 @@ BAD = {"serious", "critical"}
 def node_with(package: str) -> str:
     node = require_tool("node")
     require_tool("chromium")
-    require((NODE_DIR / "node_modules" / package).is_dir(), "npm packages in tests/node")
+    require(
+        (NODE_DIR / "node_modules" / package).is_dir(),
+        "npm packages in tests/node",
+        "cd tests/node && npm ci --ignore-scripts",
+    )
     return node
 
 

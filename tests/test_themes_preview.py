@@ -340,3 +340,65 @@ def test_which_host_headers_name_the_preview(host: str, bound: str, allowed: boo
     from newsroom.render.preview import host_allowed
 
     assert host_allowed(host, bound, 8000) is allowed
+
+
+def hang_up_during(address: tuple[str, int], request: bytes) -> None:
+    """Send ``request``, read a little of the answer and hang up with the rest on its way
+    (a reset, as when a browser tab closes)."""
+    import socket
+    import struct
+
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(request)
+        sock.recv(100)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def test_a_browser_hanging_up_mid_answer_leaves_no_traceback(
+    preview: tuple[PreviewServer, Path], capfd: pytest.CaptureFixture[str]
+) -> None:
+    """socketserver printed "Exception occurred during processing of request" and a
+    traceback from the preview's thread, in the middle of whatever the terminal showed."""
+    server, _ = preview
+    (server.output / "site" / "big.txt").write_bytes(b"x" * 20_000_000)
+    address = (str(server.httpd.server_address[0]), int(server.httpd.server_address[1]))
+    host = f"127.0.0.1:{address[1]}".encode()
+    for _ in range(3):
+        hang_up_during(address, b"GET /site/big.txt HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+    time.sleep(1)  # for the server's threads to meet the closed connections
+    status, _ = raw_get(server, b"/", host)
+    assert status == 200
+    err = capfd.readouterr().err
+    assert "Exception occurred" not in err and "Traceback" not in err, err
+
+
+def test_a_request_that_fails_inside_the_local_server_fails_its_test(tmp_path: Path) -> None:
+    """A scripted handler that raises was printed by socketserver from the server's thread,
+    outside any test's output; now the local_server fixture fails the test that owns it."""
+    import subprocess
+    import sys
+
+    (tmp_path / "test_broken_handler.py").write_text(
+        "import urllib.error, urllib.request\n"
+        "def test_it(local_server):\n"
+        "    def broken(request, body):\n"
+        "        raise KeyError('oops')\n"
+        "    url = local_server.add('/x', handler=broken)\n"
+        "    try:\n"
+        "        urllib.request.urlopen(url, timeout=5)\n"
+        "    except (urllib.error.URLError, OSError):\n"
+        "        pass\n",
+        "utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
+        + [str(tmp_path / "test_broken_handler.py")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout
+    assert "the local server failed a request" in result.stdout
+    assert "KeyError: 'oops'" in result.stdout
+    assert "Exception occurred during processing" not in result.stdout + result.stderr

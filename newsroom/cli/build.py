@@ -12,7 +12,15 @@ from typing import Any
 
 import click
 
-from newsroom.cli.common import LOADED, Options, console, edition_path, handle_errors, parse_now
+from newsroom.cli.common import (
+    LOADED,
+    Options,
+    console,
+    edition_path,
+    handle_errors,
+    mirror_url,
+    parse_now,
+)
 from newsroom.core import exitcodes
 
 
@@ -26,8 +34,9 @@ from newsroom.core import exitcodes
 @click.option("--no-render", is_flag=True, help="Only write edition.json.")
 @click.option(
     "--mirror",
-    metavar="URL",
-    help="Fetch every URL from a mirror laid out by host: https://h/p → URL/h/p (offline work).",
+    metavar="URL|FOLDER",
+    help="Fetch every URL from a mirror laid out by host: https://h/p → URL/h/p, or from a "
+    "folder of saved responses, FOLDER/h/p (offline work).",
 )
 @click.pass_obj
 @handle_errors
@@ -57,9 +66,13 @@ def build(
 
     async def go() -> Any:
         nonlocal processes
-        options: dict[str, Any] = {"now": when, "edition_id": edition_id, "mirror": mirror}
-        # The parsing processes are forked before the live display starts its thread.
-        with CpuWorkers(newsletter.config.plugins.worker_processes) as workers:
+        options: dict[str, Any] = {"now": when, "edition_id": edition_id}
+        # The parsing processes are forked before the live display (and a mirror's server)
+        # starts its thread.
+        with (
+            CpuWorkers(newsletter.config.plugins.worker_processes) as workers,
+            mirror_url(mirror) as options["mirror"],
+        ):
             # A worker compiles the theme's templates while the others parse: the render
             # after the build then starts with them compiled.
             warm = (

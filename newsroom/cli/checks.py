@@ -8,6 +8,7 @@ from pathlib import Path
 from newsroom.config import Config, find_config, parse_config, read_toml
 from newsroom.config.newsletter import plugins_for
 from newsroom.core.errors import ConfigError
+from newsroom.core.findings import Finding, Level
 from newsroom.core.plugins import Plugins
 
 
@@ -22,19 +23,29 @@ class CheckReport:
     """Plugins that failed to load but are not used by this config, and plugins that use a
     deprecated part of the hook API."""
     config: Config | None = None
+    sending: list[Finding] = field(default_factory=list)
+    """What sending needs (:mod:`newsroom.deliver.readiness`), when the newsletter sends:
+    ``PROBLEM`` findings are also in ``problems``."""
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def builds(self) -> bool:
+        """Whether the newsletter would build (sending aside)."""
+        needs = {f.message for f in self.sending if f.level is Level.PROBLEM}
+        return not [p for p in self.problems if p not in needs]
+
 
 def check_newsletter(path: Path | None = None, plugins: Plugins | None = None) -> CheckReport:
     """Validate a newsletter as a build would, without fetching anything.
 
-    The config, every plugin's options, the theme and the ``plugins_dir`` files are checked;
-    nothing is requested over the network and nothing is written.
+    The config, every plugin's options, the theme and the ``plugins_dir`` files are checked,
+    and, for a newsletter that sends, everything ``newsroom send`` needs; nothing is
+    requested over the network and nothing is written.
     """
-    from newsroom.config.mail import subscriptions_problem
+    from newsroom.deliver.readiness import sending_findings, sends
     from newsroom.render.themes import load_theme
 
     config_path = find_config(path).resolve()
@@ -49,11 +60,9 @@ def check_newsletter(path: Path | None = None, plugins: Plugins | None = None) -
         report.config = parse_config(data, config_path, loaded)
     except ConfigError as exc:
         report.problems.extend(exc.problems)
-    if report.config is not None and report.config.email.from_:
-        # It sends: every message needs links that work (send refuses them too).
-        problem = subscriptions_problem(report.config.subscriptions_url)
-        if problem:
-            report.problems.append(problem)
+    if report.config is not None and sends(report.config, data):
+        # Everything `newsroom send` would refuse, all at once (it refuses them one by one).
+        report.sending = sending_findings(report.config)
     newsletter = data.get("newsletter")
     theme = newsletter.get("theme", "default") if isinstance(newsletter, dict) else None
     settings = data.get("theme", {})
@@ -65,6 +74,7 @@ def check_newsletter(path: Path | None = None, plugins: Plugins | None = None) -
             )
         except ConfigError as exc:
             report.problems.extend(exc.problems)
+    report.problems.extend(f.message for f in report.sending if f.level is Level.PROBLEM)
     loaded.all_registries()
     mentioned = "\n".join(report.problems)
     report.warnings = [

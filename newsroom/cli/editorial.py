@@ -42,7 +42,7 @@ def approve(opts: Options, edition_id: str, by: str | None, revoke: bool, as_jso
                 click.echo(f"Withdrew the approval of {edition_id}.")
             else:
                 click.echo(f"Edition {edition_id} was not approved.", err=True)
-            sys.exit(exitcodes.OK if withdrawn else exitcodes.FAILURE)
+            sys.exit(exitcodes.OK if withdrawn else exitcodes.USAGE)
         content_hash = approvals.rendered_hash(path.parent, edition_id)
         earlier = approvals.approval(state, edition_id)
         record = approvals.approve(state, edition_id, content_hash, by)

@@ -21,6 +21,8 @@ import click
 from newsroom.__about__ import __version__
 from newsroom.cli import (
     build,
+    dev,
+    doctor,
     editorial,
     review,
     run,
@@ -30,10 +32,57 @@ from newsroom.cli import (
     subscribers,
     themes,
 )
-from newsroom.cli.common import LOADED, Options
+from newsroom.cli.common import LOADED, CommandGroup, Options
+
+#: The root group's options, which may also come after the command
+#: (``newsroom render --debug``, ``newsroom build -c other/newsroom.toml``).
+_GLOBAL_FLAGS = frozenset({"--debug"})
+_GLOBAL_WITH_VALUE = frozenset({"-c", "--config"})
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with the global options that follow the command moved in front of it.
+
+    Only ``--debug`` and ``-c/--config`` move (no command has options of those names);
+    nothing after a ``--`` moves."""
+    start = 0
+    while start < len(args):  # find the command: the first word that is not a root option
+        arg = args[start]
+        if arg in _GLOBAL_WITH_VALUE:
+            start += 2
+        elif arg.startswith("-"):
+            start += 1
+        else:
+            break
+    front, rest = list(args[:start]), []
+    i = start + 1
+    rest.extend(args[start:i])
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg in _GLOBAL_FLAGS:
+            front.append(arg)
+        elif arg in _GLOBAL_WITH_VALUE and i + 1 < len(args):
+            front.extend(args[i : i + 2])
+            i += 1
+        elif arg.startswith("--config=") or (arg.startswith("-c") and len(arg) > 2):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+class RootGroup(CommandGroup):
+    """The ``newsroom`` group: global options are taken before or after the command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args))
+
+
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="newsroom")
 @click.option(
     "-c",
@@ -54,7 +103,7 @@ def cli(ctx: click.Context, config: Path | None, debug: bool) -> None:
     )
 
 
-for _module in (setup, build, editorial, review, themes, subscribers, send, run, serve):
+for _module in (setup, build, editorial, review, themes, subscribers, send, run, doctor, serve, dev):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from newsroom.cli.common import Options, console, handle_errors, parse_now
+from newsroom.cli.common import Options, console, handle_errors, mirror_url, parse_now
 from newsroom.cli.review import hold_unless_reviewed
 from newsroom.cli.send_report import SendProgress, print_send_report
 from newsroom.core import exitcodes
@@ -17,7 +17,11 @@ from newsroom.core import exitcodes
 
 @click.command()
 @click.option("--now", help="Run as of this time (ISO 8601); default: now.")
-@click.option("--mirror", metavar="URL", help="Fetch every URL from a mirror (see build --mirror).")
+@click.option(
+    "--mirror",
+    metavar="URL|FOLDER",
+    help="Fetch every URL from a mirror or a folder of saved responses (see build --mirror).",
+)
 @click.option("--no-send", is_flag=True, help="Build, render and publish only.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
 @click.pass_obj
@@ -75,9 +79,10 @@ def run(opts: Options, now: str | None, mirror: str | None, no_send: bool, as_js
                 click.echo(f"Edition {eid} is approved: not rebuilding it.", err=True)
             else:
                 check_theme(config)
-                built = asyncio.run(
-                    run_build(config, newsletter.plugins, now=when, edition_id=eid, mirror=mirror)
-                )
+                with mirror_url(mirror) as url:
+                    built = asyncio.run(
+                        run_build(config, newsletter.plugins, now=when, edition_id=eid, mirror=url)
+                    )
                 eid = built.edition.id
                 result["warnings"] = [w.model_dump() for w in built.warnings]
                 result["outputs"] = [

@@ -40,6 +40,12 @@ from newsroom.cli.send_report import SendProgress, print_send_report
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for --dry-run (default: the edition's dry-run/ folder).",
 )
+@click.option(
+    "-y",
+    "--yes",
+    is_flag=True,
+    help="Do not ask before sending to the list (asked only on a terminal).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
 @click.pass_obj
 @handle_errors
@@ -55,12 +61,14 @@ def send(
     accept_new_version: bool,
     resend_uncertain: bool,
     output: Path | None,
+    yes: bool,
     as_json: bool,
 ) -> None:
     """Send EDITION (default: the latest) to every active subscriber who has not had it.
 
     Safe to run again at any time: it resumes where an earlier run stopped, and a
-    subscriber who received the edition never gets it twice.
+    subscriber who received the edition never gets it twice. On a terminal it asks first
+    (--yes does not); from a script or cron it never asks.
     """
     from newsroom.config.outputs import edition_dir
     from newsroom.deliver import delivery
@@ -69,8 +77,13 @@ def send(
     config = newsletter.config
     eid = edition_id_of(newsletter, edition_id)
     if to:
-        message_id = delivery.send_test(config, eid, to)
-        click.echo(f"Sent a test copy of {eid} to {to} ({message_id}); the log is unchanged.")
+        copy = delivery.send_test(config, eid, to)
+        click.echo(
+            f"Sent a test copy of {eid} to {to} ({copy.message_id}, its subject marked "
+            f"{delivery.TEST_SUBJECT_PREFIX.strip()}); the log is unchanged."
+        )
+        for note in copy.notes:
+            click.echo(f"Note: {note}.", err=True)
         return
     if dry_run:
         folder = output or edition_dir(config, eid) / "dry-run"
@@ -87,6 +100,14 @@ def send(
         click.echo(f"Dry run: wrote {count} message(s) to {folder}; nothing was sent.")
         return
     hold_unless_reviewed(config, eid)
+    if not (yes or as_json) and sys.stdin.isatty() and sys.stdout.isatty():
+        delivery.edition_message(config, eid)  # what would stop the send, before asking
+        left = delivery.recipients_left(config, eid)
+        if left and not click.confirm(
+            f"Send {eid} to {left} subscriber(s) who have not had it?", default=False
+        ):
+            click.echo("Nothing was sent.")
+            return
     settings = delivery.settings_from(
         config, limit=limit, concurrency=concurrency, rate=rate, workers=workers
     )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from newsroom.cli.common import LOADED, Options, console, handle_errors
+from newsroom.cli.common import LOADED, CommandGroup, Options, console, handle_errors
 from newsroom.core import exitcodes
 from newsroom.core.errors import ConfigError
 
@@ -22,36 +22,105 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("directory", type=click.Path(path_type=Path), default=".")
-@click.option("--title", default="My Briefing", show_default=True, help="The newsletter's title.")
-@click.option("--language", default="en", show_default=True, help="ko, en, ...")
+@click.option("--title", help="The newsletter's title (default: the language's, e.g. My Briefing).")
 @click.option(
-    "--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Asia/Seoul."
+    "--language",
+    default="en",
+    show_default=True,
+    help="ko, en, ...: the scaffold's words, the dates and the theme's strings.",
+)
+@click.option(
+    "--timezone",
+    help="IANA time zone, e.g. Asia/Seoul (default: the language's, else this machine's).",
+)
+@click.option(
+    "--example",
+    metavar="NAME",
+    help="Start from an example newsletter shipped with newsroom (ai-briefing), with its "
+    "sample data for building offline.",
+)
+@click.option(
+    "--github-actions",
+    is_flag=True,
+    help="Also write .github/workflows/newsroom-NAME.yml here: build and publish the web "
+    "edition on GitHub Pages every morning (never send). For an existing newsletter, only that.",
 )
 @handle_errors
-def init(directory: Path, title: str, language: str, timezone: str) -> None:
+def init(
+    directory: Path,
+    title: str | None,
+    language: str,
+    timezone: str | None,
+    example: str | None,
+    github_actions: bool,
+) -> None:
     """Create a newsletter (newsroom.toml) in DIRECTORY that builds as it is."""
-    from importlib.resources import files
+    from newsroom.config import starter
+    from newsroom.deliver.tokens import rotate
 
     target = directory / "newsroom.toml"
+    if target.exists() and github_actions and not (title or example):
+        _write_workflow(directory)
+        return
     if target.exists():
         raise ConfigError(f"{target} already exists; not overwriting it")
-    directory.mkdir(parents=True, exist_ok=True)
-    template = files("newsroom.config").joinpath("templates/newsroom.toml").read_text("utf-8")
-    text = (
-        template.replace("@TITLE@", json.dumps(title, ensure_ascii=False))
-        .replace("@LANGUAGE@", json.dumps(language))
-        .replace("@TIMEZONE@", json.dumps(timezone))
-    )
-    target.write_text(text, "utf-8")
+    if example:
+        given = [name for name, value in (("--title", title), ("--timezone", timezone)) if value]
+        if language != "en":
+            given.append("--language")
+        if given:
+            raise click.UsageError(
+                f"--example copies the example as it is; leave out {', '.join(given)} and "
+                "change its newsroom.toml afterwards"
+            )
+        starter.copy_example(example, directory)
+        where = ""
+    else:
+        language = starter.check_language(language)
+        timezone, why = starter.choose_timezone(timezone, language)
+        directory.mkdir(parents=True, exist_ok=True)
+        target.write_text(starter.starter_config(title, language, timezone), "utf-8")
+        where = f"time zone {timezone} ({why})"
     gitignore = directory / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text("build/\n.cache/\nstate.db*\nsigning-keys\n", "utf-8")
-    from newsroom.deliver.tokens import rotate
-
     keys = directory / "signing-keys"
     if not keys.exists():
         rotate(keys)  # the key that signs unsubscribe links; private to its owner
-    click.echo(f"Created {target}. Next: cd {directory} && newsroom build")
+    cd = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory}\n  "
+    if example:
+        as_of = starter.EXAMPLE_AS_OF.get(example)
+        offline = f" --now {as_of}" if as_of else ""
+        click.echo(f"Created {target} from the example {example!r}. Next:")
+        click.echo(
+            f"  {cd}newsroom build --mirror sample-data{offline}\n"
+            "                      # offline: from its saved responses, as of their morning\n"
+            "  newsroom preview    # http://127.0.0.1:8000/"
+        )
+    else:
+        click.echo(f"Created {target}: language {language}, {where}. Next:")
+        click.echo(
+            f"  {cd}newsroom build      # fetches the sources\n"
+            "  newsroom preview    # http://127.0.0.1:8000/"
+        )
+    click.echo(
+        "  newsroom dev-smtp   # in another terminal: a local mail server that keeps what it gets\n"
+        "  newsroom send --to you@example.org   # a test copy, to that server"
+    )
+    if github_actions:
+        _write_workflow(directory)
+
+
+def _write_workflow(directory: Path) -> None:
+    from newsroom.config import read_toml
+    from newsroom.config.workflow import write_workflow
+
+    path = write_workflow(directory, Path.cwd(), read_toml(directory / "newsroom.toml"))
+    click.echo(
+        f"Wrote {path}: it builds and publishes the web edition on GitHub Pages every "
+        "morning, and never sends (keep subscribers out of the repository). Set Settings > "
+        "Pages > Source to GitHub Actions."
+    )
 
 
 _KIND_KEYS = ("sources", "filters", "sections", "renderers", "transports")
@@ -154,13 +223,17 @@ def plugins(opts: Options, as_json: bool) -> None:
     table = Table(
         title=f"Plugins (hook API {listing['api_version']})", title_justify="left", min_width=60
     )
-    for col in ("plugin", "package", "version", "registers"):
+    for col in ("plugin", "package", "version", "hook API", "registers"):
         table.add_column(col)
     for row in listing["plugins"]:
         parts = [f"{k}: {', '.join(row[k])}" for k in _KIND_KEYS if row.get(k)]
-        table.add_row(row["name"], row["package"], row.get("version", "?"), "\n".join(parts))
+        # A plugin without NEWSROOM_API is taken to support the current API (api_problem).
+        api = row.get("api") or "any"
+        version = row.get("version", "?")
+        table.add_row(row["name"], row["package"], version, api, "\n".join(parts))
     for theme in listing["themes"]:
-        table.add_row(theme["name"], theme["package"], theme["version"], f"theme: {theme['name']}")
+        name = theme["name"]
+        table.add_row(name, theme["package"], theme["version"], "", f"theme: {name}")
     out = console(stderr=False)
     out.print(table)
     for skipped in listing["skipped"]:
@@ -262,8 +335,12 @@ def uninstall(packages: tuple[str, ...], yes: bool) -> None:
     """Uninstall plugin PACKAGES from newsroom's environment (pip uninstall)."""
     from packaging.utils import canonicalize_name
 
-    if any(canonicalize_name(p) == "newsroom" for p in packages):
-        raise click.UsageError("newsroom does not uninstall itself; use pip uninstall newsroom")
+    from newsroom.__about__ import DISTRIBUTION
+
+    if any(canonicalize_name(p) in ("newsroom", DISTRIBUTION) for p in packages):
+        raise click.UsageError(
+            f"newsroom does not uninstall itself; use pip uninstall {DISTRIBUTION}"
+        )
     code = _pip("uninstall", "--disable-pip-version-check", *(["--yes"] if yes else []), *packages)
     if code != 0:
         click.echo(f"Error: pip uninstall failed (exit {code}).", err=True)
@@ -280,9 +357,11 @@ def uninstall(packages: tuple[str, ...], yes: bool) -> None:
 def check(opts: Options, as_json: bool) -> None:
     """Validate newsroom.toml, every plugin's options and the theme, fetching nothing.
 
-    Every problem is listed at once. Exit 0 when the newsletter would build, 3 when not.
+    Every problem is listed at once, and for a newsletter that sends, everything `newsroom
+    send` still needs. Exit 0 when it would build and send, 3 when not.
     """
     from newsroom.cli.checks import check_newsletter
+    from newsroom.core.findings import Level
 
     report = check_newsletter(opts.config, LOADED.get("plugins"))
     code = exitcodes.OK if report.ok else exitcodes.CONFIG
@@ -292,8 +371,10 @@ def check(opts: Options, as_json: bool) -> None:
                 {
                     "config": str(report.path),
                     "ok": report.ok,
+                    "builds": report.builds,
                     "problems": report.problems,
                     "warnings": report.warnings,
+                    "sending": [f.as_dict() for f in report.sending],
                 },
                 indent=2,
                 ensure_ascii=False,
@@ -302,7 +383,7 @@ def check(opts: Options, as_json: bool) -> None:
         sys.exit(code)
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    if not report.ok:
+    if not report.builds:
         from newsroom.core.errors import ConfigError
 
         error = ConfigError(report.problems, path=str(report.path))
@@ -320,7 +401,19 @@ def check(opts: Options, as_json: bool) -> None:
         )
     )
     transport = f", transport {config.transport.plugin}" if config.transport else ""
-    click.echo(f"{report.path}: OK ({counts}{transport}; theme {config.newsletter.theme})")
+    needs = [f for f in report.sending if f.level is Level.PROBLEM]
+    advice = [f for f in report.sending if f.level is Level.WARNING]
+    verdict = "builds" if needs else "OK"
+    click.echo(f"{report.path}: {verdict} ({counts}{transport}; theme {config.newsletter.theme})")
+    if needs:
+        click.echo(f"It builds; `newsroom send` still needs {len(needs)} thing(s):", err=True)
+        for finding in needs:
+            click.echo(f"  - {finding.line()}", err=True)
+    if advice:
+        click.echo("Before it goes to readers:", err=True)
+        for finding in advice:
+            click.echo(f"  - {finding.line()}", err=True)
+    sys.exit(code)
 
 
 @click.command()
@@ -361,4 +454,45 @@ def schema(opts: Options, output: Path | None, markdown: bool) -> None:
 
 
 #: The commands this module adds to ``newsroom``.
-COMMANDS = [init, check, schema, plugins, install, uninstall]
+# -- plugin new ---------------------------------------------------------------------------------
+
+
+@click.group("plugin", cls=CommandGroup)
+def plugin_group() -> None:
+    """Make a plugin package of your own."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option(
+    "--source",
+    "kind",
+    flag_value="source",
+    default=True,
+    help="A source: items from a list of links (the default).",
+)
+@click.option("--filter", "kind", flag_value="filter", help="A filter: drops items by words.")
+@click.option("--renderer", "kind", flag_value="renderer", help="A renderer: links as JSON.")
+@click.option(
+    "--directory",
+    type=click.Path(path_type=Path),
+    help="Where to create it (default: ./newsroom-NAME).",
+)
+@handle_errors
+def plugin_new(name: str, kind: str, directory: Path | None) -> None:
+    """Create the package newsroom-NAME: one source (or filter, or renderer) called NAME
+    with its tests, which installs and passes as it is."""
+    from newsroom.config.new_plugin import scaffold_plugin
+
+    made = scaffold_plugin(name, directory, kind=kind)
+    for path in made.files:
+        click.echo(f"  created {path}")
+    # pip reads a bare name as one from the package index: a folder needs a path.
+    ref = made.folder.as_posix() if made.folder.is_absolute() else f"./{made.folder.as_posix()}"
+    click.echo(
+        f"Install it with `pip install -e '{ref}[test]'` (in newsroom's environment), "
+        f"test it with `pytest {made.folder}`; `newsroom plugins` then lists it."
+    )
+
+
+COMMANDS = [init, check, schema, plugins, install, uninstall, plugin_group]

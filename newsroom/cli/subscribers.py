@@ -9,11 +9,11 @@ from typing import Any
 
 import click
 
-from newsroom.cli.common import Options, handle_errors
+from newsroom.cli.common import CommandGroup, Options, handle_errors
 from newsroom.core import exitcodes
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def subscribers() -> None:
     """Manage the subscriber list (kept in the state file)."""
 
@@ -42,12 +42,14 @@ def subscribers_add(opts: Options, email: str, name: str | None, status: str) ->
     if outcome == "suppressed":
         shown = f" (status {sub.status})" if sub else " (erased at their request)"
         click.echo(f"{email}: not added: the address is suppressed{shown}", err=True)
-        sys.exit(exitcodes.FAILURE)
+        sys.exit(exitcodes.USAGE)
     click.echo(f"{outcome.capitalize()} {sub.email if sub else email}.")
 
 
 @subscribers.command("import")
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@click.argument(
+    "file", type=click.Path(path_type=Path, exists=True, dir_okay=False, allow_dash=True)
+)
 @click.option(
     "--status", type=click.Choice(["active", "pending"]), default="active", show_default=True
 )
@@ -56,7 +58,8 @@ def subscribers_add(opts: Options, email: str, name: str | None, status: str) ->
 @handle_errors
 def subscribers_import(opts: Options, file: Path, status: str, as_json: bool) -> None:
     """Import a CSV file with a header row: `email` (required), `name`, and any other
-    columns, kept as attributes for templates. Invalid rows are reported and skipped."""
+    columns, kept as attributes for templates. Invalid and repeated rows and columns that
+    cannot be kept are reported (exit 4); the rest is imported."""
     from newsroom.deliver.subscribers import Subscribers
     from newsroom.store.state import State
 
@@ -74,21 +77,34 @@ def subscribers_import(opts: Options, file: Path, status: str, as_json: bool) ->
                     "unchanged": report.unchanged,
                     "suppressed": report.suppressed,
                     "invalid": [{"line": n, "problem": p} for n, p in report.invalid],
+                    "duplicates": [
+                        {"line": n, "first_line": first, "email": address}
+                        for n, first, address in report.duplicates
+                    ],
+                    "ignored_columns": report.ignored_columns,
                 },
                 ensure_ascii=False,
                 indent=2,
             )
         )
     else:
+        for column in report.ignored_columns:
+            click.echo(f"{label}: column not imported: {column}", err=True)
         for line, problem in report.invalid:
             click.echo(f"{label}:{line}: skipped: {problem}", err=True)
+        for line, first, address in report.duplicates:
+            click.echo(
+                f"{label}:{line}: skipped: {address} is on line {first} already (the first "
+                "row counts; merge the two rows into one to change it)",
+                err=True,
+            )
         click.echo(
             f"Imported {label}: {report.added} added, {report.updated} updated, "
             f"{report.unchanged} unchanged, {len(report.suppressed)} suppressed "
             f"(unsubscribed, bounced or complained; left as they are), "
-            f"{len(report.invalid)} invalid."
+            f"{len(report.invalid)} invalid, {len(report.duplicates)} duplicate."
         )
-    if report.invalid:
+    if not report.complete:
         sys.exit(exitcodes.WARNINGS)
 
 
@@ -177,13 +193,13 @@ def subscribers_remove(opts: Options, emails: tuple[str, ...]) -> None:
                 click.echo(f"{email}: no such subscriber", err=True)
                 missing += 1
     if missing:
-        sys.exit(exitcodes.FAILURE)
+        sys.exit(exitcodes.USAGE)
 
 
 # -- keys -------------------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def keys() -> None:
     """The keys that sign unsubscribe, preferences and confirmation links."""
 

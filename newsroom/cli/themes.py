@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from newsroom.cli.common import Options, console, edition_path, handle_errors
+from newsroom.cli.common import (
+    CommandGroup,
+    Options,
+    console,
+    edition_path,
+    handle_errors,
+    report_findings,
+)
 
 # -- themes ---------------------------------------------------------------------------------
 
@@ -92,7 +99,7 @@ def themes(opts: Options, as_json: bool) -> None:
 # -- theme new ------------------------------------------------------------------------------
 
 
-@click.group("theme")
+@click.group("theme", cls=CommandGroup)
 def theme_group() -> None:
     """Make a theme of your own."""
 
@@ -120,13 +127,42 @@ def theme_new(name: str, extends: str, directory: Path | None, package: bool) ->
     made = scaffold_theme(name, target, extends=extends, root=Path.cwd(), package=package)
     for path in made.files:
         click.echo(f"  created {path}")
+    # A path, never a bare name: pip reads `pip install NAME` as a package index's name.
+    ref = target.as_posix() if target.is_absolute() else f"./{target.as_posix()}"
     if package:
         click.echo(
-            f'Install it with `pip install {target}`, then set theme = "{name}" in [newsletter].'
+            f'Install it with `pip install {ref}`, then set theme = "{name}" in [newsletter].'
         )
     else:
-        ref = target.as_posix() if target.is_absolute() else f"./{target.as_posix()}"
         click.echo(f'Use it with theme = "{ref}" in [newsletter] (relative to newsroom.toml).')
+
+
+@theme_group.command("check")
+@click.argument("theme", required=False)
+@click.option("--edition", "edition_id", help="The edition to render (default: the latest).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--strict", is_flag=True, help="Exit 4 on warnings too.")
+@click.pass_obj
+@handle_errors
+def theme_check(
+    opts: Options, theme: str | None, edition_id: str | None, as_json: bool, strict: bool
+) -> None:
+    """Check THEME (default: the newsletter's) with newsroom alone: the email of the latest
+    edition compiles, holds no MJML and stays under Gmail's clipping size; the settings'
+    contrast; strings without a translation in the newsletter's language."""
+    from newsroom.core.errors import BuildError
+    from newsroom.core.sanitize import load_edition
+    from newsroom.render.theme_check import theme_findings
+
+    newsletter = opts.open()
+    try:
+        edition = load_edition(edition_path(newsletter, edition_id))
+    except BuildError:
+        if edition_id:
+            raise
+        edition = None  # nothing built yet: the checks that need no edition still run
+    findings = theme_findings(newsletter.config, newsletter.plugins, edition, theme)
+    raise SystemExit(report_findings(findings, as_json=as_json, strict=strict, title="Theme check"))
 
 
 # -- publish --------------------------------------------------------------------------------

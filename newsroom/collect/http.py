@@ -213,6 +213,27 @@ _QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 _Socket = socket.socket | TransportSocket
 
 
+#: The start of the message of a request whose host name does not resolve.
+NOT_RESOLVED = "host name does not resolve"
+
+
+def _lookup_failure(exc: BaseException) -> str | None:
+    """The resolver's reason when ``exc`` comes from a host name lookup that failed."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return str(seen.strerror or seen).strip() or "no answer"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _not_resolved(host: str, reason: str, url: str) -> FetchError:
+    return FetchError(
+        f"{NOT_RESOLVED}: {host} ({reason.lower()}); no network, no DNS, or no such host",
+        url=url,
+    )
+
+
 class _Stream(httpcore.AsyncNetworkStream):
     """A connection of the fetcher: httpcore's own, acknowledging promptly (see
     :data:`_QUICKACK`) and answering httpcore's "is it readable" question, asked for every
@@ -375,6 +396,9 @@ class Fetcher:
         self._busy = [0] * len(self._clients)  # requests in flight per pool
         self.requests = 0
         self.not_modified = 0
+        self.unresolved: dict[str, str] = {}
+        """Host names that did not resolve in this fetch, with the resolver's reason: a
+        further request to one fails at once instead of asking the resolver again."""
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -574,6 +598,9 @@ class Fetcher:
         s = self.settings
         limit = max_bytes or s.max_bytes
         target = self._route(url)
+        host = urlsplit(target).hostname or ""
+        if host in self.unresolved:
+            raise _not_resolved(host, self.unresolved[host], url)
         self.requests += 1
         try:
             async with self._slots, asyncio.timeout(s.total_timeout):
@@ -623,6 +650,12 @@ class Fetcher:
         except httpx.UnsupportedProtocol as exc:
             raise FetchError(f"unsupported URL: {exc}", url=url) from None
         except httpx.TransportError as exc:
+            lookup = _lookup_failure(exc)
+            if lookup is not None:
+                # No retry: a name that does not resolve now will not in a second either
+                # (offline, a typo, a domain gone); every try cost the resolver's timeout.
+                self.unresolved[host] = lookup
+                raise _not_resolved(host, lookup, url) from None
             reason = str(exc) or type(exc).__name__
             raise FetchError(f"cannot connect: {reason}", url=url, retryable=True) from None
         return Response(str(response.url), response.status_code, response.headers, body)

@@ -76,6 +76,7 @@ class LoopFetcher(Fetcher):
         # Counted by the owner; these stay 0.
         self.requests = 0
         self.not_modified = 0
+        self.unresolved = owner.unresolved
 
     async def request(
         self,

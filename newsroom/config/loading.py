@@ -294,6 +294,24 @@ _TOP = {"newsletter", "http", "theme", "plugins", "email", "subscriptions", "pub
 DEFAULT_RENDERERS = ("email", "web", "markdown")
 
 
+def _left_out(plugins: Plugins, name: str) -> str:
+    """What was installed but deliberately not loaded, when ``name`` may be among it.
+
+    A skipped plugin is not imported, so which components it would register is unknown:
+    the plugin of the same name, or else every one left out, is named.
+    """
+    skipped = [s for s in plugins.skipped if s.name == name] or plugins.skipped
+    if not skipped:
+        return ""
+    names = ", ".join(f"{s.name} ({s.package} {s.version}, {s.reason})" for s in skipped)
+    if any("NEWSROOM_LOAD_PLUGINS" in s.reason for s in skipped):
+        return (
+            f"installed but not loaded: {names}; add its package to NEWSROOM_LOAD_PLUGINS "
+            "(or unset it) to use it"
+        )
+    return f"installed but not loaded: {names}"
+
+
 def _label(table: str, index: int, name: str | None, plugin: str | None) -> str:
     if table == "transport":
         return f"[transport] (plugin {plugin!r})"
@@ -426,6 +444,8 @@ def _component(
         failure = plugins.failure_for(plugin)
         if failure:
             hint += f"; note: {failure.message()}"
+        elif left_out := _left_out(plugins, plugin):
+            hint += f"; {left_out}"
         problems.append(f"{label}: unknown {kind} plugin {plugin!r}; {hint}")
         return None
     values = {k: v for k, v in raw.items() if k not in core}

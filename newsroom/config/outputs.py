@@ -14,6 +14,16 @@ if TYPE_CHECKING:
 EMAIL_FILES = ("email.html", "email.txt", "email.json")
 
 
+#: The folder under the output folder where ``newsroom dev-smtp`` keeps the mail it
+#: receives, and where ``newsroom preview`` shows it from.
+DEV_MAIL = "dev-mail"
+
+
+def dev_mail_dir(config: Config) -> Path:
+    """``<output>/dev-mail/``: the messages ``newsroom dev-smtp`` received for this newsletter."""
+    return config.output_dir / DEV_MAIL
+
+
 def edition_dir(config: Config, edition_id: str) -> Path:
     """The folder of one edition's outputs: ``<output>/editions/<id>/``."""
     return config.output_dir / "editions" / edition_id

@@ -8,7 +8,8 @@ The tree::
     │   └── SourceError                    a source could not fetch (isolated to that source)
     │       └── FetchError                 an HTTP request failed for good (URL, status)
     ├── StateError                         the SQLite state file is unusable
-    └── BuildError                         the edition could not be built or rendered
+    ├── BuildError                         the edition could not be built or rendered
+    └── UsageError                         a value given on the command line cannot be used
 
 Plugins raise :class:`PluginError` (or :class:`SourceError` inside ``fetch``) to show a
 one-line message to the user; anything else is treated as a bug in the plugin and reported
@@ -71,6 +72,14 @@ class BuildError(NewsroomError):
     """The edition could not be built or rendered."""
 
     exit_code = exitcodes.BUILD
+
+
+class UsageError(NewsroomError):
+    """A value given on the command line cannot be used: a file that cannot be read or is
+    not what the command takes, an invalid or suppressed address, an unknown name. Exit code
+    2, as for click's own usage errors."""
+
+    exit_code = exitcodes.USAGE
 
 
 class FetchError(SourceError):

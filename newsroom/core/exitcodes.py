@@ -4,9 +4,11 @@ Documented in ``docs/cli.md``; change them only with a major version.
 """
 
 OK = 0
-#: Unexpected failure (a bug, or an error newsroom did not classify).
+#: Unexpected failure (a bug, or an error newsroom did not classify); or what the
+#: environment lacks: a state file that cannot be opened, a failed pip, a missing extra.
 FAILURE = 1
-#: Wrong command-line usage (click's own code).
+#: Wrong command-line usage (click's own code), or a value given on the command line that
+#: cannot be used: a missing or malformed file, an invalid or suppressed address.
 USAGE = 2
 #: The configuration file is missing, malformed or invalid.
 CONFIG = 3
@@ -33,9 +35,14 @@ NOT_APPROVED = 10
 #: message: they may or may not have arrived (``newsroom deliveries EDITION --status
 #: uncertain``). They are sent again only with ``newsroom send --resend-uncertain``.
 SEND_UNCERTAIN = 11
-#: ``newsroom review`` found errors in the edition (a story twice, a subject spam filters
-#: score, an email Gmail clips, an image without alt text); with ``[email] require_review``,
-#: ``newsroom send`` and ``newsroom run`` hold such an edition and exit with this code.
-REVIEW_ERRORS = 12
+#: A check found a problem: ``newsroom review`` (an error in the edition: a story twice, a
+#: subject spam filters score, an email Gmail clips, an image without alt text),
+#: ``newsroom doctor`` or ``newsroom theme check`` (something that stops a send, a source or
+#: the email as it stands); each is printed with what to do. With ``[email]
+#: require_review``, ``newsroom send`` and ``newsroom run`` hold an edition whose review has
+#: errors and exit with this code.
+CHECK_PROBLEMS = 12
+#: The same code, under the name ``newsroom review`` first used for it.
+REVIEW_ERRORS = CHECK_PROBLEMS
 #: Interrupted (Ctrl-C); run the same command again to resume.
 INTERRUPTED = 130

@@ -39,7 +39,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from newsroom.__about__ import __version__
+from newsroom.__about__ import DISTRIBUTION, __version__
 from newsroom.core import hookspecs
 from newsroom.core.components import Filter, Renderer, SectionLayout, Source
 from newsroom.core.errors import PluginError
@@ -48,7 +48,8 @@ from newsroom.core.transport import Transport
 
 PLUGIN_GROUP = "newsroom.plugins"
 THEME_GROUP = "newsroom.themes"
-OWN_DISTRIBUTION = "newsroom"
+#: newsroom's own distribution, whose plugins always load first (compared canonicalized).
+OWN_DISTRIBUTION = DISTRIBUTION
 #: The module attribute in which a plugin states the hook API versions it supports.
 API_ATTRIBUTE = "NEWSROOM_API"
 #: Seconds one plugin's import may take (``NEWSROOM_PLUGIN_IMPORT_TIMEOUT`` overrides it).

@@ -236,20 +236,22 @@ async def fetch_all(
     mirror: str | None = None,
     workers: CpuWorkers | None = None,
     http: Fetcher | None = None,
+    unresolved: set[str] | None = None,
 ) -> list[SourceOutcome]:
     """Run every configured source concurrently over one shared client.
 
     ``workers`` parse for the sources (``FetchContext.run_cpu``); without them, this starts
     its own for the fetch (processes only if no other thread runs yet: see
     :mod:`newsroom.collect.workers`) and stops them after it. ``http`` is the client to
-    share (left open); without it, one is opened for the fetch.
+    share (left open); without it, one is opened for the fetch. ``unresolved`` receives the
+    host names that did not resolve.
     """
     sources = [(cc, instances[cc.name]) for cc in config.sources]
     source_timeout = config.plugins.source_timeout
     max_items = config.plugins.max_items_per_source
     with nullcontext(workers) if workers else CpuWorkers(config.plugins.worker_processes) as pool:
         async with nullcontext(http) if http else _fetcher(config, mirror) as http:
-            return list(
+            outcomes = list(
                 await asyncio.gather(
                     *(
                         _fetch_one(
@@ -267,6 +269,24 @@ async def fetch_all(
                     )
                 )
             )
+            if unresolved is not None:
+                unresolved.update(http.unresolved)
+            return outcomes
+
+
+def nothing_fetched(warnings: list[BuildWarning], unresolved: set[str], mirror: str | None) -> str:
+    """Why a build has no items, and what to check."""
+    if unresolved and not mirror:
+        names = ", ".join(sorted(unresolved))
+        return (
+            f"no source returned any items: no host name resolved ({names}). Check that "
+            "this machine is online and its DNS answers. To build without the network, serve "
+            "saved responses and build with `newsroom build --mirror URL` (docs/cli.md), or "
+            "try the example offline: `newsroom init --example ai-briefing`, then its "
+            "README's `newsroom build --mirror sample-data`"
+        )
+    details = "; ".join(f"{w.source}: {w.message}" for w in warnings) or "no sources"
+    return f"no source returned any items ({details})"
 
 
 def _fetcher(config: Config, mirror: str | None) -> Fetcher:
@@ -403,6 +423,7 @@ async def build(
         ctx_args = config.context_args(now=now, state=state, edition_id=edition_id)
         last = state.last_published(excluding=edition_id)
         instances: dict[str, Source] = {cc.name: cc.create() for cc in config.sources}  # type: ignore[misc]
+        unresolved: set[str] = set()
         outcomes = await fetch_all(
             config,
             instances,
@@ -412,13 +433,13 @@ async def build(
             mirror=mirror,
             workers=pool,
             http=http,
+            unresolved=unresolved,
         )
         lap("fetch")
         warnings = [w for o in outcomes for w in o.warnings]
         items = [i for o in outcomes for i in o.items]
         if not items:
-            details = "; ".join(f"{w.source}: {w.message}" for w in warnings) or "no sources"
-            raise BuildError(f"no source returned any items ({details})")
+            raise BuildError(nothing_fetched(warnings, unresolved, mirror))
 
         filter_ctx = FilterContext(
             **ctx_args,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsroom.core import exitcodes
-from newsroom.core.errors import NewsroomError
+from newsroom.core.errors import BuildError, NewsroomError
 from newsroom.deliver.messages import RENDERED_FILES as RENDERED
 from newsroom.deliver.messages import files_hash
 
@@ -46,7 +46,7 @@ def rendered_hash(folder: Path, edition_id: str) -> str:
         try:
             contents.append((folder / name).read_bytes())
         except FileNotFoundError:
-            raise NewsroomError(
+            raise BuildError(
                 f"edition {edition_id!r} has no rendered email ({folder / name}); run "
                 f"`newsroom render {edition_id}` first"
             ) from None

@@ -11,6 +11,7 @@ import contextlib
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsroom.config import Config
@@ -38,9 +39,16 @@ from newsroom.store.state import State
 LOCK_NAME = "delivery"
 
 
-def edition_message(config: Config, edition_id: str) -> EditionMessage:
-    """The rendered email of ``edition_id``, ready to personalise."""
-    sender = make_sender(config)
+#: Put before a test copy's subject, so that it cannot be taken for the edition itself.
+TEST_SUBJECT_PREFIX = "[TEST] "
+
+
+def edition_message(
+    config: Config, edition_id: str, *, subject_prefix: str = "", subscriptions_url: str = ""
+) -> EditionMessage:
+    """The rendered email of ``edition_id``, ready to personalise (``subscriptions_url``:
+    see :func:`make_sender`)."""
+    sender = make_sender(config, subscriptions_url=subscriptions_url or None)
     signer = Signer(load_keys(config.keys_file))
     dkim = None
     if config.email.dkim_key_file:
@@ -50,7 +58,12 @@ def edition_message(config: Config, edition_id: str) -> EditionMessage:
             config.email.dkim_domain or sender.domain,
         )
     return EditionMessage.from_files(
-        edition_dir(config, edition_id), edition_id, sender, signer, dkim=dkim
+        edition_dir(config, edition_id),
+        edition_id,
+        sender,
+        signer,
+        dkim=dkim,
+        subject_prefix=subject_prefix,
     )
 
 
@@ -149,6 +162,26 @@ def send_edition(
     return report
 
 
+def recipients_left(config: Config, edition_id: str) -> int:
+    """How many messages a send of ``edition_id`` would try now: every active subscriber
+    on its first send, the ones still to send after that (the list is fixed then)."""
+    with State(config.state_path) as state:
+        started = state.db.execute(
+            "SELECT 1 FROM sends WHERE edition_id = ?", (edition_id,)
+        ).fetchone()
+        if started is None:
+            row = state.db.execute(
+                "SELECT COUNT(*) FROM subscribers WHERE status = 'active'"
+            ).fetchone()
+        else:
+            row = state.db.execute(
+                "SELECT COUNT(*) FROM deliveries WHERE edition_id = ? "
+                "AND status IN ('queued', 'sending', 'failed')",
+                (edition_id,),
+            ).fetchone()
+    return int(row[0])
+
+
 def dry_run(config: Config, edition_id: str, folder: Path) -> int:
     """Write the message every active subscriber would get to ``folder``; send nothing and
     record nothing. Returns the number of messages."""
@@ -166,11 +199,41 @@ def dry_run(config: Config, edition_id: str, folder: Path) -> int:
     return count
 
 
-def send_test(config: Config, edition_id: str, address: str) -> str:
+@dataclass
+class TestCopy:
+    """A test copy that went out."""
+
+    message_id: str
+    notes: list[str] = field(default_factory=list)
+    """What the editor should know about it (where its links lead)."""
+
+
+def local_subscriptions_url(config: Config) -> str:
+    """``newsroom serve`` on this machine, as ``[subscriptions]`` host and port place it."""
+    host = config.subscriptions.host
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return f"http://{shown}:{config.subscriptions.port}/"
+
+
+def send_test(config: Config, edition_id: str, address: str) -> TestCopy:
     """Send one copy of the edition to ``address``, outside the delivery log. Its links are
-    those of the subscriber with that address, if there is one."""
+    those of the subscriber with that address, if there is one. Before the newsletter has a
+    subscriptions URL (``[newsletter] base_url``), its links lead to ``newsroom serve`` on
+    this machine, and a note says so; a send to the list is refused until then."""
     address = normalize_address(address)
-    message = edition_message(config, edition_id)
+    notes = []
+    local = ""
+    if not config.subscriptions_url:
+        local = local_subscriptions_url(config)
+        notes.append(
+            f"its unsubscribe and preferences links lead to `newsroom serve` on this machine "
+            f"({local}); before sending to readers, set [newsletter] base_url (or "
+            "[subscriptions] url) to the https address where newsroom serve answers"
+        )
+    message = edition_message(
+        config, edition_id, subject_prefix=TEST_SUBJECT_PREFIX, subscriptions_url=local
+    )
     with State(config.state_path) as state:
         sub = Subscribers(state).get(address)
     recipient = (
@@ -193,6 +256,15 @@ def send_test(config: Config, edition_id: str, address: str) -> str:
             await channel.close()
 
     try:
-        return asyncio.run(go())
+        return TestCopy(asyncio.run(go()), notes)
     except DeliveryFailure as exc:
-        raise SendError(f"the test copy to {address} was not sent: {exc}") from None
+        hint = ""
+        options = config.transport.options if config.transport else None
+        host = str(getattr(options, "host", ""))
+        if exc.stage == "connect" and host in ("127.0.0.1", "localhost", "::1"):
+            hint = (
+                f"; to try sending on this machine, run `newsroom dev-smtp --port "
+                f"{getattr(options, 'port', 2525) or 25}` in another terminal (it keeps what "
+                "it receives, and `newsroom preview` shows it)"
+            )
+        raise SendError(f"the test copy to {address} was not sent: {exc}{hint}") from None

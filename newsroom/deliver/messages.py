@@ -34,9 +34,10 @@ from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from typing import Any
 
+from newsroom.__about__ import DISTRIBUTION
 from newsroom.config.mail import subscriptions_problem
 from newsroom.config.outputs import EMAIL_FILES
-from newsroom.core.errors import ConfigError, NewsroomError
+from newsroom.core.errors import BuildError, ConfigError, NewsroomError
 from newsroom.core.transport import Envelope, OutgoingMessage
 from newsroom.deliver.subscribers import clean_name
 from newsroom.deliver.tokens import Signer
@@ -145,17 +146,18 @@ def ascii_address(address: str) -> tuple[str, bool]:
     return full, not full.isascii()
 
 
-def make_sender(
-    config: Any,
-) -> Sender:
-    """A :class:`Sender` from a newsletter's config (``[email]``, ``[subscriptions]``)."""
+def make_sender(config: Any, *, subscriptions_url: str | None = None) -> Sender:
+    """A :class:`Sender` from a newsletter's config (``[email]``, ``[subscriptions]``).
+
+    ``subscriptions_url`` replaces the configured one, unchecked: a test copy to the editor
+    may link to ``newsroom serve`` on this machine before the newsletter has a public one."""
     email = config.email
     if not email.from_:
         raise ConfigError(
             '[email] from is required to send, e.g. from = "AI 브리핑 <briefing@example.org>"',
             path=str(config.path),
         )
-    problem = subscriptions_problem(config.subscriptions_url)
+    problem = "" if subscriptions_url else subscriptions_problem(config.subscriptions_url)
     if problem:
         raise ConfigError(problem, path=str(config.path))
     name, address = parseaddr(email.from_)
@@ -171,7 +173,7 @@ def make_sender(
         address=address,
         domain=domain,
         list_id=f"{encode_header(title, 'List-Id')} <{list_id}>",
-        subscriptions_url=config.subscriptions_url,
+        subscriptions_url=subscriptions_url or config.subscriptions_url,
         unsubscribe_mailto=parseaddr(email.unsubscribe_mailto)[1] or address,
         reply_to=format_address(*parseaddr(email.reply_to)) if email.reply_to else "",
     )
@@ -358,15 +360,17 @@ class EditionMessage:
         placeholder_key: str,
         dkim: DkimSigner | None = None,
         clock: Callable[[], float] = time.time,
+        subject_prefix: str = "",
     ) -> None:
         """``placeholder_key`` is the key of the render that made the bodies (its
-        ``email.json``): only placeholders with this key are filled in."""
+        ``email.json``): only placeholders with this key are filled in; ``subject_prefix``
+        goes before the subject (a test copy's ``[TEST]``)."""
         self.edition_id = edition_id
         self.sender = sender
         self.signer = signer
         self.dkim = dkim
         self.clock = clock
-        self.subject = one_line(subject)
+        self.subject = one_line(subject_prefix + subject)
         self.files_hash = ""
         """The hash of the rendered files this message was read from (see :func:`files_hash`)."""
         # What was rendered, not which render: a render of the same content again is the
@@ -414,7 +418,7 @@ class EditionMessage:
             html_body, text_body = raw[0].decode("utf-8"), raw[1].decode("utf-8")
             meta = json.loads(raw[2])
         except FileNotFoundError as exc:
-            raise NewsroomError(
+            raise BuildError(
                 f"edition {edition_id!r} has no rendered email ({exc.filename}); run "
                 f"`newsroom render {edition_id}` first"
             ) from None
@@ -525,7 +529,7 @@ class DkimSigner:
         except ImportError:
             raise ConfigError(
                 "[email] dkim_key_file is set, but DKIM signing needs dkimpy: "
-                "pip install 'newsroom[service]'"
+                f"pip install '{DISTRIBUTION}[service]'"
             ) from None
         if not selector:
             raise ConfigError("[email] dkim_key_file needs dkim_selector too")

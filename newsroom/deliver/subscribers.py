@@ -24,12 +24,12 @@ import json
 import re
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from newsroom.core.errors import NewsroomError
+from newsroom.core.errors import UsageError
 from newsroom.store.state import State
 
 STATUSES = ("active", "pending", "unsubscribed", "bounced", "complained")
@@ -41,7 +41,7 @@ _ATTRIBUTE_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 _RESERVED = frozenset({"email", "name", "status", "created_at", "updated_at", "reason"})
 
 
-class InvalidAddress(NewsroomError):
+class InvalidAddress(UsageError):
     """An email address that cannot be used."""
 
 
@@ -73,6 +73,16 @@ class ImportReport:
     """Addresses that stay unsubscribed, bounced, complained or erased."""
     invalid: list[tuple[int, str]] = field(default_factory=list)
     """(line number, problem) for every row that was skipped."""
+    duplicates: list[tuple[int, int, str]] = field(default_factory=list)
+    """(line number, line of the first row, address) for every row whose address an earlier
+    row of the same import had: skipped, so that one row never silently replaces another."""
+    ignored_columns: list[str] = field(default_factory=list)
+    """Header columns whose values were not kept, each with the reason."""
+
+    @property
+    def complete(self) -> bool:
+        """Whether every row and every column was taken."""
+        return not (self.invalid or self.duplicates or self.ignored_columns)
 
 
 def normalize_address(raw: str) -> str:
@@ -137,6 +147,20 @@ def _attribute_key(name: str) -> str:
     return key if key and set(key) <= _ATTRIBUTE_KEY_CHARS else ""
 
 
+def ignored_columns(fields: list[str]) -> list[str]:
+    """The header's columns an import cannot keep, each with the reason."""
+    ignored, seen = [], set()
+    for name in fields:
+        if name in seen:
+            ignored.append(f"{name!r} (a second column of that name; the last one is read)")
+        seen.add(name)
+        if name not in _RESERVED and not _attribute_key(name):
+            ignored.append(
+                f"{name!r} (not a usable attribute name: use a-z, 0-9, _ and -, e.g. company)"
+            )
+    return ignored
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -190,7 +214,7 @@ class Subscribers:
     def iter(self, status: str | None = None) -> Iterator[Subscriber]:
         """Every subscriber (with ``status``), oldest first, streamed from the file."""
         if status is not None and status not in STATUSES:
-            raise NewsroomError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+            raise UsageError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
         sql = f"SELECT {_COLUMNS} FROM subscribers"
         args: tuple[Any, ...] = ()
         if status:
@@ -238,7 +262,7 @@ class Subscribers:
         status: str,
     ) -> str:
         if status not in STATUSES:
-            raise NewsroomError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+            raise UsageError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
         now = _now()
         row = db.execute(
             "SELECT name, status, attributes FROM subscribers WHERE email = ?", (address,)
@@ -287,12 +311,24 @@ class Subscribers:
         return "updated" if changed else "unchanged"
 
     def import_rows(
-        self, rows: Iterable[tuple[int, dict[str, str]]], *, status: str = "active"
+        self, rows: Iterable[tuple[int, Mapping[Any, Any]]], *, status: str = "active"
     ) -> ImportReport:
-        """Import ``(line number, {column: value})`` rows in one transaction."""
+        """Import ``(line number, {column: value})`` rows in one transaction. A row with
+        the address of an earlier row is skipped and reported (the first one counts)."""
         report = ImportReport()
+        first_line: dict[str, int] = {}
         with self.state.transaction() as db:
             for line, row in rows:
+                if None in row:
+                    cells = len(row) - 1 + len(row[None])
+                    report.invalid.append(
+                        (
+                            line,
+                            f"{cells} cells for a header of {len(row) - 1} columns (a value "
+                            'with a comma in it needs quotes: "Kim, Jiwoo")',
+                        )
+                    )
+                    continue
                 raw = (row.get("email") or "").strip()
                 if not raw:
                     report.invalid.append((line, "no email address"))
@@ -302,6 +338,11 @@ class Subscribers:
                 except InvalidAddress as exc:
                     report.invalid.append((line, exc.message))
                     continue
+                key = address.casefold()
+                if key in first_line:
+                    report.duplicates.append((line, first_line[key], address))
+                    continue
+                first_line[key] = line
                 name = row.get("name")
                 name = _uncell(name) if name is not None else None
                 attributes = {
@@ -328,7 +369,7 @@ class Subscribers:
             try:
                 text = source.read_text("utf-8-sig")
             except (OSError, UnicodeDecodeError) as exc:
-                raise NewsroomError(f"{source}: cannot read the file: {exc}") from None
+                raise UsageError(f"{source}: cannot read the file: {exc}") from None
             handle: TextIO = io.StringIO(text)
             label = str(source)
         else:
@@ -337,21 +378,24 @@ class Subscribers:
             reader = csv.DictReader(handle)
             fields = [f.strip().lower() for f in (reader.fieldnames or [])]
         except csv.Error as exc:
-            raise NewsroomError(f"{label}: not a CSV file: {exc}") from None
+            raise UsageError(f"{label}: not a CSV file: {exc}") from None
         if "email" not in fields:
-            raise NewsroomError(
+            raise UsageError(
                 f"{label}: the header row needs an `email` column (found: {', '.join(fields)})"
             )
         reader.fieldnames = fields
+        ignored = ignored_columns(fields)
 
-        def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        def rows() -> Iterator[tuple[int, Mapping[Any, Any]]]:
             try:
                 for row in reader:
-                    yield reader.line_num, {k: v for k, v in row.items() if k is not None}
+                    yield reader.line_num, row
             except csv.Error as exc:
-                raise NewsroomError(f"{label}:{reader.line_num}: {exc}") from None
+                raise UsageError(f"{label}:{reader.line_num}: {exc}") from None
 
-        return self.import_rows(rows(), status=status)
+        report = self.import_rows(rows(), status=status)
+        report.ignored_columns = ignored
+        return report
 
     def export_csv(self, out: TextIO, *, status: str | None = None) -> int:
         """Write the list as CSV (email, name, status, then every attribute); return the
@@ -375,7 +419,7 @@ class Subscribers:
     def set_status(self, sid: int, status: str, reason: str = "") -> bool:
         """Change a subscriber's status; returns False when there is no such subscriber."""
         if status not in STATUSES:
-            raise NewsroomError(f"unknown status {status!r}")
+            raise UsageError(f"unknown status {status!r}")
         with self.state.transaction() as db:
             cur = db.execute(
                 "UPDATE subscribers SET status = ?, reason = ?, updated_at = ? WHERE id = ?",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -72,6 +73,12 @@ class ChatRequest:
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up waiting (a timeout is what some tests are about) has hung
+        # up by the time the answer is written: that is no error of the server.
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
 
 
 class ModelServer:

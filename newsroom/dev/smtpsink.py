@@ -1,10 +1,11 @@
 """A real SMTP server on 127.0.0.1 that records what it receives (aiosmtpd).
 
-For the offline demo, the tests and plugin authors' tests: ``with SmtpSink() as sink:``
-starts it on a free port in a thread; ``sink.messages`` holds every accepted message and
-``sink.count(address)`` how many copies an address got. :class:`Faults` makes it
-misbehave the way real servers do: ``421`` at the greeting, ``451``/``550`` for some
-recipients, connections dropped in the middle of ``DATA``, slow replies.
+For ``newsroom dev-smtp``, the offline demo, the tests and plugin authors' tests:
+``with SmtpSink() as sink:`` starts it on a free port in a thread; ``sink.messages`` holds
+every accepted message and ``sink.count(address)`` how many copies an address got.
+:class:`Faults` makes it misbehave the way real servers do: ``421`` at the greeting,
+``451``/``550`` for some recipients, connections dropped in the middle of ``DATA``, slow
+replies.
 """
 
 from __future__ import annotations
@@ -115,9 +116,13 @@ class _Handler:
             sink.messages.append(received)
             for rcpt in envelope.rcpt_tos:
                 sink.counts[rcpt.lower()] += 1
-            number = len(sink.messages)
+            number = len(sink.messages) + sink.numbered_from
+        path = None
         if sink.folder is not None:
-            (sink.folder / f"{number:06d}.eml").write_bytes(data)
+            path = sink.folder / f"{number:06d}.eml"
+            path.write_bytes(data)
+        if sink.on_message is not None:
+            sink.on_message(received, path)
         slow = sink.faults.data_delay(address, attempt)
         if slow:
             await asyncio.sleep(slow)  # kept already: only the answer is late
@@ -181,6 +186,8 @@ class SmtpSink:
     """Speak TLS from the first byte (port 465 style)."""
     users: dict[str, str] | None = None
     """Require AUTH (over TLS) with one of these username/password pairs."""
+    on_message: Callable[[Received, Path | None], None] | None = None
+    """Called (in the server's thread) with each accepted message and its file, if any."""
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -192,11 +199,15 @@ class SmtpSink:
         self.connections = 0
         self.open_connections = 0
         self.dropped = 0
+        self.numbered_from = 0
+        """Files are numbered after those already in ``folder`` (a restart keeps them)."""
         self._controller: _Controller | None = None
 
     def start(self) -> SmtpSink:
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
+            numbers = [int(p.stem) for p in self.folder.glob("*.eml") if p.stem.isdigit()]
+            self.numbered_from = max(numbers, default=0)
         if not self.port:
             import socket
 

@@ -15,7 +15,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsroom.__about__ import DISTRIBUTION
 from newsroom.core.errors import ConfigError
+from newsroom.render.email_blocks import email_html_parts
 from newsroom.render.themes import PARENT_PREFIX, Theme, available_themes, inside_theme, load_theme
 
 NAME = re.compile(r"[a-z][a-z0-9-]{0,40}")
@@ -97,11 +99,14 @@ def _email_template(parent: Theme) -> str:
     Partials:
 {_listing(partials_of(parent, "email"))}
 
-    For example, a line under every item:
+    These render inside an <mj-text> and take HTML, not MJML (the others take MJML):
+{_listing([p.name for p in email_html_parts(parent)])}
+
+    For example, a line under every item (HTML: `item` is one of those):
 
     {{% block item %}}
       {{{{ super() }}}}
-      <mj-text padding="0 24px 12px">{{{{ item.metrics.get("stars", "") }}}}</mj-text>
+      <p class="nr-meta">★ {{{{ item.metrics.get("stars", "") }}}}</p>
     {{% endblock %}}
 -#}}
 """
@@ -152,7 +157,15 @@ def _readme(name: str, parent: Theme, package: bool) -> str:
 `theme = "{name}"` in `[newsletter]`; `newsroom themes` lists it."""
         if package
         else f"""Use it with `theme = "./{name}"` in `[newsletter]` (a path relative to
-newsroom.toml), or make it a package with `newsroom theme new {name} --package`."""
+newsroom.toml).
+
+To share it as a package, run next to this folder
+
+    newsroom theme new {name} --package --extends {parent.name} --directory newsroom-theme-{name}
+
+and copy `theme.toml`, `templates/`, `static/` and `locale/` from here into
+`newsroom-theme-{name}/newsroom_{name.replace("-", "_")}/`; then
+`pip install ./newsroom-theme-{name}`."""
     )
     return f"""# {name}
 
@@ -180,7 +193,7 @@ name = "newsroom-theme-{name}"
 version = "0.1.0"
 description = "The {name} theme for newsroom"
 requires-python = ">=3.11"
-dependencies = ["newsroom"]
+dependencies = ["{DISTRIBUTION}"]
 
 [project.entry-points."newsroom.themes"]
 {name} = "{module}"

@@ -10,8 +10,11 @@ the last good files stay served.
 ``/site/...`` serves the web edition as it is, and ``/editions/<id>/`` an edition's
 ``email.html``, ``email.txt``, ``email.json`` and ``edition.json``; nothing else of the
 output folder is served (a dry run's ``.eml`` files and the confirmation mails hold
-subscribers' links). Light and dark previews force the edition's ``prefers-color-scheme``
-rules on or off, so both can be seen side by side whatever the desktop's setting.
+subscribers' links). ``/_preview/mail/`` lists what ``newsroom dev-smtp`` received for the
+newsletter and shows each message, only while the preview listens on a loopback address;
+a message's HTML is served sandboxed (no scripts, no access to the preview's pages).
+Light and dark previews force the edition's ``prefers-color-scheme`` rules on or off, so
+both can be seen side by side whatever the desktop's setting.
 
 Only requests naming the server itself are answered (``Host: 127.0.0.1:PORT``,
 ``localhost:PORT``, ``[::1]:PORT`` or the host it was started on): any other name could be
@@ -29,6 +32,7 @@ import json
 import logging
 import re
 import socket
+import sys
 import threading
 import time
 import urllib.parse
@@ -45,6 +49,7 @@ log = logging.getLogger(__name__)
 
 EVENTS = "/_preview/events"
 EMAIL = "/_preview/email/"
+MAIL = "/_preview/mail/"
 #: Shown inside the previews only; never written into the built files.
 RELOAD_SCRIPT = (
     "<script>(function(){if(window.top!==window)return;"
@@ -126,6 +131,23 @@ def host_allowed(header: str | None, bound_host: str, port: int) -> bool:
         return True
     except ValueError:
         return name == socket.gethostname().lower()
+
+
+class _PreviewHTTPServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A browser that closed a tab or went on to another page while a file was on its
+        # way: nothing to report (socketserver would print a traceback to the terminal).
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            return
+        log.error("preview: a request from %s failed", client_address[0], exc_info=True)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def with_reload(page: str) -> str:
@@ -248,15 +270,20 @@ class PreviewServer:
         plugins: Plugins | None = None,
         interval: float = 0.5,
     ) -> None:
+        from newsroom.config.outputs import dev_mail_dir
+
         self.output = config.output_dir
         self.output.mkdir(parents=True, exist_ok=True)
+        self.mail = dev_mail_dir(config)
+        self.shows_mail = host.strip("[]").lower() in LOOPBACK_NAMES or _is_loopback(host)
+        """Received mail holds subscribers' own links: shown on this machine only."""
         self.interval = interval
         self.version = 0
         self._changed = threading.Condition()
         self._stopping = threading.Event()
         self.watcher = Watcher(config.path, plugins, self._announce)
         self.host = host
-        self.httpd = http.server.ThreadingHTTPServer((host, port), self._handler())
+        self.httpd = _PreviewHTTPServer((host, port), self._handler())
         self.httpd.daemon_threads = True  # open event streams must not keep the process up
         self._threads: list[threading.Thread] = []
 
@@ -351,6 +378,7 @@ class PreviewServer:
                 f'<figure><figcaption>mobile · dark</figcaption><iframe title="web, mobile" '
                 f'src="{src}?scheme=dark" width="375" height="900"></iframe></figure></div>'
             )
+        frames += self.mail_section(limit=10)
         error = self.watcher.error
         banner = f'<pre id="nr-preview-error">{html.escape(error)}</pre>' if error else ""
         return (
@@ -372,6 +400,81 @@ class PreviewServer:
             "</body></html>"
         )
 
+    # -- mail received by newsroom dev-smtp ------------------------------------------------
+
+    def mail_section(self, limit: int) -> str:
+        """The received messages, newest first, as a list of links (empty when none)."""
+        from newsroom.render.received_mail import list_received
+
+        if not self.shows_mail:
+            return ""
+        received = list_received(self.mail, limit=limit)
+        if not received:
+            return ""
+        rows = "".join(
+            f'<li><a href="{MAIL}{m.number}">{html.escape(m.subject or "(no subject)")}</a>'
+            f" · to {html.escape(m.headers.get('To', '?'))} · "
+            f"{html.escape(m.headers.get('Date', ''))}</li>"
+            for m in received
+        )
+        return (
+            f"<h2>Mail received by newsroom dev-smtp</h2><p>In {html.escape(str(self.mail))}; "
+            f'<a href="{MAIL}">all of it</a>.</p><ul>{rows}</ul>'
+        )
+
+    def mail_page(self, number: str) -> str | None:
+        """One received message: its headers, its HTML part (sandboxed) and its text part."""
+        from newsroom.render.received_mail import read_received
+
+        mail = read_received(self.mail, number)
+        if mail is None:
+            return None
+        rows = "".join(
+            f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in mail.headers.items()
+        )
+        body = f'<p class="problem">{html.escape(mail.problem)}</p>' if mail.problem else ""
+        if mail.html:
+            body += (
+                "<div class=row>"
+                + "".join(
+                    f'<figure><figcaption>{label}</figcaption><iframe sandbox title="{label}" '
+                    f'src="{MAIL}{number}/html?scheme={scheme}" width="{width}" height="900">'
+                    "</iframe></figure>"
+                    for label, scheme, width in (
+                        ("desktop · light", "light", 680),
+                        ("mobile · dark", "dark", 375),
+                    )
+                )
+                + "</div>"
+            )
+        if mail.text:
+            body += f"<h2>Text part</h2><pre>{html.escape(mail.text)}</pre>"
+        return (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            f"<title>{html.escape(mail.subject)} · newsroom preview</title><style>"
+            "body{font:15px system-ui,sans-serif;margin:1rem 2rem;color:#1f2328}"
+            "th{text-align:left;padding-right:1rem;vertical-align:top}"
+            ".row{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0}"
+            "iframe{border:1px solid #d8dee4;background:#fff}pre{white-space:pre-wrap}"
+            f"</style></head><body><p><a href=/>preview</a> · <a href={MAIL}>received mail</a>"
+            f"</p><h1>{html.escape(mail.subject or '(no subject)')}</h1><table>{rows}</table>"
+            f"{body}</body></html>"
+        )
+
+    def mail_list(self) -> str:
+        section = self.mail_section(limit=1000) or (
+            f"<p>No mail received yet in {html.escape(str(self.mail))}: run "
+            "<code>newsroom dev-smtp</code>, then <code>newsroom send --to you@example.org</code>"
+            "</p>"
+        )
+        return (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<title>Received mail · newsroom preview</title><style>"
+            "body{font:15px system-ui,sans-serif;margin:1rem 2rem;color:#1f2328}</style>"
+            f"</head><body><p><a href=/>preview</a></p>{section}</body></html>"
+        )
+
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
         server = self
 
@@ -381,11 +484,17 @@ class PreviewServer:
             def log_message(self, format: str, *args: Any) -> None:
                 log.debug("preview: " + format, *args)
 
-            def _send(self, status: int, body: bytes, content_type: str) -> None:
+            def _send(
+                self, status: int, body: bytes, content_type: str, sandbox: bool = False
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Cache-Control", "no-store")
+                if sandbox:
+                    # Mail anyone could have sent to dev-smtp: no scripts, and an origin of
+                    # its own, even opened on its own rather than in the preview's iframe.
+                    self.send_header("Content-Security-Policy", "sandbox")
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(body)
@@ -415,6 +524,8 @@ class PreviewServer:
                     self._send(200, page.encode("utf-8"), _TYPES[".html"])
                 elif path == EVENTS:
                     self._events()
+                elif path.startswith(MAIL):
+                    self._mail(segments[2:], scheme)
                 elif path.startswith(EMAIL) and len(segments) == 3:
                     self._file(server.output / "editions", [segments[2], "email.html"], scheme)
                 elif segments[:1] == ["site"]:
@@ -426,6 +537,33 @@ class PreviewServer:
                         self._not_found()
                 else:
                     self._not_found()
+
+            def _mail(self, rest: list[str], scheme: str) -> None:
+                if not server.shows_mail:
+                    self._send(
+                        404,
+                        b"received mail is shown only when the preview listens on 127.0.0.1",
+                        "text/plain; charset=utf-8",
+                    )
+                    return
+                if not rest:
+                    self._send(200, server.mail_list().encode("utf-8"), _TYPES[".html"])
+                    return
+                if len(rest) == 1:
+                    page = server.mail_page(rest[0])
+                    if page is None:
+                        self._not_found()
+                    else:
+                        self._send(200, page.encode("utf-8"), _TYPES[".html"])
+                    return
+                from newsroom.render.received_mail import read_received
+
+                mail = read_received(server.mail, rest[0]) if rest[1:] == ["html"] else None
+                if mail is None or not mail.html:
+                    self._not_found()
+                    return
+                body = force_scheme(mail.html, scheme).encode("utf-8")
+                self._send(200, body, _TYPES[".html"], sandbox=True)
 
             def _not_found(self) -> None:
                 self._send(404, b"not found", "text/plain; charset=utf-8")

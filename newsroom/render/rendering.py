@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from newsroom.core.errors import BuildError, NewsroomError
 from newsroom.core.model import Edition
 from newsroom.core.plugins import Plugins
 from newsroom.core.urls import edition_url
+from newsroom.render.email_blocks import mjml_left_in
 from newsroom.render.themes import Theme, load_theme
 
 #: Per-subscriber values are left as placeholders when the email is rendered once per
@@ -155,11 +157,53 @@ def template_vars(
             "subscribe": subscribe,
         },
     }
+    values["item_lang"] = lambda item, original=False: item_language(
+        item, edition.language, original=original
+    )
     if plugins is not None:
         for extra in plugins.pm.hook.extra_template_vars(edition=edition, format=fmt):
             if extra:
                 values.update(extra)
     return values
+
+
+#: Scripts of the languages whose text shows at a glance that a title is in another one.
+_SCRIPTS = {
+    "ko": re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]"),
+    "ja": re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]"),
+    "zh": re.compile(r"[\u4e00-\u9fff]"),
+}
+_LATIN = re.compile(r"[A-Za-z]{2,}")
+
+
+def item_language(item: Any, language: str, *, original: bool = False) -> str:
+    """The language of ``item``'s title (``original``: of its ``original_title``) when it
+    differs from the edition's, else "".
+
+    A source that knows it sets ``extra["language"]`` (``"en"``), the language of the title
+    it gave; a title a filter wrote in the edition's language (the source's kept as
+    ``original_title``) is the edition's. Otherwise, in a Korean, Japanese or Chinese
+    edition, a title in Latin letters without a character of the edition's script is taken
+    for English (an arXiv paper in a Korean briefing). The themes put it in the title's
+    ``lang`` attribute (a summary may be in the edition's language), so that screen readers
+    and hyphenation use the right one.
+    """
+    rewritten = bool(item.original_title) and item.original_title != item.title
+    if original and not rewritten:
+        return ""
+    if rewritten and not original:
+        title = str(item.title)
+        declared = None  # the source's language is the original title's
+    else:
+        title = str(item.original_title if original else item.title)
+        declared = item.extra.get("language") if isinstance(item.extra, dict) else None
+    base = language.split("-")[0].lower()
+    if isinstance(declared, str) and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", declared):
+        return "" if declared.split("-")[0].lower() == base else declared
+    script = _SCRIPTS.get(base)
+    if script and not script.search(title) and _LATIN.search(title):
+        return "en"
+    return ""
 
 
 def render(
@@ -222,18 +266,41 @@ def render(
         if options and cc.plugin in options:
             renderer.options = renderer.options.model_copy(update=dict(options[cc.plugin]))
         try:
-            written.extend(renderer.render(edition, ctx))
+            files = renderer.render(edition, ctx)
         except NewsroomError as exc:
             raise BuildError(f"renderer {cc.label}: {exc.message}") from exc
         except jinja2.TemplateError as exc:
-            where = (
-                f" ({exc.filename}:{exc.lineno})"
-                if isinstance(exc, jinja2.TemplateSyntaxError)
-                else ""
-            )
+            where = template_location(exc)
             raise BuildError(
-                f"renderer {cc.label}: template error in theme {theme.name!r}{where}: {exc}"
+                f"renderer {cc.label}: template error in theme {theme.name!r}"
+                f"{f' ({where})' if where else ''}: {exc}"
             ) from exc
         except Exception as exc:
             raise BuildError(f"renderer {cc.label} failed: {type(exc).__name__}: {exc}") from exc
+        for path in files:
+            if path.suffix == ".html" and path.parent == out:  # the email, not the site
+                problem = mjml_left_in(path.read_text("utf-8", "replace"), theme, path)
+                if problem:
+                    raise BuildError(f"renderer {cc.label}: {problem}")
+        written.extend(files)
     return written
+
+
+def template_location(exc: BaseException) -> str:
+    """``file:line`` of the template line that raised ``exc``, or "" when none did.
+
+    A syntax error carries it; an error while rendering (an undefined variable, a filter
+    that raised) is found in the traceback, whose frames Jinja maps to template lines.
+    """
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            where = f"{filename}:{tb.tb_lineno}"  # the innermost template frame wins
+        tb = tb.tb_next
+    if not where and isinstance(exc, jinja2.TemplateSyntaxError) and exc.name:
+        where = f"{exc.name}:{exc.lineno}"
+    return where

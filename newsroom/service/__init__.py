@@ -11,6 +11,7 @@ import logging
 import signal
 from typing import TYPE_CHECKING
 
+from newsroom.__about__ import DISTRIBUTION
 from newsroom.core.errors import NewsroomError
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
     from newsroom.config.newsletter import Newsletter
 
-MISSING = "newsroom serve needs the service extra: pip install 'newsroom[service]'"
+MISSING = f"newsroom serve needs the service extra: pip install '{DISTRIBUTION}[service]'"
 
 
 def _require() -> None:

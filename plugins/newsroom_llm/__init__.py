@@ -1,5 +1,5 @@
 """newsroom plugin: llm — summaries, the intro and the editor's insight written by a language
-model, through the ``llm`` library (``pip install 'newsroom[llm]'``).
+model, through the ``llm`` library (``pip install 'newsroom-digest[llm]'``).
 
 ::
 
@@ -226,7 +226,7 @@ class LlmSummarizer(Filter):
         def _llm_installed(self) -> Self:
             if importlib.util.find_spec("llm") is None:
                 raise ValueError(
-                    "the llm package is not installed: pip install 'newsroom[llm]' (and a "
+                    "the llm package is not installed: pip install 'newsroom-digest[llm]' (and a "
                     "model plugin or key, see https://llm.datasette.io)"
                 )
             return self
