@@ -103,7 +103,8 @@ def cli(ctx: click.Context, config: Path | None, debug: bool) -> None:
     )
 
 
-for _module in (setup, build, editorial, review, themes, subscribers, send, run, doctor, serve, dev):
+_MODULES = (setup, build, editorial, review, themes, subscribers, send, run, doctor, serve, dev)
+for _module in _MODULES:
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 
