@@ -89,7 +89,7 @@ def venv_python(extras: str = "test", purpose: str = "the tests") -> Path:
     wanted = {e for e in extras.split(",") if e} | {""}
     if not wanted <= installed:
         extras = sorted((installed | wanted) - {""})
-        label = f"newsroom and what {purpose} need" if extras else "newsroom"
+        label = f"newsroom[{','.join(extras)}] for {purpose}" if extras else "newsroom"
         print(f"Installing {label} into it (once; a minute or two) ...", flush=True)
         # The distribution was called "newsroom" before it became "newsroom-digest": an old
         # install of it would register every first-party plugin a second time.

@@ -71,7 +71,11 @@ class Replies:
 
 @pytest.fixture
 def replies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Replies]:
-    require(importlib.util.find_spec("llm") is not None, "the llm package")
+    require(
+        importlib.util.find_spec("llm") is not None,
+        "the llm package",
+        "pip install 'newsroom-digest[llm]'",
+    )
     home = tmp_path / "llm-home"
     monkeypatch.setenv("LLM_USER_PATH", str(home))
     answers = Replies()
@@ -199,7 +203,11 @@ def test_a_field_name_with_markup_and_an_unknown_placeholder_are_refused(tmp_pat
 
     from newsroom import ConfigError
 
-    require(importlib.util.find_spec("llm") is not None, "the llm package")
+    require(
+        importlib.util.find_spec("llm") is not None,
+        "the llm package",
+        "pip install 'newsroom-digest[llm]'",
+    )
     bad_name = '[[filters.fields]]\nname = "<b>요약</b>"\nprompt = "{title}"\n'
     with pytest.raises(ConfigError, match="a field's name is plain text"):
         configure(tmp_path, newsletter(bad_name))

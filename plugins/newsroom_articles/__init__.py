@@ -11,7 +11,7 @@ little or none of their own (link posts, launches, discussions), so they can be 
 Pages are fetched through the build's shared client (the ``[http]`` limits, per-host
 spacing, the cache, ``--mirror``), at most ``per_host`` at a time from one host and only
 where the host's robots.txt allows it; the main text is extracted by trafilatura
-(``pip install 'newsroom[articles]'``) in the build's worker processes, and kept by the
+(``pip install 'newsroom-digest[articles]'``) in the build's worker processes, and kept by the
 page's content, so an unchanged page is not extracted twice.
 
 Like the summarizers it works after the sections are arranged, on the items that made it
@@ -79,7 +79,8 @@ class Articles(Filter):
         def _extractor_installed(self) -> Self:
             if importlib.util.find_spec("trafilatura") is None:
                 raise ValueError(
-                    "the trafilatura package is not installed: pip install 'newsroom[articles]'"
+                    "the trafilatura package is not installed: "
+                    "pip install 'newsroom-digest[articles]'"
                 )
             return self
 
