@@ -29,6 +29,13 @@ from newsroom.core.errors import (
     SourceError,
     StateError,
 )
+from newsroom.core.feedback import (
+    Event,
+    Feedback,
+    FeedbackReceiver,
+    FeedbackRequest,
+    Refused,
+)
 from newsroom.core.hookspecs import API_VERSION, hookimpl
 from newsroom.core.model import (
     BuildWarning,
@@ -65,6 +72,10 @@ __all__ = [
     "DeliveryFailure",
     "Edition",
     "Envelope",
+    "Event",
+    "Feedback",
+    "FeedbackReceiver",
+    "FeedbackRequest",
     "FetchContext",
     "FetchError",
     "Filter",
@@ -77,6 +88,7 @@ __all__ = [
     "OutgoingMessage",
     "PermanentFailure",
     "PluginError",
+    "Refused",
     "RenderContext",
     "Renderer",
     "Section",

@@ -53,7 +53,8 @@ def model_table(model: type[BaseModel]) -> str:
 
 def options_reference(plugins: Plugins | None = None) -> str:
     """Markdown for the ``[plugins]``, ``[email]``, ``[subscriptions]`` and ``[publish]`` tables
-    and every registered source, filter, section layout, renderer and transport."""
+    and every registered source, filter, section layout, renderer, transport and feedback
+    receiver."""
     from newsroom.config import PluginsConfig, PublishConfig
     from newsroom.config.mail import EmailConfig, SubscriptionsConfig
 
@@ -74,6 +75,7 @@ def options_reference(plugins: Plugins | None = None) -> str:
         ("section", "Section layouts"),
         ("renderer", "Renderers"),
         ("transport", "Transports (`[transport]`)"),
+        ("feedback", "Email services' reports (`[[feedback]]`)"),
     ):
         out.append(f"### {title}\n")
         for reg in plugins.registry(kind):
