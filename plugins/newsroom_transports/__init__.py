@@ -1,4 +1,5 @@
-"""Built-in delivery transports: ``smtp`` (aiosmtplib) and ``file`` (``.eml`` files)."""
+"""Built-in delivery transports: ``smtp`` (aiosmtplib), ``file`` (``.eml`` files) and
+``ses`` (Amazon SES v2 through botocore, with the ``services`` extra)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from newsroom import hookimpl
 @hookimpl
 def register_transports(register: Any) -> None:
     from .file import FileTransport
+    from .ses import SesTransport
     from .smtp import SmtpTransport
 
     register(SmtpTransport)
     register(FileTransport)
+    register(SesTransport)
