@@ -27,7 +27,7 @@ from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from newsroom.__about__ import __version__
-from newsroom.config.mail import EmailConfig, SubscriptionsConfig
+from newsroom.config.mail import EmailConfig, MailboxConfig, SubscriptionsConfig
 from newsroom.core.components import Component, Options
 from newsroom.core.errors import ConfigError
 from newsroom.core.plugins import Plugins
@@ -221,6 +221,8 @@ class Config:
     email: EmailConfig = field(default_factory=lambda: EmailConfig.model_validate({}))
     transport: ComponentConfig | None = None
     """The ``[transport]`` table (default: ``plugin = "smtp"`` on localhost)."""
+    mailbox: MailboxConfig | None = None
+    """The ``[mailbox]`` table: where bounces and mailed unsubscribe requests arrive."""
     feedback: list[ComponentConfig] = field(default_factory=list)
     """The ``[[feedback]]`` tables: email services' reports ``newsroom serve`` reads."""
     subscriptions: SubscriptionsConfig = field(
@@ -296,7 +298,17 @@ _KINDS = {
 _LISTS = ("sources", "filters", "sections", "renderers", "feedback")
 #: A feedback receiver's name is the last part of its webhook's path.
 _WEBHOOK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
-_TOP = {"newsletter", "http", "theme", "plugins", "email", "subscriptions", "publish", *_KINDS}
+_TOP = {
+    "newsletter",
+    "http",
+    "theme",
+    "plugins",
+    "email",
+    "subscriptions",
+    "mailbox",
+    "publish",
+    *_KINDS,
+}
 #: Used when the file has no [[renderers]] tables.
 DEFAULT_RENDERERS = ("email", "web", "markdown")
 
@@ -512,6 +524,7 @@ def parse_config(data: dict[str, Any], path: Path, plugins: Plugins) -> Config:
     plugin_cfg = model("plugins", PluginsConfig)
     email = model("email", EmailConfig)
     subscriptions = model("subscriptions", SubscriptionsConfig)
+    mailbox = model("mailbox", MailboxConfig) if "mailbox" in data else None
     publish = model("publish", PublishConfig)
     theme = data.get("theme", {})
     if not isinstance(theme, dict):
@@ -572,6 +585,7 @@ def parse_config(data: dict[str, Any], path: Path, plugins: Plugins) -> Config:
         email=email,
         transport=transport,
         subscriptions=subscriptions,
+        mailbox=mailbox,
         publish=publish,
     )
 

@@ -56,7 +56,7 @@ def options_reference(plugins: Plugins | None = None) -> str:
     and every registered source, filter, section layout, renderer, transport and feedback
     receiver."""
     from newsroom.config import PluginsConfig, PublishConfig
-    from newsroom.config.mail import EmailConfig, SubscriptionsConfig
+    from newsroom.config.mail import EmailConfig, MailboxConfig, SubscriptionsConfig
 
     plugins = plugins or load_plugins()
     out: list[str] = []
@@ -64,6 +64,7 @@ def options_reference(plugins: Plugins | None = None) -> str:
         ("plugins", PluginsConfig),
         ("email", EmailConfig),
         ("subscriptions", SubscriptionsConfig),
+        ("mailbox", MailboxConfig),
         ("publish", PublishConfig),
     ):
         out.append(f"### `[{table}]`\n")
