@@ -21,6 +21,7 @@ import click
 from newsroom.__about__ import __version__
 from newsroom.cli import (
     build,
+    doctor,
     editorial,
     mailbox,
     run,
@@ -54,7 +55,18 @@ def cli(ctx: click.Context, config: Path | None, debug: bool) -> None:
     )
 
 
-for _module in (setup, build, editorial, themes, subscribers, send, mailbox, run, serve):
+for _module in (
+    setup,
+    build,
+    editorial,
+    themes,
+    subscribers,
+    send,
+    mailbox,
+    doctor,
+    run,
+    serve,
+):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 
