@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -104,7 +105,8 @@ def client_key(request: Request) -> str:
 
 
 class Service:
-    """What the endpoints share: config, signer, mailer, strings. Holds no connection."""
+    """What the endpoints share: config, signer, mailer, strings. Holds no connection,
+    except each threadpool thread's own for email services' reports (:meth:`_record`)."""
 
     def __init__(self, newsletter: Newsletter) -> None:
         config = newsletter.config
@@ -137,6 +139,7 @@ class Service:
         self.receiver = NewsroomReceiver(
             secret.get_secret_value() if secret else "", settings.webhook_max_age
         )
+        self._feedback_state = threading.local()
         #: Email services' receivers (``[[feedback]]``), by the name in their webhook's path.
         self.feedback: dict[str, FeedbackReceiver] = {
             c.name: c.registration.cls(c.options, instance=c.name) for c in config.feedback
@@ -531,8 +534,12 @@ class Service:
         return JSONResponse(answer)
 
     def _record(self, name: str, feedback: Feedback, now: float, keep: float) -> dict[str, int]:
-        with State(self.state_path) as state:
-            return record_feedback(state, name, feedback, now, keep)
+        # Reports come in bursts of thousands: each threadpool thread keeps its own
+        # connection for them (opening the state file costs more than applying a report).
+        state = getattr(self._feedback_state, "state", None)
+        if state is None:
+            state = self._feedback_state.state = State(self.state_path)
+        return record_feedback(state, name, feedback, now, keep)
 
     async def health(self, request: Request) -> Response:
         return PlainTextResponse("ok")
