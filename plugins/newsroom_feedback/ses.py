@@ -27,20 +27,19 @@ import binascii
 import json
 import re
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pydantic import Field, SecretStr, field_validator
 
 from newsroom import Event, Feedback, FeedbackReceiver, FeedbackRequest, Options, Refused
 from newsroom.core.feedback import BadEvents, check_fresh, iso_time
 
 from .common import check_basic_auth, json_body, text
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 #: SNS's own hosts, the only ones a signing certificate or a subscription link may be on.
 SNS_HOST = re.compile(r"sns\.([a-z]{2}(?:-[a-z]+)+-[0-9]+)\.amazonaws\.com(?:\.cn)?")
@@ -61,7 +60,8 @@ SIGNED = {
     ),
 }
 SIGNED["UnsubscribeConfirmation"] = SIGNED["SubscriptionConfirmation"]
-HASHES: dict[str, type[hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
+#: The hash of each SignatureVersion.
+HASHES = {"1": "SHA1", "2": "SHA256"}
 #: A signing certificate is a few kilobytes.
 MAX_DOWNLOAD = 64 * 1024
 #: Certificates kept, by URL (SNS rotates its certificate now and then).
@@ -177,6 +177,9 @@ class SesReceiver(FeedbackReceiver):
             pem = await self.download(url)
         except httpx.HTTPError as exc:
             raise Refused(503, f"cannot fetch the SNS signing certificate: {exc}") from None
+        from cryptography import x509
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         try:
             public = x509.load_pem_x509_certificate(pem).public_key()
         except ValueError:
@@ -189,8 +192,14 @@ class SesReceiver(FeedbackReceiver):
         return public
 
     async def verify(self, message: dict[str, Any], region: str) -> None:
-        algorithm = HASHES.get(str(message.get("SignatureVersion")))
-        if algorithm is None:
+        # cryptography comes with the `services` extra: imported here, so that the plugin
+        # registers without it.
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        name = HASHES.get(str(message.get("SignatureVersion")))
+        if name is None:
             raise Refused(401, "SignatureVersion must be 1 or 2")
         try:
             signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
@@ -198,7 +207,7 @@ class SesReceiver(FeedbackReceiver):
             raise Refused(401, "the SNS signature is not base64") from None
         key = await self.certificate(str(message.get("SigningCertURL")), region)
         try:
-            key.verify(signature, canonical(message), padding.PKCS1v15(), algorithm())
+            key.verify(signature, canonical(message), padding.PKCS1v15(), getattr(hashes, name)())
         except InvalidSignature:
             raise Refused(401, "the SNS signature does not match") from None
 
