@@ -29,6 +29,13 @@ from newsroom.core.errors import (
     SourceError,
     StateError,
 )
+from newsroom.core.feedback import (
+    Event,
+    Feedback,
+    FeedbackReceiver,
+    FeedbackRequest,
+    Refused,
+)
 from newsroom.core.hookspecs import API_VERSION, hookimpl
 from newsroom.core.model import (
     BuildWarning,
@@ -45,6 +52,7 @@ from newsroom.core.transport import (
     Envelope,
     OutgoingMessage,
     PermanentFailure,
+    SendingQuota,
     TemporaryFailure,
     Transport,
     TransportContext,
@@ -65,6 +73,10 @@ __all__ = [
     "DeliveryFailure",
     "Edition",
     "Envelope",
+    "Event",
+    "Feedback",
+    "FeedbackReceiver",
+    "FeedbackRequest",
     "FetchContext",
     "FetchError",
     "Filter",
@@ -77,10 +89,12 @@ __all__ = [
     "OutgoingMessage",
     "PermanentFailure",
     "PluginError",
+    "Refused",
     "RenderContext",
     "Renderer",
     "Section",
     "SectionLayout",
+    "SendingQuota",
     "Source",
     "SourceError",
     "SourceReport",

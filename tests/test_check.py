@@ -149,7 +149,7 @@ def test_the_schema_is_draft_4_and_covers_every_installed_plugin(
         named = {b["properties"]["plugin"]["enum"][0] for b in branches}
         assert named == set(plugins.registry(kind).names()), table
     transports = {b["properties"]["plugin"]["enum"][0] for b in properties["transport"]["oneOf"]}
-    assert transports == {"smtp", "file"}
+    assert transports == {"smtp", "file", "ses", "mailgun"}
 
 
 def test_the_example_newsletter_is_valid_against_the_schema(schema: dict[str, object]) -> None:

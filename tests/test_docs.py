@@ -73,6 +73,7 @@ def test_hook_examples_run_and_register() -> None:
     assert "everything" in plugins.sections
     assert "urls" in plugins.renderers
     assert "http-api" in plugins.transports
+    assert "example-esp" in plugins.feedback
     group = click.Group()
     plugins.pm.hook.register_commands(cli=group)
     assert "hello" in group.commands

@@ -312,7 +312,7 @@ def test_plugins_json_shows_transports_themes_and_the_api_version() -> None:
     data = json.loads(result.stdout)
     assert data["api_version"] == "1.0"
     rows = {p["name"]: p for p in data["plugins"]}
-    assert rows["transports"]["transports"] == ["file", "smtp"]
+    assert rows["transports"]["transports"] == ["file", "mailgun", "ses", "smtp"]
     assert rows["arxiv"]["sources"] == ["arxiv"] and rows["arxiv"]["transports"] == []
     (default,) = [t for t in data["themes"] if t["name"] == "default"]
     assert default["package"] == "newsroom-digest" and default["version"]

@@ -13,7 +13,7 @@ from newsroom.cli.common import Options, handle_errors, mirror_url, report_findi
 @click.option(
     "--skip",
     multiple=True,
-    type=click.Choice(["sending", "sources", "mail", "links"]),
+    type=click.Choice(["sending", "services", "sources", "mail", "links"]),
     help="Leave out a part of the round (repeatable).",
 )
 @click.option(

@@ -24,6 +24,7 @@ from newsroom.cli import (
     dev,
     doctor,
     editorial,
+    mailbox,
     review,
     run,
     send,
@@ -103,7 +104,20 @@ def cli(ctx: click.Context, config: Path | None, debug: bool) -> None:
     )
 
 
-_MODULES = (setup, build, editorial, review, themes, subscribers, send, run, doctor, serve, dev)
+_MODULES = (
+    setup,
+    build,
+    editorial,
+    review,
+    themes,
+    subscribers,
+    send,
+    mailbox,
+    run,
+    doctor,
+    serve,
+    dev,
+)
 for _module in _MODULES:
     for _command in _module.COMMANDS:
         cli.add_command(_command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -10,9 +11,11 @@ from typing import Any
 import click
 
 from newsroom.cli.common import Options, console, handle_errors, mirror_url, parse_now
+from newsroom.cli.mailbox import describe, read_configured_mailbox
 from newsroom.cli.review import hold_unless_reviewed
 from newsroom.cli.send_report import SendProgress, print_send_report
 from newsroom.core import exitcodes
+from newsroom.core.errors import NewsroomError
 
 
 @click.command()
@@ -105,6 +108,16 @@ def run(opts: Options, now: str | None, mirror: str | None, no_send: bool, as_js
             published = _publish_site(config, eid)
             if published:
                 result["published"] = published
+            if config.mailbox is not None:
+                # Bounces and mailed unsubscribes first: today's send leaves them out.
+                try:
+                    mail = read_configured_mailbox(config)
+                except NewsroomError as exc:
+                    click.echo(f"Warning: {exc}", err=True)
+                else:
+                    result["mailbox"] = dataclasses.asdict(mail)
+                    if not as_json:
+                        click.echo(describe(mail))
             if no_send:
                 report = None
             else:

@@ -97,6 +97,8 @@ def print_send_report(report: SendReport, as_json: bool) -> None:
         + f" in {report.elapsed:.1f} s{rate}"
         + (f" ({report.workers} processes)" if report.workers > 1 else "")
     )
+    if report.quota:
+        click.echo(f"  limited by the sending quota: {report.quota}")
     if report.resumed:
         click.echo(
             f"  resumed: {report.resumed} message(s) were in flight when an earlier run stopped "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from newsroom.__about__ import __version__
-from newsroom.config.mail import EmailConfig, SubscriptionsConfig
+from newsroom.config.mail import EmailConfig, MailboxConfig, SubscriptionsConfig
 from newsroom.core.components import Component, Options
 from newsroom.core.errors import ConfigError
 from newsroom.core.plugins import Plugins
@@ -220,6 +221,10 @@ class Config:
     email: EmailConfig = field(default_factory=lambda: EmailConfig.model_validate({}))
     transport: ComponentConfig | None = None
     """The ``[transport]`` table (default: ``plugin = "smtp"`` on localhost)."""
+    mailbox: MailboxConfig | None = None
+    """The ``[mailbox]`` table: where bounces and mailed unsubscribe requests arrive."""
+    feedback: list[ComponentConfig] = field(default_factory=list)
+    """The ``[[feedback]]`` tables: email services' reports ``newsroom serve`` reads."""
     subscriptions: SubscriptionsConfig = field(
         default_factory=lambda: SubscriptionsConfig.model_validate({})
     )
@@ -287,9 +292,23 @@ _KINDS = {
     "renderers": ("renderer", "name", {"name", "plugin", "enabled"}, None),
     # A single table, not a list: `[transport]`.
     "transport": ("transport", "name", {"name", "plugin"}, "smtp"),
+    # Email services' reports, answered by `newsroom serve` at /webhooks/<name>.
+    "feedback": ("feedback", "name", {"name", "plugin", "enabled"}, None),
 }
-_LISTS = ("sources", "filters", "sections", "renderers")
-_TOP = {"newsletter", "http", "theme", "plugins", "email", "subscriptions", "publish", *_KINDS}
+_LISTS = ("sources", "filters", "sections", "renderers", "feedback")
+#: A feedback receiver's name is the last part of its webhook's path.
+_WEBHOOK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+_TOP = {
+    "newsletter",
+    "http",
+    "theme",
+    "plugins",
+    "email",
+    "subscriptions",
+    "mailbox",
+    "publish",
+    *_KINDS,
+}
 #: Used when the file has no [[renderers]] tables.
 DEFAULT_RENDERERS = ("email", "web", "markdown")
 
@@ -315,7 +334,8 @@ def _left_out(plugins: Plugins, name: str) -> str:
 def _label(table: str, index: int, name: str | None, plugin: str | None) -> str:
     if table == "transport":
         return f"[transport] (plugin {plugin!r})"
-    head = f"[[{table}s]] #{index}" if not table.endswith("s") else f"[[{table}]] #{index}"
+    plural = table.endswith("s") or table == "feedback"
+    head = f"[[{table}]] #{index}" if plural else f"[[{table}s]] #{index}"
     if name and name != plugin:
         head += f" {name!r}"
     if plugin:
@@ -435,6 +455,20 @@ def _component(
         if name in seen:
             problems.append(f"{label}: {name_key} {name!r} is used by another {kind}")
         seen.add(name)
+    if table == "feedback":
+        webhook = name if name is not None else plugin
+        if not isinstance(webhook, str) or not _WEBHOOK_NAME.fullmatch(webhook):
+            problems.append(
+                f"{label}: the name {webhook!r} must be lower-case letters, digits, - and _ "
+                "(it is the last part of the webhook's path, /webhooks/<name>)"
+            )
+        elif webhook == "events" or webhook in seen:
+            problems.append(
+                f"{label}: /webhooks/{webhook} is taken"
+                + (" by newsroom's own format" if webhook == "events" else "")
+                + "; give this table another `name`"
+            )
+        seen.add(str(webhook))
     if table == "sections" and not isinstance(raw.get("title"), str):
         problems.append(f"{label}: `title` is required and must be a string")
     registry = plugins.registry(kind)
@@ -510,6 +544,7 @@ def parse_config(data: dict[str, Any], path: Path, plugins: Plugins) -> Config:
     plugin_cfg = model("plugins", PluginsConfig)
     email = model("email", EmailConfig)
     subscriptions = model("subscriptions", SubscriptionsConfig)
+    mailbox = model("mailbox", MailboxConfig) if "mailbox" in data else None
     publish = model("publish", PublishConfig)
     theme = data.get("theme", {})
     if not isinstance(theme, dict):
@@ -566,9 +601,11 @@ def parse_config(data: dict[str, Any], path: Path, plugins: Plugins) -> Config:
         filters=lists["filters"],
         sections=lists["sections"],
         renderers=lists["renderers"],
+        feedback=lists["feedback"],
         email=email,
         transport=transport,
         subscriptions=subscriptions,
+        mailbox=mailbox,
         publish=publish,
     )
 

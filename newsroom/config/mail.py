@@ -11,9 +11,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from email.utils import parseaddr
+from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 
 class EmailConfig(BaseModel):
@@ -33,8 +34,9 @@ class EmailConfig(BaseModel):
     """The sender's postal address, printed in every message's footer (CAN-SPAM)."""
     unsubscribe_mailto: str = ""
     """Address for unsubscribing by mail (default: the sender). Offered in
-    ``List-Unsubscribe`` only once newsroom reads the mails sent there; until then it is
-    left out, so no reader is told to unsubscribe in a way that does nothing."""
+    ``List-Unsubscribe`` only when a ``[mailbox]`` is configured, which ``newsroom mailbox``
+    (and ``newsroom run``) reads; without one it is left out, so no reader is told to
+    unsubscribe in a way that does nothing. Mails to it must land in that mailbox."""
     rate: float = Field(0, ge=0)
     """Messages per second across all connections; 0: as fast as the server takes them."""
     hourly_limit: int = Field(0, ge=0)
@@ -82,6 +84,51 @@ class EmailConfig(BaseModel):
         if any(c in value for c in "\r\n\0"):
             raise ValueError("must be on one line")
         return value.strip()
+
+
+class MailboxConfig(BaseModel):
+    """The ``[mailbox]`` table: the IMAP mailbox where bounces and mailed unsubscribe
+    requests arrive (the sender's address, or ``unsubscribe_mailto``'s), read by
+    ``newsroom mailbox`` and ``newsroom run``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str
+    """The IMAP server."""
+    port: int = Field(0, ge=0, le=65535)
+    """Default: 993 for ``tls``, 143 otherwise."""
+    security: Literal["tls", "starttls", "none"] = "tls"
+    """``none`` (no encryption) only to a server on this machine (127.0.0.1, localhost)."""
+    user: str
+    password: SecretStr
+    """``{ "$env" = "NEWSROOM_IMAP_PASSWORD" }``."""
+    folder: str = "INBOX"
+    """Where bounces and requests arrive."""
+    done_folder: str = "newsroom-handled"
+    """Where what was handled is moved (created when missing); the rest stays."""
+    timeout: float = Field(30, gt=0)
+
+    @field_validator("host", "user", "folder", "done_folder")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if not value.strip() or any(c in value for c in "\r\n\0"):
+            raise ValueError("must be one non-empty line")
+        return value.strip()
+
+    @field_validator("security")
+    @classmethod
+    def _plain_only_here(cls, value: str, info: ValidationInfo) -> str:
+        host = info.data.get("host")
+        if value == "none" and not _loopback(host):
+            raise ValueError(
+                f"plain IMAP sends the password unencrypted: only to 127.0.0.1 or localhost, "
+                f"not {host!r}; use tls or starttls"
+            )
+        return value
+
+    @property
+    def real_port(self) -> int:
+        return self.port or (993 if self.security == "tls" else 143)
 
 
 #: One rate limit in the notation of the ``limits`` library: ``5/minute``, ``30 per hour``.

@@ -53,9 +53,10 @@ def model_table(model: type[BaseModel]) -> str:
 
 def options_reference(plugins: Plugins | None = None) -> str:
     """Markdown for the ``[plugins]``, ``[email]``, ``[subscriptions]`` and ``[publish]`` tables
-    and every registered source, filter, section layout, renderer and transport."""
+    and every registered source, filter, section layout, renderer, transport and feedback
+    receiver."""
     from newsroom.config import PluginsConfig, PublishConfig
-    from newsroom.config.mail import EmailConfig, SubscriptionsConfig
+    from newsroom.config.mail import EmailConfig, MailboxConfig, SubscriptionsConfig
 
     plugins = plugins or load_plugins()
     out: list[str] = []
@@ -63,6 +64,7 @@ def options_reference(plugins: Plugins | None = None) -> str:
         ("plugins", PluginsConfig),
         ("email", EmailConfig),
         ("subscriptions", SubscriptionsConfig),
+        ("mailbox", MailboxConfig),
         ("publish", PublishConfig),
     ):
         out.append(f"### `[{table}]`\n")
@@ -74,6 +76,7 @@ def options_reference(plugins: Plugins | None = None) -> str:
         ("section", "Section layouts"),
         ("renderer", "Renderers"),
         ("transport", "Transports (`[transport]`)"),
+        ("feedback", "Email services' reports (`[[feedback]]`)"),
     ):
         out.append(f"### {title}\n")
         for reg in plugins.registry(kind):

@@ -187,7 +187,7 @@ def _component(
 
 def config_schema(plugins: Plugins) -> dict[str, Any]:
     """The JSON Schema (draft 4) of a ``newsroom.toml`` for the plugins in ``plugins``."""
-    from newsroom.config.mail import EmailConfig, SubscriptionsConfig
+    from newsroom.config.mail import EmailConfig, MailboxConfig, SubscriptionsConfig
 
     definitions: dict[str, Any] = {SECRET: _SECRET_SCHEMA}
     properties: dict[str, Any] = {}
@@ -197,6 +197,7 @@ def config_schema(plugins: Plugins) -> dict[str, Any]:
         ("plugins", PluginsConfig, False),
         ("email", EmailConfig, True),
         ("subscriptions", SubscriptionsConfig, True),
+        ("mailbox", MailboxConfig, True),
         ("publish", PublishConfig, True),
     ):
         properties[table] = model_schema(model, f"{table}.", definitions, secrets_allowed)

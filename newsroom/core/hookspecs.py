@@ -83,6 +83,16 @@ def register_transports(register: Register[Any]) -> None:
 
 
 @hookspec
+def register_feedback(register: Register[Any]) -> None:
+    """Register :class:`~newsroom.FeedbackReceiver` classes: readers of an email service's
+    bounce and complaint reports, configured by ``[[feedback]]`` tables and answered by
+    ``newsroom serve`` at ``/webhooks/<name>``.
+
+    Called: once per process, before ``newsroom serve`` answers its first request.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add subcommands to the ``newsroom`` command line.
 

@@ -43,6 +43,7 @@ from newsroom.__about__ import DISTRIBUTION, __version__
 from newsroom.core import hookspecs
 from newsroom.core.components import Filter, Renderer, SectionLayout, Source
 from newsroom.core.errors import PluginError
+from newsroom.core.feedback import FeedbackReceiver
 from newsroom.core.registry import Register, Registry
 from newsroom.core.transport import Transport
 
@@ -66,6 +67,7 @@ KINDS: dict[str, tuple[str, type[Any]]] = {
     "section": ("register_sections", SectionLayout),
     "renderer": ("register_renderers", Renderer),
     "transport": ("register_transports", Transport),
+    "feedback": ("register_feedback", FeedbackReceiver),
 }
 
 
@@ -329,8 +331,8 @@ class Plugins:
         return info is not None and canonicalize_name(info.package) == OWN_DISTRIBUTION
 
     def registry(self, kind: str) -> Registry[Any]:
-        """The registry for ``kind``: ``source``, ``filter``, ``section``, ``renderer`` or
-        ``transport``."""
+        """The registry for ``kind``: ``source``, ``filter``, ``section``, ``renderer``,
+        ``transport`` or ``feedback``."""
         if kind in self._registries:
             return self._registries[kind]
         hook, base = KINDS[kind]
@@ -377,6 +379,10 @@ class Plugins:
     @property
     def transports(self) -> Registry[type[Transport]]:
         return self.registry("transport")
+
+    @property
+    def feedback(self) -> Registry[type[FeedbackReceiver]]:
+        return self.registry("feedback")
 
     @property
     def failures(self) -> list[LoadFailure]:

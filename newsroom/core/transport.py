@@ -93,6 +93,19 @@ class TransportContext:
     """The edition's folder (the ``file`` transport writes there by default)."""
 
 
+@dataclass(frozen=True)
+class SendingQuota:
+    """What an email service lets the account send now (:meth:`Transport.sending_quota`)."""
+
+    rate: float | None = None
+    """Messages per second at most; caps ``[email] rate``."""
+    remaining: int | None = None
+    """Messages the account may still send in its current period (a day); a run sends no
+    more, and the rest waits for the next run."""
+    source: str = ""
+    """Where the figures come from, for the report."""
+
+
 class Channel(ABC):
     """One connection's worth of delivery. Used by one worker at a time."""
 
@@ -114,3 +127,9 @@ class Transport(Component, ABC):
     @abstractmethod
     async def open(self, ctx: TransportContext) -> Channel:
         """A new channel (connection). Raise :class:`DeliveryFailure` when none can be had."""
+
+    def sending_quota(self) -> SendingQuota | None:
+        """The service's limits for the account, read once before a send; ``None`` (the
+        default) when there are none to read. Raise :class:`DeliveryFailure` when the
+        service cannot be asked."""
+        return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import secrets
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from pathlib import Path
 from newsroom.config import Config
 from newsroom.config.outputs import edition_dir
 from newsroom.core.errors import ConfigError
-from newsroom.core.transport import DeliveryFailure, Transport, TransportContext
+from newsroom.core.transport import DeliveryFailure, SendingQuota, Transport, TransportContext
 from newsroom.deliver.approvals import require_approval
 from newsroom.deliver.messages import DkimSigner, EditionMessage, Recipient, make_sender
 from newsroom.deliver.sending import (
@@ -120,6 +121,15 @@ def send_edition(
     transport = transport_for(config)
     started = time.monotonic()
     report = SendReport(edition=edition_id)
+    try:
+        quota = transport.sending_quota()
+    except DeliveryFailure as exc:
+        # Credentials refused, a paused account, no answer: no message would go either.
+        report.stopped = f"cannot read the sending quota: {exc}"
+        report.elapsed = time.monotonic() - started
+        return report
+    if quota is not None:
+        settings, report.quota = apply_quota(settings, quota)
     with State(config.state_path) as state:
         own = lock is None
         lock = lock or Lock(state, LOCK_NAME, f"newsroom send {edition_id}")
@@ -180,6 +190,20 @@ def recipients_left(config: Config, edition_id: str) -> int:
                 (edition_id,),
             ).fetchone()
     return int(row[0])
+
+
+def apply_quota(settings: SendSettings, quota: SendingQuota) -> tuple[SendSettings, str]:
+    """``settings`` within an email service's quota, and what it changed (for the report)."""
+    settings = dataclasses.replace(settings)
+    notes = []
+    if quota.rate and (not settings.rate or settings.rate > quota.rate):
+        settings.rate = quota.rate
+        notes.append(f"at most {quota.rate:g} messages a second")
+    if quota.remaining is not None and (settings.limit is None or settings.limit > quota.remaining):
+        settings.limit = quota.remaining
+        notes.append(f"at most {quota.remaining} messages in this run")
+    note = f"{', '.join(notes)} ({quota.source or 'the service'})" if notes else ""
+    return settings, note
 
 
 def dry_run(config: Config, edition_id: str, folder: Path) -> int:

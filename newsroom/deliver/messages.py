@@ -33,6 +33,7 @@ from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from newsroom.__about__ import DISTRIBUTION
 from newsroom.config.mail import subscriptions_problem
@@ -105,6 +106,19 @@ class Sender:
     reply_to: str = ""
 
 
+def unsubscribe_mailto(address: str, token: str) -> str:
+    """The ``mailto:`` URI of ``List-Unsubscribe`` for one reader: the subject carries
+    their signed token, which ``newsroom mailbox`` reads (:mod:`newsroom.deliver.mailbox`)."""
+    return f"mailto:{address}?subject={quote(f'unsubscribe {token}')}"
+
+
+def message_id_for(edition_id: str, uid: str, domain: str) -> str:
+    """The Message-ID of an edition's message to one subscriber (by their uid, which no
+    one outside knows: a bounce that quotes it was caused by a message newsroom sent)."""
+    digest = hashlib.sha256(f"{edition_id}\0{uid}".encode()).hexdigest()
+    return f"<{digest[:32]}@{domain}>"
+
+
 def one_line(text: str) -> str:
     """``text`` with every control character and line break turned into a space."""
     return " ".join("".join(" " if ord(c) < 32 or c == "\x7f" else c for c in text).split())
@@ -174,7 +188,10 @@ def make_sender(config: Any, *, subscriptions_url: str | None = None) -> Sender:
         domain=domain,
         list_id=f"{encode_header(title, 'List-Id')} <{list_id}>",
         subscriptions_url=subscriptions_url or config.subscriptions_url,
-        unsubscribe_mailto=parseaddr(email.unsubscribe_mailto)[1] or address,
+        # Offered only when something reads the mails sent there: the [mailbox].
+        unsubscribe_mailto=(parseaddr(email.unsubscribe_mailto)[1] or address)
+        if getattr(config, "mailbox", None) is not None
+        else "",
         reply_to=format_address(*parseaddr(email.reply_to)) if email.reply_to else "",
     )
 
@@ -461,8 +478,7 @@ class EditionMessage:
     def message_id(self, recipient: Recipient) -> str:
         # The same for every attempt at one (edition, subscriber): a copy sent twice after a
         # crash carries the same Message-ID, which receiving systems use to drop duplicates.
-        digest = hashlib.sha256(f"{self.edition_id}\0{recipient.uid}".encode()).hexdigest()
-        return f"<{digest[:32]}@{self.sender.domain}>"
+        return message_id_for(self.edition_id, recipient.uid, self.sender.domain)
 
     def build(
         self, recipient: Recipient, *, eight_bit: bool = True, message_id: str = ""
@@ -491,13 +507,17 @@ class EditionMessage:
         now = int(self.clock())
         if now != self._date_at:
             self._date_at, self._date = now, formatdate(now, usegmt=True)
-        # Only the https link: a mailto: would be offered only if something read the mails
-        # sent to it. RFC 8058 one-click: mail programs POST to the https link.
+        # RFC 8058 one-click: mail programs POST to the https link. The mailto: is offered
+        # only when a [mailbox] is read (sender.unsubscribe_mailto is empty otherwise).
+        unsubscribe = f"<{links['unsubscribe_url']}>"
+        if self.sender.unsubscribe_mailto:
+            mailto = unsubscribe_mailto(self.sender.unsubscribe_mailto, links["token"])
+            unsubscribe += f",\r\n <{mailto}>"
         headers = [
             f"Date: {self._date}",
             f"Message-ID: {message_id}",
             f"To: {format_address(name, envelope_to if not smtputf8 else recipient.email)}",
-            f"List-Unsubscribe: <{links['unsubscribe_url']}>",
+            f"List-Unsubscribe: {unsubscribe}",
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
         ]
         head = self._fixed + ("\r\n".join(headers) + "\r\n").encode("utf-8")

@@ -65,9 +65,21 @@ async def _links(r: Round) -> list[Finding]:
     return await subscriptions_findings(r.config)
 
 
+def _services(r: Round) -> list[Finding]:
+    from newsroom.deliver.service_checks import service_findings
+
+    return service_findings(r.config)
+
+
 #: The round, in the order it is reported.
 CHECKS: list[Check] = [
     Check("sending", _sending, "sender, links, signing keys, transport, DKIM (no network)"),
+    Check(
+        "services",
+        _services,
+        "an email service's credentials, its bounce and complaint reports, the reply "
+        "mailbox, the DKIM key and its DNS record (no network)",
+    ),
     Check("sources", _sources, "each source answers and parses to items"),
     Check("mail", _mail_server, "the mail server connects, offers TLS, accepts the login"),
     Check("links", _links, "the subscription pages answer over https"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -28,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsroom.config.newsletter import Newsletter
 from newsroom.core.errors import ConfigError
+from newsroom.core.feedback import Feedback, FeedbackReceiver, FeedbackRequest
 from newsroom.deliver.subscribers import (
     InvalidAddress,
     Subscriber,
@@ -41,7 +43,13 @@ from newsroom.service.logs import redact_access_log
 from newsroom.service.mail import Mailer
 from newsroom.service.pages import Strings, render
 from newsroom.service.signups import MailRules, Signup, Signups
-from newsroom.service.webhooks import BadEvents, NewsroomReceiver, Refused, apply_events
+from newsroom.service.webhooks import (
+    BadEvents,
+    NewsroomReceiver,
+    Refused,
+    apply_events,
+    record_feedback,
+)
 from newsroom.store.state import State
 
 T = TypeVar("T")
@@ -97,7 +105,8 @@ def client_key(request: Request) -> str:
 
 
 class Service:
-    """What the endpoints share: config, signer, mailer, strings. Holds no connection."""
+    """What the endpoints share: config, signer, mailer, strings. Holds no connection,
+    except each threadpool thread's own for email services' reports (:meth:`_record`)."""
 
     def __init__(self, newsletter: Newsletter) -> None:
         config = newsletter.config
@@ -130,6 +139,11 @@ class Service:
         self.receiver = NewsroomReceiver(
             secret.get_secret_value() if secret else "", settings.webhook_max_age
         )
+        self._feedback_state = threading.local()
+        #: Email services' receivers (``[[feedback]]``), by the name in their webhook's path.
+        self.feedback: dict[str, FeedbackReceiver] = {
+            c.name: c.registration.cls(c.options, instance=c.name) for c in config.feedback
+        }
         self.strings = Strings(
             config.newsletter.language,
             title=config.newsletter.title,
@@ -494,6 +508,39 @@ class Service:
         counts = await self.db(lambda subs: apply_events(subs, events))
         return JSONResponse(counts)
 
+    async def service_webhook(self, request: Request) -> Response:
+        """An email service's report, read by the ``[[feedback]]`` receiver of that name."""
+        name = request.path_params["name"]
+        receiver = self.feedback.get(name)
+        if receiver is None:
+            return JSONResponse({"error": "no such webhook"}, 404)
+        body = await request.body()  # at most MAX_BODY: the app's max_body_size
+        now = time.time()
+        try:
+            feedback = await receiver.receive(FeedbackRequest(request.headers, body, now))
+            counts = await run_in_threadpool(
+                self._record, name, feedback, now, 2 * receiver.max_age
+            )
+        except Refused as exc:
+            log.warning("webhook %s refused a request: %s", name, exc)
+            headers = {"WWW-Authenticate": 'Basic realm="newsroom"'} if exc.status == 401 else None
+            return JSONResponse({"error": str(exc)}, exc.status, headers=headers)
+        except BadEvents as exc:
+            log.warning("webhook %s could not read a request: %s", name, exc)
+            return JSONResponse({"error": str(exc)}, 400)
+        answer: dict[str, object] = dict(counts)
+        if feedback.note:
+            answer["note"] = feedback.note
+        return JSONResponse(answer)
+
+    def _record(self, name: str, feedback: Feedback, now: float, keep: float) -> dict[str, int]:
+        # Reports come in bursts of thousands: each threadpool thread keeps its own
+        # connection for them (opening the state file costs more than applying a report).
+        state = getattr(self._feedback_state, "state", None)
+        if state is None:
+            state = self._feedback_state.state = State(self.state_path)
+        return record_feedback(state, name, feedback, now, keep)
+
     async def health(self, request: Request) -> Response:
         return PlainTextResponse("ok")
 
@@ -516,6 +563,7 @@ def build_app(newsletter: Newsletter) -> Starlette:
             "/preferences/{token}/resubscribe", s.resubscribe, methods=["POST"], max_body_size=form
         ),
         Route("/webhooks/events", s.webhook, methods=["POST"]),
+        Route("/webhooks/{name}", s.service_webhook, methods=["POST"]),
         Route("/health", s.health, methods=["GET"]),
     ]
     app = Starlette(

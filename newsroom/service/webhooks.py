@@ -12,8 +12,9 @@ made (``Newsroom-Timestamp``, Unix seconds); one more than ``webhook_max_age`` a
 service's clock is refused, so a request seen once cannot be replayed later.
 
 A :class:`Receiver` turns one kind of request into events: :class:`NewsroomReceiver` reads
-newsroom's own format. Receivers for email services' own formats check their own signatures
-the same way (``check``) and read their own bodies (``parse``).
+newsroom's own format. Email services' own formats are read by
+:class:`~newsroom.core.feedback.FeedbackReceiver` plugins (``register_feedback``), each
+answered at ``/webhooks/<name>``: :func:`record_feedback` applies what they report, once.
 """
 
 from __future__ import annotations
@@ -25,33 +26,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from newsroom.deliver.subscribers import Subscribers
+from newsroom.core.feedback import MAX_EVENTS, BadEvents, Event, Refused
+from newsroom.deliver.reports import apply_events, record_feedback
+
+__all__ = [
+    "MAX_EVENTS",
+    "BadEvents",
+    "Event",
+    "NewsroomReceiver",
+    "Receiver",
+    "Refused",
+    "apply_events",
+    "parse_events",
+    "record_feedback",
+]
 
 TIMESTAMP_HEADER = "Newsroom-Timestamp"
 
 STATUS_OF = {"bounce": "bounced", "complaint": "complained", "unsubscribe": "unsubscribed"}
-#: How strong a status is; a report applies when it is at least as strong as the current one.
-_RANK = {"active": 0, "pending": 0, "unsubscribed": 1, "bounced": 2, "complained": 3}
-MAX_EVENTS = 10_000
-
-
-class BadEvents(ValueError):
-    """The body is not a list of events; the message says why."""
-
-
-class Refused(Exception):
-    """A request that is not let in; ``status`` is the HTTP answer (401, 400, 503)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass(frozen=True)
-class Event:
-    email: str
-    status: str
-    reason: str
 
 
 def parse_events(body: bytes) -> list[Event]:
@@ -75,20 +67,6 @@ def parse_events(body: bytes) -> list[Event]:
             raise BadEvents(f"event {n}: reason must be a string")
         events.append(Event(email, STATUS_OF[kind], reason or f"webhook: {kind}"))
     return events
-
-
-def apply_events(subscribers: Subscribers, events: list[Event]) -> dict[str, int]:
-    """Record every event; counts of ``applied`` and ``unknown`` addresses."""
-    applied = unknown = 0
-    for event in events:
-        sub = subscribers.get(event.email)
-        if sub is None:
-            unknown += 1
-            continue
-        applied += 1
-        if _RANK[event.status] >= _RANK[sub.status] and event.status != sub.status:
-            subscribers.set_status(sub.id, event.status, event.reason)
-    return {"applied": applied, "unknown": unknown}
 
 
 class Receiver(Protocol):

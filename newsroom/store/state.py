@@ -19,6 +19,7 @@ from pathlib import Path
 from newsroom.core.errors import StateError
 from newsroom.core.model import Edition
 from newsroom.core.urls import canonical_url
+from newsroom.store import replays
 
 
 def _script(db: sqlite3.Connection, sql: str) -> None:
@@ -203,8 +204,14 @@ def _v6(db: sqlite3.Connection) -> None:
     )
 
 
+def _v7(db: sqlite3.Connection) -> None:
+    # The ids of email services' reports seen lately (newsroom.store.replays), so that a
+    # report sent again is refused. IF NOT EXISTS, as in _v4.
+    _script(db, replays.SCHEMA)
+
+
 #: Schema migrations in order; ``MIGRATIONS[n]`` takes a file from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

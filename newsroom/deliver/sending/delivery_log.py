@@ -162,6 +162,17 @@ def finished_subscribers(state: State, edition_id: str) -> set[int]:
     }
 
 
+def editions_sent_to(state: State, subscriber_id: int) -> list[str]:
+    """The editions a message went to the subscriber for (or may have: ``sending``,
+    ``uncertain``), for matching a bounce to a message newsroom sent."""
+    rows = state.db.execute(
+        "SELECT edition_id FROM deliveries WHERE subscriber_id = ? "
+        "AND status IN ('sent', 'sending', 'uncertain')",
+        (subscriber_id,),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 class DeliveryLog:
     """One worker's connection to the delivery log of ``edition_id``.
 

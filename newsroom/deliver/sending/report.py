@@ -82,6 +82,8 @@ class SendReport:
     """Why the run stopped early, if it did."""
     workers: int = 1
     elapsed: float = 0.0
+    quota: str = ""
+    """How the email service's quota limited this run ("" when it did not)."""
 
     @property
     def exit_code(self) -> int:
