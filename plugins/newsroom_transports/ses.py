@@ -111,7 +111,8 @@ class SesTransport(Transport):
             from botocore.config import Config
         except ImportError:
             raise ConfigError(
-                "[transport] plugin = \"ses\" needs botocore: pip install 'newsroom-digest[services]'"
+                '[transport] plugin = "ses" needs botocore: '
+                "pip install 'newsroom-digest[services]'"
             ) from None
         options: SesOptions = self.options
         session = botocore.session.get_session()
