@@ -218,7 +218,9 @@ def test_a_second_send_while_one_runs_is_refused_and_says_who(newsletter: Path) 
     import subprocess
     import sys
 
-    with SmtpSink(faults=Faults(delay=0.02)) as sink:
+    # 0.1 s a message, one at a time: the first send takes 6 s, time enough for a second
+    # command to start on a busy machine.
+    with SmtpSink(faults=Faults(delay=0.1)) as sink:
         point_at(newsletter, sink.port, concurrency=1)
         env = {"NEWSROOM_SECRET_KEY": "test-signing-key-0123456789abcdef"}
         first = subprocess.Popen(
@@ -619,7 +621,9 @@ def test_a_test_copy_says_so_in_its_subject(newsletter: Path) -> None:
         point_at(newsletter, sink.port)
         result = newsroom_cli(newsletter, "send", "--to", "editor@example.org")
         assert result.returncode == 0, result.stderr
-    assert sink.messages[0].parsed()["Subject"] == "[TEST] AI 브리핑 2026년 2월 14일"
+    edition = newsletter.parent / "build" / "editions" / EDITION / "edition.json"
+    subject = json.loads(edition.read_text("utf-8"))["subject"]
+    assert sink.messages[0].parsed()["Subject"] == f"[TEST] {subject}"
 
 
 def test_values_given_on_the_command_line_that_cannot_be_used_exit_2(

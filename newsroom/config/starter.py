@@ -191,4 +191,60 @@ def copy_example(name: str, target: Path) -> list[Path]:
         else:
             continue
         written.append(target / entry)
+    config = target / "newsroom.toml"
+    config.write_text(_for_this_machine(config.read_text("utf-8")), "utf-8")
     return written
+
+
+#: Filters of the examples that need an extra, by the module that extra installs.
+_NEEDS = {"llm": ("llm", "llm"), "articles": ("trafilatura", "articles")}
+
+
+def _for_this_machine(text: str) -> str:
+    """An example's config as a copy of it can build here: the ``llm`` filter's table (its
+    model is the demo's stand-in server, which only ``examples/demo.py`` runs) and the
+    tables of filters whose extra is not installed are commented out, with a line saying
+    how to turn them on."""
+    import importlib.util
+
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        plugin = _filter_plugin(lines, i)
+        module, extra = _NEEDS.get(plugin or "", ("", ""))
+        missing = bool(module) and importlib.util.find_spec(module) is None
+        if plugin == "llm" or missing:
+            end = i + 1
+            while end < len(lines) and lines[end].strip() and not lines[end].startswith("["):
+                end += 1
+            korean = 'language = "ko"' in text
+            if missing:
+                why = (
+                    f"pip install 'newsroom-digest[{extra}]' 후 이 표의 # 을 지우세요"
+                    if korean
+                    else f"pip install 'newsroom-digest[{extra}]', then remove the # of this table"
+                )
+            else:
+                why = (
+                    "model 에 `llm models` 가 보여 주는 모델 이름을 적고 이 표의 # 을 지우세요"
+                    if korean
+                    else "set model to a model `llm models` lists, then remove the # of this table"
+                )
+            out.append(f"# ({why})\n")
+            out.extend(f"# {line}" if line.strip() else line for line in lines[i:end])
+            i = end
+            continue
+        out.append(lines[i])
+        i += 1
+    return "".join(out)
+
+
+def _filter_plugin(lines: list[str], i: int) -> str | None:
+    """The plugin of the ``[[filters]]`` table starting at line ``i``, if one does."""
+    if lines[i].strip() != "[[filters]]" or i + 1 >= len(lines):
+        return None
+    key, _, value = lines[i + 1].partition("=")
+    if key.strip() != "plugin":
+        return None
+    return value.split("#", 1)[0].strip().strip('"')
