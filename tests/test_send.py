@@ -218,7 +218,9 @@ def test_a_second_send_while_one_runs_is_refused_and_says_who(newsletter: Path) 
     import subprocess
     import sys
 
-    with SmtpSink(faults=Faults(delay=0.02)) as sink:
+    # 0.1 s a message: the first send still runs (6 s) when the second process has started,
+    # even on a loaded machine where starting Python takes seconds (at 0.02 s it had ended).
+    with SmtpSink(faults=Faults(delay=0.1)) as sink:
         point_at(newsletter, sink.port, concurrency=1)
         env = {"NEWSROOM_SECRET_KEY": "test-signing-key-0123456789abcdef"}
         first = subprocess.Popen(
