@@ -455,7 +455,8 @@ def test_markdown_post_has_front_matter_and_the_seeds_layout(korean) -> None:
     }
     assert "\n## 📄 논문 동향\n" in body
     assert "\n### 1. DeepGen 1.0: 경량 5B 통합 멀티모달 모델\n" in body
-    assert "\n- **출처:** arXiv · DeepGen Team · 2026. 2. 13.\n" in body
+    # The date's spaces are no-break spaces: it never wraps mid-date.
+    assert "\n- **출처:** arXiv · DeepGen Team · 2026.\u00a02.\u00a013.\n" in body
     assert (
         "- 🔗 [논문](https://arxiv.org/abs/2602.12205) · [PDF](https://arxiv.org/pdf/2602.12205)"
     ) in body

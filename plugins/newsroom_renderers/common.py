@@ -115,7 +115,9 @@ def item_meta(item: Item, *, t: Messages, edition: Edition, settings: dict[str, 
 # and every format (email, text, web, feed, markdown) prints them again.
 @lru_cache(maxsize=2048)
 def _format_day(day: dt.date, fmt: str, locale: str) -> str:
-    return str(format_date(day, format=fmt, locale=locale))
+    # No-break spaces: "2026. 2. 13." or "Feb 13, 2026" is never split over two lines on a
+    # narrow screen or in the wrapped text part.
+    return str(format_date(day, format=fmt, locale=locale)).replace(" ", "\u00a0")
 
 
 @lru_cache(maxsize=2048)
