@@ -35,6 +35,11 @@ from newsroom.cli.send_report import SendProgress, print_send_report
     help="Also send the copies the server never confirmed (they may arrive twice).",
 )
 @click.option(
+    "--join",
+    is_flag=True,
+    help="Share a send of this edition already running (another machine, same [state] url).",
+)
+@click.option(
     "--output",
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for --dry-run (default: the edition's dry-run/ folder).",
@@ -53,6 +58,7 @@ def send(
     workers: int | None,
     accept_new_version: bool,
     resend_uncertain: bool,
+    join: bool,
     output: Path | None,
     as_json: bool,
 ) -> None:
@@ -96,6 +102,7 @@ def send(
             accept_new_version=accept_new_version,
             resend_uncertain=resend_uncertain,
             progress=bar.update,
+            join=join,
         )
     print_send_report(report, as_json)
     sys.exit(report.exit_code)
@@ -112,7 +119,7 @@ def deliveries(opts: Options, edition_id: str | None, status: str | None, as_jso
     from newsroom.store.state import State
 
     newsletter = opts.open()
-    with State(newsletter.config.state_path) as state:
+    with State.of(newsletter.config) as state:
         if edition_id is None:
             rows = state.db.execute(
                 "SELECT s.edition_id, s.created_at, s.completed_at, d.status, COUNT(d.status) "

@@ -54,7 +54,7 @@ def model_table(model: type[BaseModel]) -> str:
 def options_reference(plugins: Plugins | None = None) -> str:
     """Markdown for the ``[plugins]``, ``[email]``, ``[subscriptions]`` and ``[publish]`` tables
     and every registered source, filter, section layout, renderer and transport."""
-    from newsroom.config import PluginsConfig, PublishConfig
+    from newsroom.config import PluginsConfig, PublishConfig, StateConfig
     from newsroom.config.mail import EmailConfig, SubscriptionsConfig
 
     plugins = plugins or load_plugins()
@@ -64,6 +64,7 @@ def options_reference(plugins: Plugins | None = None) -> str:
         ("email", EmailConfig),
         ("subscriptions", SubscriptionsConfig),
         ("publish", PublishConfig),
+        ("state", StateConfig),
     ):
         out.append(f"### `[{table}]`\n")
         out.append(" ".join((model.__doc__ or "").split()) + "\n")

@@ -146,7 +146,7 @@ async def _fetch_one(
         # Runs in the source's thread: an SQLite connection may not cross threads, so the
         # source gets a state connection of its own.
         state = ctx_args.get("state")
-        own_state = State(state.path) if isinstance(state, State) else None
+        own_state = state.reopen() if isinstance(state, State) else None
         try:
             ctx = FetchContext(
                 **{**ctx_args, "state": own_state},
@@ -368,7 +368,7 @@ async def build(
         timings[stage] = round(time.perf_counter() - clock, 3)
         clock = time.perf_counter()
 
-    with State(config.state_path) as state:
+    with State.of(config) as state:
         ctx_args = config.context_args(now=now, state=state, edition_id=edition_id)
         last = state.last_published(excluding=edition_id)
         instances: dict[str, Source] = {cc.name: cc.create() for cc in config.sources}  # type: ignore[misc]

@@ -94,11 +94,14 @@ def send_edition(
     resend_uncertain: bool = False,
     progress: Callable[[Counts, int], None] | None = None,
     lock: Lock | None = None,
+    join: bool = False,
 ) -> SendReport:
     """Send ``edition_id`` to every active subscriber who has not received it yet
     (``resend_uncertain``: and to those whose copy may or may not have arrived).
 
-    Takes the newsletter's delivery lock, unless the caller holds it already (``lock``)."""
+    Takes the newsletter's delivery lock, unless the caller holds it already (``lock``);
+    ``join``: share the send with the senders of this edition already running (on other
+    machines sharing the state), each taking its own part of the list."""
     message = edition_message(config, edition_id)
     if config.email.require_approval:
         # Checked against the very bytes this send read: a render in between cannot slip an
@@ -107,16 +110,22 @@ def send_edition(
     transport = transport_for(config)
     started = time.monotonic()
     report = SendReport(edition=edition_id)
-    with State(config.state_path) as state:
+    lease = config.state.lease
+    with State.of(config) as state:
         own = lock is None
-        lock = lock or Lock(state, LOCK_NAME, f"newsroom send {edition_id}")
+        lock = lock or Lock(
+            state, LOCK_NAME, f"newsroom send {edition_id}", join=join, lease=lease
+        )
         with lock if own else contextlib.nullcontext(lock):
+            lock.renew_in_background()
             prepared = prepare(
                 state,
                 edition_id,
                 message.content_hash,
                 accept_new_version=accept_new_version,
                 resend_uncertain=resend_uncertain,
+                lock_name=LOCK_NAME,
+                lease=lease,
             )
             report.already_sent = prepared.already_sent
             report.resumed = prepared.resumed
@@ -134,6 +143,9 @@ def send_edition(
                     transport_context(config, edition_id),
                     settings,
                     queued=queued,
+                    claim=lock.claim_name,
+                    lock_name=LOCK_NAME,
+                    lease=lease,
                     progress=(lambda c: progress(c, queued)) if progress else None,
                     heartbeat=lock.heartbeat,
                     on_workers=lock.add_pids,
@@ -155,7 +167,7 @@ def dry_run(config: Config, edition_id: str, folder: Path) -> int:
     message = edition_message(config, edition_id)
     folder.mkdir(parents=True, exist_ok=True)
     count = 0
-    with State(config.state_path) as state:
+    with State.of(config) as state:
         already = finished_subscribers(state, edition_id)
         for sub in Subscribers(state).iter("active"):
             if sub.id in already:
@@ -171,7 +183,7 @@ def send_test(config: Config, edition_id: str, address: str) -> str:
     those of the subscriber with that address, if there is one."""
     address = normalize_address(address)
     message = edition_message(config, edition_id)
-    with State(config.state_path) as state:
+    with State.of(config) as state:
         sub = Subscribers(state).get(address)
     recipient = (
         Recipient(sub.email, sub.name, sub.uid, sub.attributes)

@@ -23,13 +23,13 @@ import io
 import json
 import re
 import secrets
-import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from newsroom.core.errors import NewsroomError
+from newsroom.store.engine import Connection
 from newsroom.store.state import State
 
 STATUSES = ("active", "pending", "unsubscribed", "bounced", "complained")
@@ -231,7 +231,7 @@ class Subscribers:
 
     def _upsert(
         self,
-        db: sqlite3.Connection,
+        db: Connection,
         address: str,
         name: str | None,
         attributes: dict[str, str],
@@ -406,7 +406,9 @@ class Subscribers:
             db.execute("DELETE FROM subscribers WHERE id = ?", (sub.id,))
             if remember:
                 db.execute(
-                    "INSERT OR REPLACE INTO suppressed (email_hash, status, at) VALUES (?, ?, ?)",
+                    "INSERT INTO suppressed (email_hash, status, at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (email_hash) DO UPDATE SET status = excluded.status, "
+                    "at = excluded.at",
                     (address_hash(sub.email), status or sub.status, _now()),
                 )
 

@@ -42,7 +42,7 @@ from newsroom.service.mail import Mailer
 from newsroom.service.pages import Strings, render
 from newsroom.service.signups import MailRules, Signup, Signups
 from newsroom.service.webhooks import BadEvents, NewsroomReceiver, Refused, apply_events
-from newsroom.store.state import State
+from newsroom.store.state import State, Target
 
 T = TypeVar("T")
 log = logging.getLogger("newsroom.service")
@@ -135,10 +135,10 @@ class Service:
             title=config.newsletter.title,
             hours=f"{settings.confirm_hours:g}",
         )
-        self.state_path = config.state_path
+        self.state_target = Target(config.state_location, config.state_password)
         #: Confirmation emails still on their way after their signup was answered.
         self.sending: set[asyncio.Task[bool]] = set()
-        with State(self.state_path) as state:  # created and migrated before the first request
+        with State(self.state_target) as state:  # created and migrated before the first request
             Signups(state).expire(self.rules, time.time())
             state.wipe_log()  # what an erasure left there while a reader held it open
 
@@ -150,14 +150,14 @@ class Service:
     # -- helpers -------------------------------------------------------------------------
 
     def _run(self, fn: Callable[[Subscribers], T]) -> T:
-        with State(self.state_path) as state:
+        with State(self.state_target) as state:
             return fn(Subscribers(state))
 
     async def db(self, fn: Callable[[Subscribers], T]) -> T:
         return await run_in_threadpool(self._run, fn)
 
     def _run_signups(self, fn: Callable[[Signups], T]) -> T:
-        with State(self.state_path) as state:
+        with State(self.state_target) as state:
             return fn(Signups(state))
 
     async def signups(self, fn: Callable[[Signups], T]) -> T:

@@ -1,5 +1,5 @@
-"""The jobs of one worker: its slice of the queued messages, read from the delivery log in
-batches a few hundred ahead of the connections, handed to them one at a time, and put back
+"""The jobs of one worker: its slice of the queued messages, claimed from the delivery log
+in batches a few hundred ahead of the connections, handed to them one at a time, and put back
 after a backoff when a temporary failure is to be retried.
 
 Apart because the connections only take a job, finish it or give it back; when the log has
@@ -71,7 +71,6 @@ class JobQueue:
             self._jobs.set()
 
     async def _produce_batches(self) -> None:
-        after = -1
         budget = self.budget
         while not self.stopping:
             if budget is not None and budget <= 0:
@@ -80,14 +79,13 @@ class JobQueue:
                 self._room.clear()
                 await self._room.wait()
             size = _BATCH if budget is None else min(_BATCH, budget)
-            rows = self.deliveries.queued(after, self.parts, self.part, size)
+            rows = await self.deliveries.claim_batch(self.parts, self.part, size)
             if not rows:
                 break
             for sid, email, name, uid, attributes, _attempts in rows:
                 self._outstanding += 1
                 recipient = Recipient(email, name, uid, json.loads(attributes))
                 self._queue.put_nowait(Job(sid, recipient, 0))
-            after = rows[-1][0]
             if budget is not None:
                 budget -= len(rows)
             self._jobs.set()
