@@ -19,7 +19,7 @@ from typing import NoReturn
 import click
 
 from newsroom.__about__ import __version__
-from newsroom.cli import build, editorial, run, send, serve, setup, subscribers, themes
+from newsroom.cli import build, editorial, run, send, serve, setup, state, subscribers, themes
 from newsroom.cli.common import LOADED, Options
 
 
@@ -44,7 +44,7 @@ def cli(ctx: click.Context, config: Path | None, debug: bool) -> None:
     )
 
 
-for _module in (setup, build, editorial, themes, subscribers, send, run, serve):
+for _module in (setup, build, editorial, themes, subscribers, send, run, serve, state):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

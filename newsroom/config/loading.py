@@ -254,7 +254,7 @@ class Config:
         default_factory=lambda: SubscriptionsConfig.model_validate({})
     )
     publish: PublishConfig = field(default_factory=PublishConfig)
-    state: StateConfig = field(default_factory=StateConfig)
+    state: StateConfig = field(default_factory=lambda: StateConfig.model_validate({}))
 
     @property
     def publish_dir(self) -> Path | None:

@@ -113,9 +113,7 @@ def send_edition(
     lease = config.state.lease
     with State.of(config) as state:
         own = lock is None
-        lock = lock or Lock(
-            state, LOCK_NAME, f"newsroom send {edition_id}", join=join, lease=lease
-        )
+        lock = lock or Lock(state, LOCK_NAME, f"newsroom send {edition_id}", join=join, lease=lease)
         with lock if own else contextlib.nullcontext(lock):
             lock.renew_in_background()
             prepared = prepare(

@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,7 +35,8 @@ _WRITER_LOCK = 0x6E657773  # "news"
 
 
 class Cursor(Protocol):
-    rowcount: int
+    @property
+    def rowcount(self) -> int: ...
 
     def fetchone(self) -> Any: ...
 
@@ -48,9 +48,9 @@ class Cursor(Protocol):
 class Connection(Protocol):
     """What the state's code uses of a connection: ``sqlite3.Connection`` is one."""
 
-    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
 
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any: ...
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor: ...
 
     def close(self) -> None: ...
 
@@ -118,10 +118,18 @@ class Engine:
     time, so there is nothing to pass over)."""
     row_locking: bool
     """Concurrent writers each lock their rows (PostgreSQL); else one writer at a time."""
+    after_copy: str
+    """Run after rows were copied in with their ids: new rows get ids after them."""
 
 
-SQLITE = Engine("sqlite", "", False)
-POSTGRESQL = Engine("postgresql", " FOR UPDATE SKIP LOCKED", True)
+SQLITE = Engine("sqlite", "", False, "")
+POSTGRESQL = Engine(
+    "postgresql",
+    " FOR UPDATE SKIP LOCKED",
+    True,
+    "SELECT setval(pg_get_serial_sequence('subscribers', 'id'), COALESCE(MAX(id), 0) + 1, "
+    "false) FROM subscribers",
+)
 
 
 @functools.lru_cache(maxsize=512)
@@ -151,7 +159,7 @@ class PostgresConnection:
         if urlsplit(url).password is not None:
             raise StateError(
                 f"[state] url {safe_url(url)} carries a password: give it in the environment "
-                f"({PASSWORD_ENV}) or [state] password = {{ \"$env\" = ... }} instead"
+                f'({PASSWORD_ENV}) or [state] password = {{ "$env" = ... }} instead'
             )
         password = password if password is not None else os.environ.get(PASSWORD_ENV)
         kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": 10}
@@ -164,13 +172,15 @@ class PostgresConnection:
             raise StateError(f"{safe_url(url)}: cannot connect: {exc}".strip()) from None
         return cls(conn, safe_url(url))
 
-    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Any:
-        return self.conn.execute(_pg_sql(sql), tuple(parameters) or None)
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Cursor:
+        cursor: Cursor = self.conn.execute(_pg_sql(sql), tuple(parameters) or None)
+        return cursor
 
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any:
-        cur = self.conn.cursor()
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor:
+        cur: Any = self.conn.cursor()
         cur.executemany(_pg_sql(sql), [tuple(p) for p in parameters])
-        return cur
+        cursor: Cursor = cur
+        return cursor
 
     def close(self) -> None:
         self.conn.close()
@@ -214,7 +224,3 @@ def row_transaction_begin(db: Connection, engine: Engine) -> bool:
             return False
         raise
     return True
-
-
-def now() -> float:
-    return time.time()

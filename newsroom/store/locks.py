@@ -109,14 +109,16 @@ def is_stale(info: LockInfo, lease: float = STALE_AFTER, host: str | None = None
     return time.time() - info.heartbeat > lease
 
 
-def reap(db: Connection, name: str, lease: float = STALE_AFTER) -> list[str]:
+def reap(
+    db: Connection, name: str, lease: float = STALE_AFTER, host: str | None = None
+) -> list[str]:
     """Delete the lock ``name`` and the leases of its joined holders (``name/...``) whose
     holders are gone (inside the caller's write transaction); the names deleted. What a
     dead holder claimed is then free for the others."""
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM locks WHERE name = ? OR name LIKE ?", (name, f"{name}/%")
     ).fetchall()
-    gone = [info.name for info in map(_info, rows) if is_stale(info, lease)]
+    gone = [info.name for info in map(_info, rows) if is_stale(info, lease, host)]
     for dead in gone:
         db.execute("DELETE FROM locks WHERE name = ?", (dead,))
     return gone
@@ -172,7 +174,7 @@ class Lock:
 
     def acquire(self) -> None:
         with self.state.transaction() as db:
-            reap(db, self.name, self.lease)
+            reap(db, self.name, self.lease, self.host)
             live = self.holders()
             joinable = self.join and all(info.holder == self.holder for info in live)
             if live and not joinable:

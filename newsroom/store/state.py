@@ -16,12 +16,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from newsroom.core.errors import StateError
 from newsroom.core.model import Edition
 from newsroom.core.urls import canonical_url
-from newsroom.store.engine import Connection, Engine, Target, write_transaction
+from newsroom.store.engine import (
+    Connection,
+    Engine,
+    PostgresConnection,
+    Target,
+    write_transaction,
+)
 from newsroom.store.migrations import MIGRATIONS, SCHEMA_VERSION, STEPS
 
 if TYPE_CHECKING:
@@ -170,13 +176,13 @@ class State:
         return applied
 
     def _raw(self, script: str) -> None:
-        conn: Any = getattr(self.db, "conn")
-        conn.execute(script.encode("utf-8"))
+        assert isinstance(self.db, PostgresConnection)
+        self.db.conn.execute(script.encode("utf-8"))
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A write transaction, taken at once so concurrent writers queue instead of failing
-        (on every machine that shares a database: :func:`~newsroom.store.engine.write_transaction`)."""
+        (on every machine sharing a database: :func:`.engine.write_transaction`)."""
         with write_transaction(self.db, self.engine) as db:
             yield db
 
@@ -230,7 +236,8 @@ class State:
         """The most recently published edition other than ``excluding``."""
         row = self.db.execute(
             "SELECT id, title, date, built_at, published_at FROM editions "
-            "WHERE published_at IS NOT NULL AND id IS DISTINCT FROM ? ORDER BY published_at DESC LIMIT 1",
+            "WHERE published_at IS NOT NULL AND id IS DISTINCT FROM ? "
+            "ORDER BY published_at DESC LIMIT 1",
             (excluding,),
         ).fetchone()
         return _record(row) if row else None

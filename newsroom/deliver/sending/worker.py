@@ -83,9 +83,7 @@ class Worker:
         self.rejections = 0
         self._stopped = asyncio.Event()  # set: stop() was called
         self._connected = 0  # channels open right now
-        self.deliveries = DeliveryLog(
-            target, edition_id, claim, lock_name=lock_name, lease=lease
-        )
+        self.deliveries = DeliveryLog(target, edition_id, claim, lock_name=lock_name, lease=lease)
         self.jobs = JobQueue(
             self.deliveries,
             part=part,
