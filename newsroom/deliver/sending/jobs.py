@@ -1,5 +1,5 @@
 """The jobs of one worker: its slice of the queued messages, claimed from the delivery log
-in batches a few hundred ahead of the connections, handed to them one at a time, and put back
+in batches a hundred or two ahead of the connections, handed to them one at a time, and put back
 after a backoff when a temporary failure is to be retried.
 
 Apart because the connections only take a job, finish it or give it back; when the log has
@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from newsroom.deliver.messages import Recipient
 from newsroom.deliver.sending.delivery_log import DeliveryLog
 
-_BATCH = 500
+#: Claimed at a time, and kept ahead of the connections at most twice over: a sender that
+#: shares a send holds only what it will send within a second or so, and the others take
+#: the rest.
+_BATCH = 100
 
 
 @dataclass
@@ -59,7 +62,7 @@ class JobQueue:
         self._room = asyncio.Event()  # set: the queue has room for another batch
 
     async def produce(self) -> None:
-        """Feed the queue from the log in batches, keeping a few hundred jobs ahead."""
+        """Feed the queue from the log in batches, keeping one or two batches ahead."""
         try:
             await self._produce_batches()
         except asyncio.CancelledError:
