@@ -199,14 +199,22 @@ def _v6(db: sqlite3.Connection) -> None:
 
 
 def _v7(db: sqlite3.Connection) -> None:
-    # Several senders of one edition (newsroom send --join): each queued row a sender has
-    # taken into its queue names that sender's lease, so the others pass it over while the
-    # lease lives, and send it (or send again what it left 'sending') once it has ended.
+    # A state shared by several machines. Several senders of one edition (newsroom send
+    # --join): each queued row a sender has taken into its queue names that sender's lease,
+    # so the others pass it over while the lease lives, and send it (or send again what it
+    # left 'sending') once it has ended. Several subscription services: the moments of
+    # rate-limited events (signups per client, confirmation emails), so that the limits
+    # hold across all of them (newsroom.store.ratelimits).
     _script(
         db,
         """
         ALTER TABLE deliveries ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
-        CREATE INDEX deliveries_claim ON deliveries(edition_id, status, claimed_by)
+        CREATE INDEX deliveries_claim ON deliveries(edition_id, status, claimed_by);
+        CREATE TABLE IF NOT EXISTS rate_events (
+            key TEXT NOT NULL,
+            at  REAL NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS rate_events_key ON rate_events(key, at)
         """,
     )
 
@@ -340,6 +348,11 @@ CREATE TRIGGER signups_end_with_suppression
 _PG_V7 = """
 ALTER TABLE deliveries ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 CREATE INDEX deliveries_claim ON deliveries(edition_id, status, claimed_by);
+CREATE TABLE rate_events (
+    key TEXT NOT NULL,
+    at  DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX rate_events_key ON rate_events(key, at);
 """
 
 

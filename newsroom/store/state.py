@@ -54,14 +54,25 @@ class State:
     """
 
     def __init__(
-        self, location: Path | str | Target, password: str | None = None, *, migrate: bool = False
+        self,
+        location: Path | str | Target,
+        password: str | None = None,
+        *,
+        migrate: bool = False,
+        connection: Connection | None = None,
     ) -> None:
         self.target = location if isinstance(location, Target) else Target(location, password)
         self.engine: Engine = self.target.engine
         self.label = self.target.label
         self.path = Path(self.label) if isinstance(self.target.location, Path) else None
         """The state file (None for a database)."""
-        self.db: Connection = self.target.connect()
+        self._owned = connection is None
+        if connection is not None:
+            # A connection of a pool (newsroom.store.pool), whose state was checked when
+            # the pool opened; it goes back to the pool, never closed here.
+            self.db = connection
+            return
+        self.db = self.target.connect()
         try:
             if self.path is not None:
                 self.db.execute("PRAGMA journal_mode=WAL")
@@ -94,7 +105,8 @@ class State:
         self.close()
 
     def close(self) -> None:
-        self.db.close()
+        if self._owned:
+            self.db.close()
 
     def wipe_log(self, wait: float = 2.0) -> bool:
         """Copy the write-ahead log into the file and truncate it to zero bytes, so that no
