@@ -206,3 +206,40 @@ def test_last_published_on_both_engines(engine: str, tmp_path: Path, request: An
 
 
 __all__ = ["use_postgres"]
+
+
+def test_an_import_in_chunks_matches_row_by_row_on_both_engines(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """2,500 rows (three chunks): new addresses, repeats in other case within and across
+    chunks, an address on the list, an erased one and invalid rows, all as one at a time
+    would have them."""
+    location: Path | str = tmp_path / "state.db"
+    if engine == "postgresql":
+        location = request.getfixturevalue("postgres_db").url
+    with State(location, migrate=True) as state:
+        subs = Subscribers(state)
+        subs.add("kept@example.com", "Kept", status="active")
+        gone, _ = subs.add("gone@example.com")
+        assert gone is not None
+        subs.erase(gone)
+        rows: list[tuple[int, dict[str, str]]] = []
+        for i in range(2400):
+            rows.append((i + 2, {"email": f"r{i}@example.com", "name": f"R {i}", "city": "서울"}))
+        rows.insert(10, (9000, {"email": "R5@Example.com", "name": "Again"}))  # same chunk
+        rows.append((9001, {"email": "r7@EXAMPLE.com", "name": "Later"}))  # another chunk
+        rows.append((9002, {"email": "KEPT@example.com", "name": "Renamed"}))
+        rows.append((9003, {"email": "gone@example.com"}))
+        rows.append((9004, {"email": "not an address"}))
+        rows.append((9005, {"email": "", "name": "nobody"}))
+        report = subs.import_rows(rows)
+        assert report.added == 2400
+        assert report.updated == 3
+        assert report.suppressed == ["gone@example.com"]
+        assert [line for line, _ in report.invalid] == [9004, 9005]
+        assert sum(subs.counts().values()) == 2401
+        assert subs.get("r5@example.com").name == "Again"  # type: ignore[union-attr]
+        assert subs.get("r7@example.com").name == "Later"  # type: ignore[union-attr]
+        assert subs.get("kept@example.com").name == "Renamed"  # type: ignore[union-attr]
+        assert subs.get("r2000@example.com").attributes == {"city": "서울"}  # type: ignore[union-attr]
+        assert subs.get("gone@example.com") is None

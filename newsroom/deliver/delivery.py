@@ -26,9 +26,9 @@ from newsroom.deliver.sending import (
     SendSettings,
     deliver,
     finished_subscribers,
+    left_to_others,
     mark_complete,
     prepare,
-    remaining,
 )
 from newsroom.deliver.subscribers import Subscribers, normalize_address
 from newsroom.deliver.tokens import Signer, load_keys
@@ -149,8 +149,10 @@ def send_edition(
                     on_workers=lock.add_pids,
                 )
                 report.counts, report.stopped, report.workers = counts, stopped, workers
-            report.remaining = remaining(state, edition_id)
-            if report.remaining == 0:
+            # What the other senders of a shared send still hold is theirs to send.
+            left, report.others = left_to_others(state, edition_id, lock.claim_name)
+            report.remaining = left - report.others
+            if left == 0:
                 report.complete = True
                 mark_complete(state, edition_id)
                 # What went out is history: the `history` filter skips these items from now on.

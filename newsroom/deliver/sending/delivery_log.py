@@ -150,6 +150,18 @@ def remaining(state: State, edition_id: str) -> int:
     )
 
 
+def left_to_others(state: State, edition_id: str, claim: str) -> tuple[int, int]:
+    """Messages still to send (as :func:`remaining`), and of them those that another live
+    sender of a shared send holds, counted at one instant."""
+    total, others = state.db.execute(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status IN ('queued', 'sending') "
+        "AND claimed_by <> ? AND claimed_by IN (SELECT name FROM locks) THEN 1 ELSE 0 END), 0) "
+        "FROM deliveries WHERE edition_id = ? AND status IN ('queued', 'sending', 'failed')",
+        (claim, edition_id),
+    ).fetchone()
+    return int(total), int(others)
+
+
 def sent_in_last_hour(state: State) -> list[float]:
     """When each message of the last hour went out (for ``hourly_limit``)."""
     since = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
