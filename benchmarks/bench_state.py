@@ -262,6 +262,8 @@ def main() -> None:
 
             # 2. the sends
             for n in (args.small, args.big):
+                if not n:
+                    continue
                 csv = work / f"subscribers-{n}.csv"
                 subscriber_csv(csv, n)
                 folder = copy_newsletter(template, work / f"sqlite-{n}", sink.port)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import re
 import secrets
@@ -431,21 +430,26 @@ class Subscribers:
 
     def import_csv(self, source: Path | TextIO, *, status: str = "active") -> ImportReport:
         """Import a CSV file with a header row; ``email`` is required, ``name`` optional,
-        every other column becomes an attribute. Invalid rows are reported and skipped."""
+        every other column becomes an attribute. Invalid rows are reported and skipped.
+
+        A file is read as it is imported (a list of a million rows is not held in memory);
+        a byte that is not UTF-8 anywhere in it stops the import with nothing imported."""
         if isinstance(source, Path):
             try:
-                text = source.read_text("utf-8-sig")
-            except (OSError, UnicodeDecodeError) as exc:
+                with source.open(encoding="utf-8-sig", newline="") as handle:
+                    return self._import_handle(handle, str(source), status)
+            except OSError as exc:
                 raise NewsroomError(f"{source}: cannot read the file: {exc}") from None
-            handle: TextIO = io.StringIO(text)
-            label = str(source)
-        else:
-            handle, label = source, "<stdin>"
+        return self._import_handle(source, "<stdin>", status)
+
+    def _import_handle(self, handle: TextIO, label: str, status: str) -> ImportReport:
         try:
             reader = csv.DictReader(handle)
             fields = [f.strip().lower() for f in (reader.fieldnames or [])]
         except csv.Error as exc:
             raise NewsroomError(f"{label}: not a CSV file: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise NewsroomError(f"{label}: cannot read the file: {exc}") from None
         if "email" not in fields:
             raise NewsroomError(
                 f"{label}: the header row needs an `email` column (found: {', '.join(fields)})"
@@ -458,6 +462,8 @@ class Subscribers:
                     yield reader.line_num, {k: v for k, v in row.items() if k is not None}
             except csv.Error as exc:
                 raise NewsroomError(f"{label}:{reader.line_num}: {exc}") from None
+            except UnicodeDecodeError as exc:
+                raise NewsroomError(f"{label}: cannot read the file: {exc}") from None
 
         return self.import_rows(rows(), status=status)
 

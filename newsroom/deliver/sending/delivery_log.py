@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from newsroom.deliver.sending.report import SendError
-from newsroom.store.engine import Connection, Target, row_transaction_begin
+from newsroom.store.engine import Connection, Target, commit_at_once, row_transaction_begin
 from newsroom.store.locks import STALE_AFTER, reap
 from newsroom.store.state import State
 
@@ -240,6 +240,9 @@ class DeliveryLog:
         """Commit ``statements`` in one transaction and return their row counts; wait
         (without blocking the other connections) while another process writes."""
         assert self.db is not None
+        at_once = commit_at_once(self.db, statements)
+        if at_once is not None:
+            return at_once
         await self._begin()
         try:
             counts = [self.db.execute(sql, args).rowcount for sql, args in statements]
