@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -171,6 +172,39 @@ def newsletter(built_example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     return target / "newsroom.toml"
 
 
+#: The engines the state can live in; the tests of sending and of the service run on both.
+ENGINES = ["sqlite", "postgresql"]
+
+
+def open_state(config: Path) -> Any:
+    """The state of the newsletter at ``config``: its ``[state] url`` (the password in
+    NEWSROOM_STATE_PASSWORD), else its SQLite file."""
+    import tomllib
+
+    from newsroom.store.state import State
+
+    url = tomllib.loads(config.read_text("utf-8")).get("state", {}).get("url")
+    return State(url) if url else State(config.parent / "state.db")
+
+
+def use_postgres(config: Path, database: Any) -> None:
+    """Move the newsletter's state (the build's editions) into ``database``, as an operator
+    would: `newsroom state copy --to URL`, then `[state] url` in the config. The file is
+    removed, so that nothing reads it by mistake."""
+    result = newsroom_cli(config, "state", "copy", "--to", database.url)
+    assert result.returncode == 0, result.stderr
+    text = config.read_text("utf-8")
+    config.write_text(text + f'\n[state]\nurl = "{database.url}"\nlease = 5\n', "utf-8")
+    for suffix in ("", "-wal", "-shm"):
+        (config.parent / f"state.db{suffix}").unlink(missing_ok=True)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each engine in turn (a PostgreSQL server is started for the second)."""
+    return str(request.param)
+
+
 def point_at(config: Path, port: int, **email: object) -> None:
     """Send through 127.0.0.1:``port``; ``email`` sets keys of the [email] table."""
     import re
@@ -195,4 +229,11 @@ def unbuilt(config: Path, publish_to: Path | None = None) -> None:
             config.read_text("utf-8") + f'\n[publish]\ndirectory = "{publish_to}"\n', "utf-8"
         )
     shutil.rmtree(config.parent / "build")
-    (config.parent / "state.db").unlink()
+    if (config.parent / "state.db").exists():
+        (config.parent / "state.db").unlink()
+    else:  # the state is in a database: empty it
+        with open_state(config) as state:
+            state.db.execute(
+                "TRUNCATE editions, edition_items, subscribers, suppressed, sends, deliveries, "
+                "locks, llm_cache, approvals, signups, confirmation_mails"
+            )

@@ -7,13 +7,22 @@ import json
 import sqlite3
 from pathlib import Path
 
-from conftest import EDITION, newsroom_cli, point_at
+import pytest
+from conftest import EDITION, ENGINES, newsroom_cli, point_at, use_postgres
 from test_send import add_subscribers
 
 from newsroom.core import exitcodes
 from newsroom.curate.notes import EditorNotes
 from newsroom.dev.smtpsink import SmtpSink
 from newsroom.store.state import MIGRATIONS, SCHEMA_VERSION, State
+
+
+@pytest.fixture(params=ENGINES)
+def newsletter(request: pytest.FixtureRequest, newsletter: Path) -> Path:
+    """The example newsletter, its state in an SQLite file, then in a PostgreSQL database."""
+    if request.param == "postgresql":
+        use_postgres(newsletter, request.getfixturevalue("postgres_db"))
+    return newsletter
 
 
 def edition_folder(config: Path) -> Path:

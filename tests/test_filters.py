@@ -556,8 +556,12 @@ def edition(edition_id: str, *items: Item) -> Edition:
 
 
 @pytest.fixture
-def state(tmp_path: Path):
-    with State(tmp_path / "state.db") as st:
+def state(tmp_path: Path, engine: str, request: pytest.FixtureRequest):
+    """The history in an SQLite file, then in a PostgreSQL database."""
+    location: Path | str = tmp_path / "state.db"
+    if engine == "postgresql":
+        location = request.getfixturevalue("postgres_db").url
+    with State(location, migrate=True) as st:
         yield st
 
 

@@ -22,6 +22,7 @@ from lxml import html as lxml_html
 
 from newsroom import ConfigError
 from newsroom.dev.modelserver import ModelServer, register_models
+from newsroom.store.state import State
 from newsroom.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,9 +260,14 @@ def test_junk_answers_are_not_used(tmp_path: Path, models: ModuleType) -> None:
 
 
 def test_a_rejected_answer_is_not_cached_and_asked_again(
-    tmp_path: Path, models: ModuleType
+    tmp_path: Path, models: ModuleType, engine: str, request: pytest.FixtureRequest
 ) -> None:
     toml = newsletter().replace('"newsroom-test"', '"newsroom-test-flaky"')
+    if engine == "postgresql":  # the answers kept in a database
+        database = request.getfixturevalue("postgres_db")
+        State(database.url, migrate=True).close()
+        toml += f'\n[state]\nurl = "{database.url}"\n'
+
     first = run_build(tmp_path, toml)  # junk to every prompt, the first time
     assert {i.extra["summary_by"] for i in first.edition.items} == {"extractive"}
     assert first.edition.intro == first.edition.insight == ""
@@ -286,6 +292,11 @@ def test_a_rejected_answer_is_not_cached_and_asked_again(
         third.edition.insight,
     )
     assert not [w for w in llm_warnings(fourth) if "no intro" in w or "no insight" in w]
+    if engine == "postgresql":
+        assert not (tmp_path / "state.db").exists()
+        with State(database.url) as state:
+            # The good answers: three summaries, the intro and the insight.
+            assert state.db.execute("SELECT COUNT(*) FROM llm_cache").fetchone()[0] == 5
 
 
 def test_an_unusable_answer_found_in_the_cache_is_asked_again(

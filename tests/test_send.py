@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import EDITION, newsroom_cli, point_at
+from conftest import EDITION, ENGINES, newsroom_cli, open_state, point_at, use_postgres
 
 from newsroom.config.newsletter import open_newsletter
 from newsroom.deliver.delivery import send_edition, settings_from
@@ -24,13 +24,22 @@ from newsroom.deliver.subscribers import Subscribers
 from newsroom.dev.smtpsink import Faults, SmtpSink
 from newsroom.store.state import State
 
+
+@pytest.fixture(params=ENGINES)
+def newsletter(request: pytest.FixtureRequest, newsletter: Path) -> Path:
+    """The example newsletter, its state in an SQLite file, then in a PostgreSQL database."""
+    if request.param == "postgresql":
+        use_postgres(newsletter, request.getfixturevalue("postgres_db"))
+    return newsletter
+
+
 NAMES = ["김지우", "박민준", "이서연", "Alex Morgan", "Priya Shah", "최유나", "정하늘"]
 
 
 def add_subscribers(config: Path, count: int, *, domain: str = "example.com") -> list[str]:
     """``count`` active subscribers; returns their addresses."""
     addresses = [f"reader{i:05d}@{domain}" for i in range(count)]
-    with State(config.parent / "state.db") as state:
+    with open_state(config) as state:
         report = Subscribers(state).import_rows(
             (i + 2, {"email": a, "name": NAMES[i % len(NAMES)], "city": "서울"})
             for i, a in enumerate(addresses)
@@ -40,7 +49,7 @@ def add_subscribers(config: Path, count: int, *, domain: str = "example.com") ->
 
 
 def statuses(config: Path) -> dict[str, str]:
-    with State(config.parent / "state.db") as state:
+    with open_state(config) as state:
         rows = state.db.execute(
             "SELECT s.email, d.status FROM deliveries d "
             "JOIN subscribers s ON s.id = d.subscriber_id"
@@ -61,7 +70,7 @@ def free_port() -> int:
 
 def test_send_delivers_one_copy_to_each_active_subscriber(newsletter: Path) -> None:
     addresses = add_subscribers(newsletter, 12)
-    with State(newsletter.parent / "state.db") as state:
+    with open_state(newsletter) as state:
         subs = Subscribers(state)
         subs.add("pending@example.com", status="pending")
         gone, _ = subs.add("gone@example.com")
@@ -129,7 +138,7 @@ def test_a_thousand_subscribers_through_a_faulty_server(newsletter: Path) -> Non
     assert sink.connections > 3  # the first three were refused at the greeting
     log = statuses(newsletter)
     assert {a for a, s in log.items() if s == "bounced"} == hard
-    with State(newsletter.parent / "state.db") as state:
+    with open_state(newsletter) as state:
         bounced = {s.email for s in Subscribers(state).iter("bounced")}
     assert bounced == hard  # a 550 suppresses the address for every later edition
     assert report.exit_code == 9  # delivered, but with bounces
@@ -180,7 +189,7 @@ def test_a_refused_sender_stops_the_send_without_bouncing_anyone(newsletter: Pat
     assert result.returncode == 6
     assert "the server refused the sender: 550 5.7.1 sender not allowed" in result.stderr
     assert set(statuses(newsletter).values()) == {"queued"}
-    with State(newsletter.parent / "state.db") as state:
+    with open_state(newsletter) as state:
         assert Subscribers(state).counts()["active"] == 25
 
 
@@ -196,7 +205,7 @@ def test_a_server_that_refuses_everything_trips_the_breaker(newsletter: Path) ->
     assert report.counts.bounced < 30
     assert list(statuses(newsletter).values()).count("queued") > 150
     # A policy refusal says nothing about the address: nobody is suppressed for it.
-    with State(newsletter.parent / "state.db") as state:
+    with open_state(newsletter) as state:
         assert Subscribers(state).counts()["bounced"] == 0
 
 
@@ -266,7 +275,7 @@ def test_subscribers_who_leave_during_a_send_are_skipped(newsletter: Path) -> No
     with SmtpSink() as sink:
         point_at(newsletter, sink.port)
         assert newsroom_cli(newsletter, "send", "--limit", "5").returncode == 7
-        with State(newsletter.parent / "state.db") as state:
+        with open_state(newsletter) as state:
             subs = Subscribers(state)
             late = subs.get(addresses[9])
             assert late is not None
@@ -543,7 +552,7 @@ def test_only_a_refused_address_is_suppressed(
         point_at(newsletter, sink.port)
         report = send_edition(open_newsletter(newsletter).config, EDITION, fast())
     assert report.counts.bounced == 1 and report.counts.sent == 2
-    with State(newsletter.parent / "state.db") as state:
+    with open_state(newsletter) as state:
         sub = Subscribers(state).get(addresses[1])
     assert sub is not None and (sub.status == "bounced") is suppressed
 

@@ -15,19 +15,26 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SECRET, newsroom_cli, point_at
+from conftest import ENGINES, SECRET, newsroom_cli, open_state, point_at, use_postgres
 from test_send import add_subscribers, statuses
 
 from newsroom.dev.smtpsink import Faults, SmtpSink
-from newsroom.store.state import State
 
 
-def start_send(config: Path, *args: str) -> subprocess.Popen[bytes]:
+@pytest.fixture(params=ENGINES)
+def newsletter(request: pytest.FixtureRequest, newsletter: Path) -> Path:
+    """The example newsletter, its state in an SQLite file, then in a PostgreSQL database."""
+    if request.param == "postgresql":
+        use_postgres(newsletter, request.getfixturevalue("postgres_db"))
+    return newsletter
+
+
+def start_send(config: Path, *args: str, output: bool = False) -> subprocess.Popen[bytes]:
     env = {**os.environ, "NEWSROOM_SECRET_KEY": SECRET}
     return subprocess.Popen(
         [sys.executable, "-m", "newsroom", "-c", str(config), "send", *args],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if output else subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a terminal job would be
     )
@@ -49,7 +56,7 @@ def no_live_workers(config: Path) -> None:
     """The killed run's worker processes died with it (else they would go on sending)."""
     from newsroom.store.locks import _pids, pid_alive
 
-    with State(config.parent / "state.db") as state:
+    with open_state(config) as state:
         row = state.db.execute("SELECT pids FROM locks").fetchone()
     if row is not None:
         deadline = time.monotonic() + 10
@@ -158,3 +165,66 @@ def test_ctrl_c_ends_a_wait_for_the_hourly_limit(newsletter: Path) -> None:
         assert sink.total == 2
     log = statuses(newsletter)
     assert sorted(log.values()) == ["queued"] * 3 + ["sent"] * 2  # none left 'sending'
+
+
+@pytest.mark.slow
+def test_two_senders_share_a_send_and_one_is_killed(newsletter: Path) -> None:
+    """Two `newsroom send --join` processes on one edition (as on two machines sharing the
+    state) divide the list; one is killed with SIGKILL and the other goes on. Nobody is
+    missed, and only what the killed one had in flight may arrive twice."""
+    addresses = add_subscribers(newsletter, 900)
+    with SmtpSink(faults=Faults(delay=0.003)) as sink:
+        point_at(newsletter, sink.port, concurrency=4)
+        first = start_send(newsletter, "--join")
+        wait_for(sink, 60, first)
+        second = start_send(newsletter, "--join", "--json", output=True)
+        # Both send at once: the second claims its own part of the list.
+        deadline = time.monotonic() + 60
+        while not claimed_by_two(newsletter):
+            assert second.poll() is None and first.poll() is None, "a sender ended early"
+            assert time.monotonic() < deadline, "the second sender took no part of the list"
+            time.sleep(0.01)
+        wait_for(sink, 450, first)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        may_repeat = in_flight(newsletter)
+        out, err = second.communicate(timeout=240)
+        assert second.returncode == 0, err
+        counts = {a: sink.count(a) for a in addresses}
+        total = sink.total
+    assert min(counts.values()) == 1, "a subscriber was missed"
+    repeated = {a for a, n in counts.items() if n > 1}
+    assert repeated <= may_repeat, "a message that was not in flight arrived twice"
+    assert len(may_repeat) <= 8  # at most one per connection of each sender
+    assert set(statuses(newsletter).values()) == {"sent"}
+    import json
+
+    report = json.loads(out)
+    assert report["complete"] is True
+    # The second sent its part and what the killed one left; the first, the rest.
+    assert 0 < report["counts"]["sent"] < len(addresses) - 60
+    assert total == len(addresses) + sum(counts[a] - 1 for a in repeated)
+
+
+def claimed_by_two(config: Path) -> bool:
+    """Whether rows of the log are claimed under two runs' leases right now."""
+    with open_state(config) as state:
+        rows = state.db.execute(
+            "SELECT COUNT(DISTINCT claimed_by) FROM deliveries WHERE claimed_by <> ''"
+        ).fetchone()
+    return int(rows[0]) >= 2
+
+
+def test_a_second_send_without_join_is_still_refused(newsletter: Path) -> None:
+    addresses = add_subscribers(newsletter, 200)
+    with SmtpSink(faults=Faults(delay=0.01)) as sink:
+        point_at(newsletter, sink.port, concurrency=1)
+        first = start_send(newsletter)
+        try:
+            wait_for(sink, 2, first)
+            second = newsroom_cli(newsletter, "send")
+            assert second.returncode == 8
+            assert "is locked by newsroom send" in second.stderr
+        finally:
+            first.wait(timeout=120)
+        assert {a: sink.count(a) for a in addresses} == {a: 1 for a in addresses}

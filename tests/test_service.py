@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -49,17 +48,19 @@ class Env:
     sink: SmtpSink
     port: int
     base: str
+    state_table: str = ""
+    """The config's [state] table (empty: the SQLite file)."""
 
     @property
     def signer(self) -> Signer:
         return Signer(load_keys(self.newsletter.config.keys_file))
 
     def sub(self, address: str) -> Subscriber | None:
-        with State(self.newsletter.config.state_path) as state:
+        with State.of(self.newsletter.config) as state:
             return Subscribers(state).get(address)
 
     def add(self, address: str, name: str = "", status: str = "active") -> tuple[Subscriber, str]:
-        with State(self.newsletter.config.state_path) as state:
+        with State.of(self.newsletter.config) as state:
             sub, outcome = Subscribers(state).add(address, name, status=status)
         assert sub is not None, outcome
         return sub, self.signer.subscriber_token(sub.uid)
@@ -80,20 +81,33 @@ def write_newsletter(
     return open_newsletter(root / "newsroom.toml")
 
 
+def state_table(engine: str, request: pytest.FixtureRequest) -> str:
+    """The [state] table for ``engine``: none for the SQLite file; for PostgreSQL, a new
+    database with its tables created (as `newsroom state migrate` does)."""
+    if engine == "sqlite":
+        return ""
+    database = request.getfixturevalue("postgres_db")
+    State(database.url, migrate=True).close()
+    return f'\n[state]\nurl = "{database.url}"\n'
+
+
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+def env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str, request: pytest.FixtureRequest
+) -> Iterator[Env]:
     monkeypatch.setenv("NEWSROOM_SECRET_KEY", KEY)
     monkeypatch.setenv("NEWSROOM_TEST_WEBHOOK", WEBHOOK_SECRET)
     port = _free_port()
+    state = state_table(engine, request)
     with SmtpSink() as sink:
         newsletter = write_newsletter(
             tmp_path,
             sink.port,
             port,
             extra='webhook_secret = { "$env" = "NEWSROOM_TEST_WEBHOOK" }\n'
-            "signup_answer_seconds = 0.2\n",
+            "signup_answer_seconds = 0.2\n" + state,
         )
-        yield Env(newsletter, sink, port, f"http://127.0.0.1:{port}/")
+        yield Env(newsletter, sink, port, f"http://127.0.0.1:{port}/", state)
 
 
 @pytest.fixture
@@ -189,13 +203,17 @@ def test_single_opt_in_adds_active_without_mail(tmp_path: Path, env: Env) -> Non
     other = tmp_path / "single"
     other.mkdir()
     newsletter = write_newsletter(
-        other, env.sink.port, env.port, language="en", extra="double_opt_in = false\n"
+        other,
+        env.sink.port,
+        env.port,
+        language="en",
+        extra="double_opt_in = false\n" + env.state_table,
     )
     with TestClient(create_app(newsletter)) as c:
         page = c.post("/subscribe", data={"email": "solo@example.org"})
         assert page.status_code == 200 and '<html lang="en">' in page.text
         assert "Thank you" in page.text
-    with State(newsletter.config.state_path) as state:
+    with State.of(newsletter.config) as state:
         sub = Subscribers(state).get("solo@example.org")
     assert sub is not None and sub.status == "active"
     assert env.sink.total == 0
@@ -288,20 +306,17 @@ def test_one_click_unsubscribe_over_real_http(env: Env) -> None:
 
 
 def test_unsubscribe_waits_for_a_concurrent_writer(env: Env, client: TestClient) -> None:
-    """A `newsroom send` holding a write transaction on the file delays the request; both
+    """A `newsroom send` holding a write transaction on the state delays the request; both
     writes land."""
     _, token = env.add("reader@example.org")
     env.add("other@example.org")
     holding, done = threading.Event(), threading.Event()
 
     def writer() -> None:
-        db = sqlite3.connect(env.newsletter.config.state_path, isolation_level=None)
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("UPDATE subscribers SET name = 'written' WHERE email = 'other@example.org'")
-        holding.set()
-        time.sleep(0.5)
-        db.execute("COMMIT")
-        db.close()
+        with State.of(env.newsletter.config) as state, state.transaction() as db:
+            db.execute("UPDATE subscribers SET name = 'written' WHERE email = 'other@example.org'")
+            holding.set()
+            time.sleep(0.5)
         done.set()
 
     thread = threading.Thread(target=writer)
@@ -345,7 +360,7 @@ def test_a_bounce_or_complaint_is_not_undone_from_a_forwarded_link(
     env: Env, client: TestClient, status: str
 ) -> None:
     sub, token = env.add("reader@example.org")
-    with State(env.newsletter.config.state_path) as state:
+    with State.of(env.newsletter.config) as state:
         Subscribers(state).set_status(sub.id, status, "report")
     assert "다시 구독하기" not in client.get(f"/preferences/{token}").text
     client.post(f"/preferences/{token}/resubscribe")
@@ -360,7 +375,7 @@ def test_erase_forgets_the_subscriber(env: Env, client: TestClient) -> None:
     gone = client.get(f"/preferences/{token}")
     assert gone.status_code == 404 and "구독자를 찾을 수 없습니다" in gone.text
     assert client.get(f"/preferences/{token}/data").status_code == 404
-    with State(env.newsletter.config.state_path) as state:
+    with State.of(env.newsletter.config) as state:
         sub, outcome = Subscribers(state).add("reader@example.org")
     assert (sub, outcome) == (None, "suppressed")
 
@@ -395,7 +410,7 @@ def test_webhook_needs_the_secret(env: Env, client: TestClient) -> None:
 def test_webhook_is_off_without_a_secret(tmp_path: Path, env: Env) -> None:
     other = tmp_path / "nosecret"
     other.mkdir()
-    newsletter = write_newsletter(other, env.sink.port, env.port)
+    newsletter = write_newsletter(other, env.sink.port, env.port, extra=env.state_table)
     with TestClient(create_app(newsletter)) as c:
         response = c.post(
             "/webhooks/events",

@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from conftest import open_state
 
 from newsroom.config.newsletter import Newsletter, open_newsletter
 from newsroom.deliver.subscribers import Subscriber, Subscribers, address_hash
@@ -45,16 +46,24 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(root: Path, smtp_port: int, port: int, extra: str = "", email: str = "") -> Path:
+def write_config(
+    root: Path, smtp_port: int, port: int, extra: str = "", email: str = "", state: str = ""
+) -> Path:
+    """The config of a site; ``state`` is its [state] table, or `state = PATH` for the
+    [newsletter] table (another site's file), or empty: its own file."""
     config = root / "newsroom.toml"
+    where = state if state.startswith("state =") else ""
     config.write_text(
-        '[newsletter]\ntitle = "Briefing"\nlanguage = "en"\n'
+        f'[newsletter]\ntitle = "Briefing"\nlanguage = "en"\n{where}\n'
         '[[sources]]\nname = "n"\nplugin = "news"\nfeeds = ["http://127.0.0.1:9/x"]\n'
         '[email]\nfrom = "Briefing <briefing@example.org>"\n' + email + "\n"
         f'[transport]\nplugin = "smtp"\nhost = "127.0.0.1"\nport = {smtp_port}\n'
         'security = "none"\ntimeout = 5\n'
         f'[subscriptions]\nurl = "http://127.0.0.1:{port}/"\n'
-        'webhook_secret = { "$env" = "NEWSROOM_TEST_WEBHOOK" }\n' + FAST + extra,
+        'webhook_secret = { "$env" = "NEWSROOM_TEST_WEBHOOK" }\n'
+        + FAST
+        + extra
+        + ("" if where else state),
         "utf-8",
     )
     return config
@@ -77,11 +86,11 @@ class Site:
         return self.newsletter.config.state_path
 
     def sub(self, address: str) -> Subscriber | None:
-        with State(self.state_path) as state:
+        with State.of(self.newsletter.config) as state:
             return Subscribers(state).get(address)
 
     def add(self, address: str, name: str = "", status: str = "active") -> tuple[Subscriber, str]:
-        with State(self.state_path) as state:
+        with State.of(self.newsletter.config) as state:
             subs = Subscribers(state)
             sub, outcome = subs.add(address, name)
             assert sub is not None, outcome
@@ -143,18 +152,41 @@ def serving(newsletter: Newsletter, port: int) -> Iterator[None]:
 MakeSite = Callable[..., Site]
 
 
-@pytest.fixture
-def make_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeSite]:
+def state_table(engine: str, request: pytest.FixtureRequest) -> str:
+    """The [state] table for ``engine``: none for the SQLite file; for PostgreSQL, a new
+    database with its tables created (as `newsroom state migrate` does)."""
+    if engine == "sqlite":
+        return ""
+    database = request.getfixturevalue("postgres_db")
+    State(database.url, migrate=True).close()
+    return f'\n[state]\nurl = "{database.url}"\n'
+
+
+def _make_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state: str) -> Iterator[MakeSite]:
     monkeypatch.setenv("NEWSROOM_SECRET_KEY", KEY)
     monkeypatch.setenv("NEWSROOM_TEST_WEBHOOK", WEBHOOK_SECRET)
     with ExitStack() as stack:
 
-        def make(extra: str = "", faults: Faults | None = None, email: str = "") -> Site:
-            sink = stack.enter_context(SmtpSink(faults=faults or Faults()))
+        def make(
+            extra: str = "",
+            faults: Faults | None = None,
+            email: str = "",
+            share: Site | None = None,
+        ) -> Site:
+            """A site; ``share``: another service of that site, on its state (its file,
+            or the same database)."""
+            sink = share.sink if share else stack.enter_context(SmtpSink(faults=faults or Faults()))
             port = _free_port()
             root = tmp_path / f"site{port}"
             root.mkdir()
-            newsletter = open_newsletter(write_config(root, sink.port, port, extra, email))
+            where = state
+            if share and not state:
+                where = f'state = "{share.newsletter.config.state_path}"'
+            config = write_config(root, sink.port, port, extra, email, where)
+            keys = share.newsletter.config.keys_file if share else None
+            if keys and keys.exists():  # the same keys, as a second instance of a service has
+                (root / "signing-keys").write_bytes(keys.read_bytes())
+            newsletter = open_newsletter(config)
             stack.enter_context(serving(newsletter, port))
             return Site(newsletter, sink, f"http://127.0.0.1:{port}/")
 
@@ -162,8 +194,23 @@ def make_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeS
 
 
 @pytest.fixture
+def make_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str, request: pytest.FixtureRequest
+) -> Iterator[MakeSite]:
+    """Sites on the engine under test."""
+    yield from _make_site(tmp_path, monkeypatch, state_table(engine, request))
+
+
+@pytest.fixture
 def site(make_site: MakeSite) -> Site:
     return make_site()
+
+
+@pytest.fixture
+def sqlite_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+    """A site whose state is an SQLite file (for what is true of the file itself)."""
+    for make in _make_site(tmp_path, monkeypatch, ""):
+        yield make()
 
 
 def wait_for(condition: Callable[[], bool], what: str, seconds: float = 10) -> None:
@@ -416,10 +463,11 @@ Served = tuple[Path, int, SmtpSink, dict[str, str]]
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
+def served(tmp_path: Path, engine: str, request: pytest.FixtureRequest) -> Iterator[Served]:
+    state = state_table(engine, request)
     with SmtpSink() as sink:
         port = _free_port()
-        write_config(tmp_path, sink.port, port, "request_timeout = 2\n")
+        write_config(tmp_path, sink.port, port, "request_timeout = 2\n", state=state)
         env = {**os.environ, "NEWSROOM_TEST_WEBHOOK": WEBHOOK_SECRET}
         env.pop("NEWSROOM_SECRET_KEY", None)
         yield tmp_path, port, sink, env
@@ -440,7 +488,7 @@ def test_no_token_reaches_the_access_log(served: Served) -> None:
     env = {**env, "NEWSROOM_SECRET_KEY": KEY}
     base = f"http://127.0.0.1:{port}/"
     assert _cli(root, env, "subscribers", "add", "reader@example.org").returncode == 0
-    with State(root / "state.db") as state:
+    with open_state(root / "newsroom.toml") as state:
         sub = Subscribers(state).get("reader@example.org")
     assert sub is not None
     token = Signer([KEY]).subscriber_token(sub.uid)
@@ -474,7 +522,7 @@ def test_a_running_service_takes_a_rotated_key_without_a_restart(served: Served)
         assert rotated.returncode == 0
         keys = load_keys(root / "signing-keys")
         assert len(keys) == 2
-        with State(root / "state.db") as state:
+        with open_state(root / "newsroom.toml") as state:
             sub = Subscribers(state).get("reader@example.org")
         assert sub is not None
         token = Signer(keys).subscriber_token(sub.uid)  # a link of the next edition
@@ -482,7 +530,7 @@ def test_a_running_service_takes_a_rotated_key_without_a_restart(served: Served)
             f"{base}unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"}, timeout=10
         )
         assert one_click.status_code == 200
-    with State(root / "state.db") as state:
+    with open_state(root / "newsroom.toml") as state:
         assert Subscribers(state).get("reader@example.org").status == "unsubscribed"  # type: ignore[union-attr]
     assert "newsroom serve" in rotated.stdout  # and the command says so
 
@@ -492,7 +540,7 @@ def test_sighup_reloads_the_keys(served: Served) -> None:
     keys_file = root / "signing-keys"
     keys_file.write_text("first-key-0123456789abcdef\n", "utf-8")
     assert _cli(root, env, "subscribers", "add", "reader@example.org").returncode == 0
-    with State(root / "state.db") as state:
+    with open_state(root / "newsroom.toml") as state:
         sub = Subscribers(state).get("reader@example.org")
     assert sub is not None
     with newsroom_serve(root, port, env) as proc:
@@ -570,7 +618,8 @@ def test_a_hash_sign_in_the_secret_key_is_part_of_the_key(monkeypatch: pytest.Mo
 # -- erasure ---------------------------------------------------------------------------------------
 
 
-def test_erasure_leaves_the_address_in_no_file(site: Site) -> None:
+def test_erasure_leaves_the_address_in_no_file(sqlite_site: Site) -> None:
+    site = sqlite_site
     address = "erase.me.zq7@example.org"
     _, token = site.add(address, "Zqx Erasable")
     httpx.post(f"{site.base}preferences/{token}", data={"name": "Zqx Erasable Two"}, timeout=10)
@@ -587,7 +636,7 @@ def test_erasure_leaves_the_address_in_no_file(site: Site) -> None:
                 assert secret.encode() not in data, f"{secret} is still in {path.name}"
     finally:
         other.close()
-    with State(site.state_path) as state:
+    with State.of(site.newsletter.config) as state:
         assert Subscribers(state).is_suppressed(address)
 
 
@@ -595,11 +644,11 @@ def test_an_erasure_racing_a_resubscribe_stays_erased(site: Site) -> None:
     """The resubscribe button read the subscriber just before the erasure committed; its
     write comes after. The erasure wins."""
     _, token = site.add("reader@example.org", status="unsubscribed")
-    with State(site.state_path) as state:
+    with State.of(site.newsletter.config) as state:
         stale = Subscribers(state).get("reader@example.org")
     assert stale is not None
     httpx.post(f"{site.base}preferences/{token}/erase", timeout=10)
-    with State(site.state_path) as state:
+    with State.of(site.newsletter.config) as state:
         subs = Subscribers(state)
         assert not subs.resubscribe(stale)  # the late write of the resubscribe button
         subs.confirm(stale, reason="preferences page")  # or of a confirmation
@@ -611,7 +660,7 @@ def test_an_erasure_racing_a_resubscribe_stays_erased(site: Site) -> None:
         ).fetchone()
     assert row == ("erased",)
     # And the address cannot be added back by an import or `subscribers add`.
-    with State(site.state_path) as state:
+    with State.of(site.newsletter.config) as state:
         assert Subscribers(state).add("reader@example.org") == (None, "suppressed")
 
 
@@ -646,7 +695,8 @@ def test_a_reader_coming_back_may_change_their_name_before_confirming(site: Site
     assert sub is not None and sub.status == "active" and sub.name == "New"
 
 
-def test_an_erasure_under_an_open_snapshot_is_wiped_at_the_next_start(site: Site) -> None:
+def test_an_erasure_under_an_open_snapshot_is_wiped_at_the_next_start(sqlite_site: Site) -> None:
+    site = sqlite_site
     """A reader in the middle of a transaction keeps the log from being emptied: the
     erasure still answers (after a short wait), and the next service start empties it."""
     address = "snap.shot.zq9@example.org"
@@ -668,3 +718,73 @@ def test_an_erasure_under_an_open_snapshot_is_wiped_at_the_next_start(site: Site
     finally:
         reader.close()
         keeper.close()
+
+
+# -- several services on one state ---------------------------------------------------------------
+
+
+def test_two_services_on_one_state_send_one_confirmation_and_share_the_limits(
+    make_site: MakeSite,
+) -> None:
+    """Two instances of the service (behind one load balancer) on one state: 20 signups
+    for an address, half to each, at once: one email; the per-client limit (5 a minute)
+    holds across both."""
+    first = make_site()
+    second = make_site(share=first)
+    sites = [first, second]
+    threads = [
+        threading.Thread(
+            target=sites[n % 2].signup, args=("victim@example.org", "", f"198.51.100.{n}")
+        )
+        for n in range(1, 21)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wait_for(lambda: first.sink.count("victim@example.org") >= 1, "no confirmation at all")
+    answers = [
+        sites[n % 2].signup(f"a{n}@example.org", client="203.0.113.7").status_code for n in range(8)
+    ]
+    assert answers == [200] * 5 + [429] * 3
+    first.signup("control@example.org", client="198.51.100.99")
+    wait_for(lambda: first.sink.count("control@example.org") == 1, "no control mail")
+    assert first.sink.count("victim@example.org") == 1
+
+
+def test_two_services_on_one_state_lose_no_unsubscribe(make_site: MakeSite) -> None:
+    """100 one-click unsubscribes and 100 webhook bounces at once, spread over two services:
+    every one lands, each confirmed link works once."""
+    first = make_site()
+    second = make_site(share=first)
+    sites = [first, second]
+    tokens = [first.add(f"r{n}@example.org")[1] for n in range(100)]
+    for n in range(100):
+        first.add(f"b{n}@example.org")
+    errors: list[str] = []
+
+    def unsubscribe(n: int) -> None:
+        answer = httpx.post(
+            f"{sites[n % 2].base}unsubscribe/{tokens[n]}",
+            data={"List-Unsubscribe": "One-Click"},
+            timeout=60,
+        )
+        if answer.status_code != 200:
+            errors.append(f"unsubscribe {n}: {answer.status_code}")
+
+    def bounce(n: int) -> None:
+        answer = sites[n % 2].webhook([{"email": f"b{n}@example.org", "type": "bounce"}])
+        if answer.status_code != 200:
+            errors.append(f"bounce {n}: {answer.status_code} {answer.text}")
+
+    threads = [threading.Thread(target=unsubscribe, args=(n,)) for n in range(100)]
+    threads += [threading.Thread(target=bounce, args=(n,)) for n in range(100)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with State.of(first.newsletter.config) as state:
+        counts = Subscribers(state).counts()
+    assert counts["unsubscribed"] == 100 and counts["bounced"] == 100
+    assert counts["active"] == 0

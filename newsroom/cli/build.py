@@ -172,9 +172,9 @@ def mark_published(opts: Options, edition_id: str) -> None:
     from newsroom.store.state import State
 
     newsletter = opts.open()
-    with State(newsletter.config.state_path) as db:
+    with State.of(newsletter.config) as db:
         if not db.mark_published(edition_id):
-            raise BuildError(f"no edition {edition_id!r} in {newsletter.config.state_path}")
+            raise BuildError(f"no edition {edition_id!r} in {db.label}")
     click.echo(f"Marked {edition_id} as published.")
 
 
@@ -187,7 +187,7 @@ def editions(opts: Options, as_json: bool) -> None:
     from newsroom.store.state import State
 
     newsletter = opts.open()
-    with State(newsletter.config.state_path) as db:
+    with State.of(newsletter.config) as db:
         records = db.editions()
     if as_json:
         click.echo(

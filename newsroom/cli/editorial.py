@@ -33,7 +33,7 @@ def approve(opts: Options, edition_id: str, by: str | None, revoke: bool, as_jso
     newsletter = opts.open()
     config = newsletter.config
     path = edition_path(newsletter, edition_id)
-    with State(config.state_path) as state:
+    with State.of(config) as state:
         if revoke:
             withdrawn = approvals.revoke(state, edition_id)
             if as_json:

@@ -30,6 +30,7 @@ from newsroom.cli import (
     send,
     serve,
     setup,
+    state,
     subscribers,
     themes,
 )
@@ -117,6 +118,7 @@ _MODULES = (
     doctor,
     serve,
     dev,
+    state,
 )
 for _module in _MODULES:
     for _command in _module.COMMANDS:

@@ -53,9 +53,10 @@ def run(opts: Options, now: str | None, mirror: str | None, no_send: bool, as_js
     when = parse_now(now) or dt.datetime.now(dt.UTC)
     eid = when.astimezone(config.timezone).date().isoformat()  # as `newsroom build` names it
     result: dict[str, Any] = {"edition": eid}
-    with State(config.state_path) as state:
-        lock = Lock(state, delivery.LOCK_NAME, f"newsroom run {eid}")
+    with State.of(config) as state:
+        lock = Lock(state, delivery.LOCK_NAME, f"newsroom run {eid}", lease=config.state.lease)
         with lock:
+            lock.renew_in_background()
             started = state.db.execute(
                 "SELECT 1 FROM sends WHERE edition_id = ?", (eid,)
             ).fetchone()

@@ -36,6 +36,11 @@ from newsroom.cli.send_report import SendProgress, print_send_report
     help="Also send the copies the server never confirmed (they may arrive twice).",
 )
 @click.option(
+    "--join",
+    is_flag=True,
+    help="Share a send of this edition already running (another machine, same [state] url).",
+)
+@click.option(
     "--output",
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for --dry-run (default: the edition's dry-run/ folder).",
@@ -60,6 +65,7 @@ def send(
     workers: int | None,
     accept_new_version: bool,
     resend_uncertain: bool,
+    join: bool,
     output: Path | None,
     yes: bool,
     as_json: bool,
@@ -119,6 +125,7 @@ def send(
             accept_new_version=accept_new_version,
             resend_uncertain=resend_uncertain,
             progress=bar.update,
+            join=join,
         )
     print_send_report(report, as_json)
     sys.exit(report.exit_code)
@@ -135,7 +142,7 @@ def deliveries(opts: Options, edition_id: str | None, status: str | None, as_jso
     from newsroom.store.state import State
 
     newsletter = opts.open()
-    with State(newsletter.config.state_path) as state:
+    with State.of(newsletter.config) as state:
         if edition_id is None:
             rows = state.db.execute(
                 "SELECT s.edition_id, s.created_at, s.completed_at, d.status, COUNT(d.status) "

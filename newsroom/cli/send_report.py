@@ -117,6 +117,8 @@ def print_send_report(report: SendReport, as_json: bool) -> None:
         )
     elif report.complete:
         click.echo("  complete: every subscriber has this edition")
+    if report.others:
+        click.echo(f"  {report.others} message(s) are being sent by the other senders")
 
 
 def print_uncertain(report: SendReport) -> None:

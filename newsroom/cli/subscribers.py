@@ -37,7 +37,7 @@ def subscribers_add(opts: Options, email: str, name: str | None, status: str) ->
     from newsroom.store.state import State
 
     newsletter = opts.open()
-    with State(newsletter.config.state_path) as state:
+    with State.of(newsletter.config) as state:
         sub, outcome = Subscribers(state).add(email, name, status=status)
     if outcome == "suppressed":
         shown = f" (status {sub.status})" if sub else " (erased at their request)"
@@ -64,7 +64,7 @@ def subscribers_import(opts: Options, file: Path, status: str, as_json: bool) ->
     from newsroom.store.state import State
 
     newsletter = opts.open()
-    with State(newsletter.config.state_path) as state:
+    with State.of(newsletter.config) as state:
         source: Any = sys.stdin if str(file) == "-" else file
         report = Subscribers(state).import_csv(source, status=status)
     label = "<stdin>" if str(file) == "-" else str(file)
@@ -124,7 +124,7 @@ def subscribers_export(opts: Options, status: str | None, output: Path | None) -
     from newsroom.store.state import State
 
     newsletter = opts.open()
-    with State(newsletter.config.state_path) as state:
+    with State.of(newsletter.config) as state:
         if output:
             with output.open("w", encoding="utf-8", newline="") as out:
                 count = Subscribers(state).export_csv(out, status=status)
@@ -144,7 +144,7 @@ def subscribers_list(opts: Options, status: str | None, as_json: bool) -> None:
     from newsroom.store.state import State
 
     newsletter = opts.open()
-    with State(newsletter.config.state_path) as state:
+    with State.of(newsletter.config) as state:
         subs = Subscribers(state)
         rows = list(subs.iter(status))
         counts = subs.counts()
@@ -184,7 +184,7 @@ def subscribers_remove(opts: Options, emails: tuple[str, ...]) -> None:
 
     newsletter = opts.open()
     missing = 0
-    with State(newsletter.config.state_path) as state:
+    with State.of(newsletter.config) as state:
         subs = Subscribers(state)
         for email in emails:
             if subs.remove(email):

@@ -114,6 +114,36 @@ class FetchSettings:
     user_agent: str = USER_AGENT
 
 
+class StateConfig(BaseModel):
+    """The ``[state]`` table: where subscribers, the delivery log, editions, locks, approvals
+    and model answers are kept. By default the SQLite file ``[newsletter] state`` names;
+    with ``url``, a PostgreSQL database that several senders and subscription services
+    share (create its tables once with ``newsroom state migrate``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = ""
+    """``postgresql://user@host:5432/dbname`` (no password in it); empty: the SQLite file."""
+    password: SecretStr | None = None
+    """The database password; default: the environment's ``NEWSROOM_STATE_PASSWORD`` (or
+    libpq's own ``PGPASSWORD`` and ``~/.pgpass``)."""
+    lease: float = Field(60.0, ge=5, le=3600)
+    """Seconds a sender's lease on its share of a send lasts without renewal: after that,
+    a sender that died (another machine, a SIGKILL) leaves its messages to the others."""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL, or empty for the SQLite file")
+        if "@" in value and ":" in value.split("://", 1)[1].split("@", 1)[0]:
+            raise ValueError(
+                'must not carry a password: use password = { "$env" = "NAME" } or '
+                "NEWSROOM_STATE_PASSWORD"
+            )
+        return value
+
+
 class HttpConfig(BaseModel):
     """The ``[http]`` table: limits for every request sources make."""
 
@@ -229,6 +259,7 @@ class Config:
         default_factory=lambda: SubscriptionsConfig.model_validate({})
     )
     publish: PublishConfig = field(default_factory=PublishConfig)
+    state: StateConfig = field(default_factory=lambda: StateConfig.model_validate({}))
 
     @property
     def publish_dir(self) -> Path | None:
@@ -259,6 +290,15 @@ class Config:
     @property
     def state_path(self) -> Path:
         return (self.root / self.newsletter.state).resolve()
+
+    @property
+    def state_location(self) -> Path | str:
+        """Where the state is: ``[state] url``, else the SQLite file."""
+        return self.state.url or self.state_path
+
+    @property
+    def state_password(self) -> str | None:
+        return self.state.password.get_secret_value() if self.state.password else None
 
     @property
     def cache_dir(self) -> Path:
@@ -307,6 +347,7 @@ _TOP = {
     "subscriptions",
     "mailbox",
     "publish",
+    "state",
     *_KINDS,
 }
 #: Used when the file has no [[renderers]] tables.
@@ -546,6 +587,7 @@ def parse_config(data: dict[str, Any], path: Path, plugins: Plugins) -> Config:
     subscriptions = model("subscriptions", SubscriptionsConfig)
     mailbox = model("mailbox", MailboxConfig) if "mailbox" in data else None
     publish = model("publish", PublishConfig)
+    state = model("state", StateConfig)
     theme = data.get("theme", {})
     if not isinstance(theme, dict):
         problems.append("[theme] must be a table")
@@ -607,6 +649,7 @@ def parse_config(data: dict[str, Any], path: Path, plugins: Plugins) -> Config:
         subscriptions=subscriptions,
         mailbox=mailbox,
         publish=publish,
+        state=state,
     )
 
 

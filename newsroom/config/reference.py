@@ -55,7 +55,7 @@ def options_reference(plugins: Plugins | None = None) -> str:
     """Markdown for the ``[plugins]``, ``[email]``, ``[subscriptions]`` and ``[publish]`` tables
     and every registered source, filter, section layout, renderer, transport and feedback
     receiver."""
-    from newsroom.config import PluginsConfig, PublishConfig
+    from newsroom.config import PluginsConfig, PublishConfig, StateConfig
     from newsroom.config.mail import EmailConfig, MailboxConfig, SubscriptionsConfig
 
     plugins = plugins or load_plugins()
@@ -66,6 +66,7 @@ def options_reference(plugins: Plugins | None = None) -> str:
         ("subscriptions", SubscriptionsConfig),
         ("mailbox", MailboxConfig),
         ("publish", PublishConfig),
+        ("state", StateConfig),
     ):
         out.append(f"### `[{table}]`\n")
         out.append(" ".join((model.__doc__ or "").split()) + "\n")

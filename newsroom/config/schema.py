@@ -24,6 +24,7 @@ from newsroom.config.loading import (
     NewsletterConfig,
     PluginsConfig,
     PublishConfig,
+    StateConfig,
 )
 from newsroom.core.plugins import Plugins
 
@@ -199,6 +200,7 @@ def config_schema(plugins: Plugins) -> dict[str, Any]:
         ("subscriptions", SubscriptionsConfig, True),
         ("mailbox", MailboxConfig, True),
         ("publish", PublishConfig, True),
+        ("state", StateConfig, True),
     ):
         properties[table] = model_schema(model, f"{table}.", definitions, secrets_allowed)
     properties["theme"] = {

@@ -147,7 +147,7 @@ async def _fetch_one(
         # Runs in the source's thread: an SQLite connection may not cross threads, so the
         # source gets a state connection of its own.
         state = ctx_args.get("state")
-        own_state = State(state.path) if isinstance(state, State) else None
+        own_state = state.reopen() if isinstance(state, State) else None
         try:
             ctx = FetchContext(
                 **{**ctx_args, "state": own_state},
@@ -302,7 +302,7 @@ async def _build_resources(
     from the fetch to the end of the edit stage, so filters that fetch (article pages) share
     the sources' client, cache and limits."""
     with (
-        State(config.state_path) as state,
+        State.of(config) as state,
         nullcontext(workers) if workers else CpuWorkers(config.plugins.worker_processes) as pool,
     ):
         async with _fetcher(config, mirror) as http:

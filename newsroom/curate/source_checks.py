@@ -53,7 +53,7 @@ async def source_findings(
     """Fetch every configured source once and say how each did."""
     del plugins  # the config's components are already bound to the loaded plugins
     now = dt.datetime.now(dt.UTC).astimezone(config.timezone)
-    with State(config.state_path) as state:
+    with State.of(config) as state:
         ctx_args = config.context_args(now=now, state=state, edition_id=now.date().isoformat())
         instances = {cc.name: cc.create() for cc in config.sources}
         outcomes = await fetch_all(

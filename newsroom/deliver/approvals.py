@@ -74,8 +74,10 @@ def approve(state: State, edition_id: str, content_hash: str, by: str | None = N
     )
     with state.transaction() as db:
         db.execute(
-            "INSERT OR REPLACE INTO approvals (edition_id, content_hash, approved_by, approved_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO approvals (edition_id, content_hash, approved_by, approved_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (edition_id) DO UPDATE SET"
+            " content_hash = excluded.content_hash, approved_by = excluded.approved_by,"
+            " approved_at = excluded.approved_at",
             (edition_id, content_hash, record.approved_by, record.approved_at.isoformat()),
         )
     return record
@@ -94,7 +96,7 @@ def require_approval(config: Config, edition_id: str, current: str = "") -> Appr
     from newsroom.store.state import State
 
     current = current or rendered_hash(edition_dir(config, edition_id), edition_id)
-    with State(config.state_path) as state:
+    with State.of(config) as state:
         found = approval(state, edition_id)
     review = (
         f"review it (newsroom preview, or a test copy: newsroom send {edition_id} --to "

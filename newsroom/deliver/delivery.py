@@ -28,9 +28,9 @@ from newsroom.deliver.sending import (
     SendSettings,
     deliver,
     finished_subscribers,
+    left_to_others,
     mark_complete,
     prepare,
-    remaining,
 )
 from newsroom.deliver.subscribers import Subscribers, normalize_address
 from newsroom.deliver.tokens import Signer, load_keys
@@ -108,11 +108,14 @@ def send_edition(
     resend_uncertain: bool = False,
     progress: Callable[[Counts, int], None] | None = None,
     lock: Lock | None = None,
+    join: bool = False,
 ) -> SendReport:
     """Send ``edition_id`` to every active subscriber who has not received it yet
     (``resend_uncertain``: and to those whose copy may or may not have arrived).
 
-    Takes the newsletter's delivery lock, unless the caller holds it already (``lock``)."""
+    Takes the newsletter's delivery lock, unless the caller holds it already (``lock``);
+    ``join``: share the send with the senders of this edition already running (on other
+    machines sharing the state), each taking its own part of the list."""
     message = edition_message(config, edition_id)
     if config.email.require_approval:
         # Checked against the very bytes this send read: a render in between cannot slip an
@@ -130,16 +133,20 @@ def send_edition(
         return report
     if quota is not None:
         settings, report.quota = apply_quota(settings, quota)
-    with State(config.state_path) as state:
+    lease = config.state.lease
+    with State.of(config) as state:
         own = lock is None
-        lock = lock or Lock(state, LOCK_NAME, f"newsroom send {edition_id}")
+        lock = lock or Lock(state, LOCK_NAME, f"newsroom send {edition_id}", join=join, lease=lease)
         with lock if own else contextlib.nullcontext(lock):
+            lock.renew_in_background()
             prepared = prepare(
                 state,
                 edition_id,
                 message.content_hash,
                 accept_new_version=accept_new_version,
                 resend_uncertain=resend_uncertain,
+                lock_name=LOCK_NAME,
+                lease=lease,
             )
             report.already_sent = prepared.already_sent
             report.resumed = prepared.resumed
@@ -157,13 +164,18 @@ def send_edition(
                     transport_context(config, edition_id),
                     settings,
                     queued=queued,
+                    claim=lock.claim_name,
+                    lock_name=LOCK_NAME,
+                    lease=lease,
                     progress=(lambda c: progress(c, queued)) if progress else None,
                     heartbeat=lock.heartbeat,
                     on_workers=lock.add_pids,
                 )
                 report.counts, report.stopped, report.workers = counts, stopped, workers
-            report.remaining = remaining(state, edition_id)
-            if report.remaining == 0:
+            # What the other senders of a shared send still hold is theirs to send.
+            left, report.others = left_to_others(state, edition_id, lock.claim_name)
+            report.remaining = left - report.others
+            if left == 0:
                 report.complete = True
                 mark_complete(state, edition_id)
                 # What went out is history: the `history` filter skips these items from now on.
@@ -175,7 +187,7 @@ def send_edition(
 def recipients_left(config: Config, edition_id: str) -> int:
     """How many messages a send of ``edition_id`` would try now: every active subscriber
     on its first send, the ones still to send after that (the list is fixed then)."""
-    with State(config.state_path) as state:
+    with State.of(config) as state:
         started = state.db.execute(
             "SELECT 1 FROM sends WHERE edition_id = ?", (edition_id,)
         ).fetchone()
@@ -212,7 +224,7 @@ def dry_run(config: Config, edition_id: str, folder: Path) -> int:
     message = edition_message(config, edition_id)
     folder.mkdir(parents=True, exist_ok=True)
     count = 0
-    with State(config.state_path) as state:
+    with State.of(config) as state:
         already = finished_subscribers(state, edition_id)
         for sub in Subscribers(state).iter("active"):
             if sub.id in already:
@@ -258,7 +270,7 @@ def send_test(config: Config, edition_id: str, address: str) -> TestCopy:
     message = edition_message(
         config, edition_id, subject_prefix=TEST_SUBJECT_PREFIX, subscriptions_url=local
     )
-    with State(config.state_path) as state:
+    with State.of(config) as state:
         sub = Subscribers(state).get(address)
     recipient = (
         Recipient(sub.email, sub.name, sub.uid, sub.attributes)

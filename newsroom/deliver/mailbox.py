@@ -202,7 +202,7 @@ def read_mailbox(config: Config) -> MailboxReport:
     report = MailboxReport()
     from imap_tools import AND
 
-    with _connect(settings) as box, State(config.state_path) as state:
+    with _connect(settings) as box, State.of(config) as state:
         if not box.folder.exists(settings.done_folder):
             box.folder.create(settings.done_folder)
         reader = MailboxReader(state, signer, sender.domain)

@@ -19,17 +19,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import re
 import secrets
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from newsroom.core.errors import UsageError
+from newsroom.store.engine import Connection
 from newsroom.store.state import State
 
 STATUSES = ("active", "pending", "unsubscribed", "bounced", "complained")
@@ -182,6 +181,69 @@ def _row(row: tuple[Any, ...]) -> Subscriber:
     )
 
 
+#: Rows an import looks up and inserts together.
+_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One valid row of an import."""
+
+    address: str
+    name: str | None
+    attributes: dict[str, str]
+    status: str
+
+
+def _parse_row(
+    line: int,
+    row: Mapping[Any, Any],
+    status: str,
+    report: ImportReport,
+    first_line: dict[str, int],
+) -> _Row | None:
+    """The row's normalised address, name, attributes and status; None (and the problem in
+    ``report``) when it cannot be imported. ``first_line``: the line of each address so
+    far, so that a second row with one is skipped and named."""
+    if None in row:  # csv.DictReader keeps the cells past the header under None
+        cells = len(row) - 1 + len(row[None])
+        report.invalid.append(
+            (
+                line,
+                f"{cells} cells for a header of {len(row) - 1} columns (a value "
+                'with a comma in it needs quotes: "Kim, Jiwoo")',
+            )
+        )
+        return None
+    raw = (row.get("email") or "").strip()
+    if not raw:
+        report.invalid.append((line, "no email address"))
+        return None
+    try:
+        address = normalize_address(raw)
+    except InvalidAddress as exc:
+        report.invalid.append((line, exc.message))
+        return None
+    key = address.casefold()
+    if key in first_line:
+        report.duplicates.append((line, first_line[key], address))
+        return None
+    first_line[key] = line
+    name = row.get("name")
+    name = _uncell(name) if name is not None else None
+    attributes = {
+        key: _uncell((value or "").strip())
+        for col, value in row.items()
+        if col not in _RESERVED and (key := _attribute_key(col or ""))
+    }
+    # A `status` column (an export of another list) can only make it stricter: the
+    # suppression list still wins over "active".
+    row_status = (row.get("status") or "").strip().lower()
+    if status not in STATUSES:
+        raise UsageError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+    return _Row(address, name, attributes, row_status if row_status in STATUSES else status)
+
+
 class Subscribers:
     """The subscriber list of one state file."""
 
@@ -255,7 +317,7 @@ class Subscribers:
 
     def _upsert(
         self,
-        db: sqlite3.Connection,
+        db: Connection,
         address: str,
         name: str | None,
         attributes: dict[str, str],
@@ -314,71 +376,128 @@ class Subscribers:
         self, rows: Iterable[tuple[int, Mapping[Any, Any]]], *, status: str = "active"
     ) -> ImportReport:
         """Import ``(line number, {column: value})`` rows in one transaction. A row with
-        the address of an earlier row is skipped and reported (the first one counts)."""
+        the address of an earlier row is skipped and reported (the first one counts).
+
+        The rows go in chunks: the addresses of a chunk that are new (neither on the list
+        nor erased, looked up for the whole chunk at once) are inserted together, and only
+        the others are compared row by row. A database then takes a large list in a few
+        statements per thousand rows instead of three per row."""
         report = ImportReport()
         first_line: dict[str, int] = {}
         with self.state.transaction() as db:
+            chunk: list[_Row] = []
             for line, row in rows:
-                if None in row:
-                    cells = len(row) - 1 + len(row[None])
-                    report.invalid.append(
-                        (
-                            line,
-                            f"{cells} cells for a header of {len(row) - 1} columns (a value "
-                            'with a comma in it needs quotes: "Kim, Jiwoo")',
-                        )
-                    )
-                    continue
-                raw = (row.get("email") or "").strip()
-                if not raw:
-                    report.invalid.append((line, "no email address"))
-                    continue
-                try:
-                    address = normalize_address(raw)
-                except InvalidAddress as exc:
-                    report.invalid.append((line, exc.message))
-                    continue
-                key = address.casefold()
-                if key in first_line:
-                    report.duplicates.append((line, first_line[key], address))
-                    continue
-                first_line[key] = line
-                name = row.get("name")
-                name = _uncell(name) if name is not None else None
-                attributes = {
-                    key: _uncell((value or "").strip())
-                    for col, value in row.items()
-                    if col not in _RESERVED and (key := _attribute_key(col or ""))
-                }
-                # A `status` column (an export of another list) can only make it stricter:
-                # the suppression list still wins over "active".
-                row_status = (row.get("status") or "").strip().lower()
-                outcome = self._upsert(
-                    db, address, name, attributes, row_status if row_status in STATUSES else status
-                )
-                if outcome == "suppressed":
-                    report.suppressed.append(address)
-                else:
-                    setattr(report, outcome, getattr(report, outcome) + 1)
+                parsed = _parse_row(line, row, status, report, first_line)
+                if parsed is not None:
+                    chunk.append(parsed)
+                if len(chunk) >= _CHUNK:
+                    self._import_chunk(db, chunk, report)
+                    chunk = []
+            if chunk:
+                self._import_chunk(db, chunk, report)
         return report
+
+    def _import_chunk(self, db: Connection, chunk: list[_Row], report: ImportReport) -> None:
+        db.execute("SAVEPOINT import_chunk")
+        outcomes = self._import_new_together(db, chunk)
+        if outcomes is None:
+            # The chunk's addresses compare in a way the bulk path does not mirror (case
+            # beyond ASCII): row by row, exactly as the list compares them.
+            db.execute("ROLLBACK TO SAVEPOINT import_chunk")
+            outcomes = [self._upsert(db, r.address, r.name, r.attributes, r.status) for r in chunk]
+        db.execute("RELEASE SAVEPOINT import_chunk")
+        for r, outcome in zip(chunk, outcomes, strict=True):
+            if outcome == "suppressed":
+                report.suppressed.append(r.address)
+            else:
+                setattr(report, outcome, getattr(report, outcome) + 1)
+
+    def _import_new_together(self, db: Connection, chunk: list[_Row]) -> list[str] | None:
+        """The outcome of each row, with the new addresses inserted in one statement; None
+        when the list's comparison of addresses and ``str.casefold`` disagree here."""
+        marks = ", ".join("?" for _ in chunk)
+        keys = {r.address.casefold() for r in chunk}
+        known = {
+            str(e).casefold()
+            for (e,) in db.execute(
+                f"SELECT email FROM subscribers WHERE email IN ({marks})",
+                [r.address for r in chunk],
+            )
+        }
+        if not known <= keys:
+            return None
+        erased = {
+            h
+            for (h,) in db.execute(
+                f"SELECT email_hash FROM suppressed WHERE email_hash IN ({marks})",
+                [address_hash(r.address) for r in chunk],
+            )
+        }
+        outcomes: list[str] = []
+        pending: list[tuple[Any, ...]] = []
+        pending_keys: set[str] = set()
+
+        def flush() -> bool:
+            if pending:
+                cur = db.executemany(
+                    "INSERT INTO subscribers (email, name, status, attributes, uid, created_at, "
+                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    pending,
+                )
+                if cur.rowcount != len(pending):
+                    return False
+                pending.clear()
+                known.update(pending_keys)
+                pending_keys.clear()
+            return True
+
+        now = _now()
+        for r in chunk:
+            key = r.address.casefold()
+            if key in known or key in pending_keys:
+                if not flush():
+                    return None
+                outcomes.append(self._upsert(db, r.address, r.name, r.attributes, r.status))
+            elif address_hash(r.address) in erased:
+                outcomes.append("suppressed")
+            else:
+                pending.append(
+                    (
+                        r.address,
+                        clean_name(r.name or ""),
+                        r.status,
+                        json.dumps(r.attributes, ensure_ascii=False, sort_keys=True),
+                        secrets.token_urlsafe(12),
+                        now,
+                        now,
+                    )
+                )
+                pending_keys.add(key)
+                outcomes.append("added")
+        return outcomes if flush() else None
 
     def import_csv(self, source: Path | TextIO, *, status: str = "active") -> ImportReport:
         """Import a CSV file with a header row; ``email`` is required, ``name`` optional,
-        every other column becomes an attribute. Invalid rows are reported and skipped."""
+        every other column becomes an attribute. Invalid rows are reported and skipped.
+
+        A file is read as it is imported (a list of a million rows is not held in memory);
+        a byte that is not UTF-8 anywhere in it stops the import with nothing imported."""
         if isinstance(source, Path):
             try:
-                text = source.read_text("utf-8-sig")
-            except (OSError, UnicodeDecodeError) as exc:
+                with source.open(encoding="utf-8-sig", newline="") as handle:
+                    return self._import_handle(handle, str(source), status)
+            except OSError as exc:
                 raise UsageError(f"{source}: cannot read the file: {exc}") from None
-            handle: TextIO = io.StringIO(text)
-            label = str(source)
-        else:
-            handle, label = source, "<stdin>"
+        return self._import_handle(source, "<stdin>", status)
+
+    def _import_handle(self, handle: TextIO, label: str, status: str) -> ImportReport:
         try:
             reader = csv.DictReader(handle)
             fields = [f.strip().lower() for f in (reader.fieldnames or [])]
         except csv.Error as exc:
             raise UsageError(f"{label}: not a CSV file: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{label}: cannot read the file: {exc}") from None
         if "email" not in fields:
             raise UsageError(
                 f"{label}: the header row needs an `email` column (found: {', '.join(fields)})"
@@ -392,6 +511,8 @@ class Subscribers:
                     yield reader.line_num, row
             except csv.Error as exc:
                 raise UsageError(f"{label}:{reader.line_num}: {exc}") from None
+            except UnicodeDecodeError as exc:
+                raise UsageError(f"{label}: cannot read the file: {exc}") from None
 
         report = self.import_rows(rows(), status=status)
         report.ignored_columns = ignored
@@ -450,7 +571,9 @@ class Subscribers:
             db.execute("DELETE FROM subscribers WHERE id = ?", (sub.id,))
             if remember:
                 db.execute(
-                    "INSERT OR REPLACE INTO suppressed (email_hash, status, at) VALUES (?, ?, ?)",
+                    "INSERT INTO suppressed (email_hash, status, at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (email_hash) DO UPDATE SET status = excluded.status, "
+                    "at = excluded.at",
                     (address_hash(sub.email), status or sub.status, _now()),
                 )
 

@@ -1,23 +1,25 @@
 """The routes of ``newsroom serve``.
 
-Every endpoint is async; state file work runs in Starlette's threadpool with a connection
-opened for that one call (sqlite connections never cross threads), as short transactions on
-the WAL-mode file that a running ``newsroom send`` writes too.
+Every endpoint is async; state work runs in Starlette's threadpool with a connection
+borrowed for that one call (:mod:`newsroom.store.pool`: opened for it on an SQLite file,
+whose connections never cross threads; kept open in a pool for a database), as short
+transactions on the state that a running ``newsroom send`` writes too. Several services may
+share one database: every read-then-write is a writer's transaction, and the rate limits
+are kept in the state.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 from urllib.parse import parse_qs
 
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -50,7 +52,9 @@ from newsroom.service.webhooks import (
     apply_events,
     record_feedback,
 )
-from newsroom.store.state import State
+from newsroom.store.engine import Target
+from newsroom.store.pool import StatePool
+from newsroom.store.ratelimits import StateStorage
 
 T = TypeVar("T")
 log = logging.getLogger("newsroom.service")
@@ -120,7 +124,13 @@ class Service:
                 path=str(config.path),
             )
         self.keys = KeyRing(config.keys_file)
-        self.mailer = Mailer(config)
+        self.state_target = Target(config.state_location, config.state_password)
+        # One pool of connections to the state for the requests (a database's are kept
+        # open), and the rate limits kept in the state, so that several services on one
+        # database share them.
+        self.pool = StatePool(self.state_target)
+        self.rate_storage = StateStorage(self.pool)
+        self.mailer = Mailer(config, self.rate_storage)
         self.max_age = settings.confirm_hours * 3600
         self.rules = MailRules(
             cooldown=settings.confirm_cooldown * 60,
@@ -134,12 +144,11 @@ class Service:
             raise ConfigError(
                 f"[subscriptions] signup_limit: {exc}", path=str(config.path)
             ) from None
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.limiter = MovingWindowRateLimiter(self.rate_storage)
         secret = settings.webhook_secret
         self.receiver = NewsroomReceiver(
             secret.get_secret_value() if secret else "", settings.webhook_max_age
         )
-        self._feedback_state = threading.local()
         #: Email services' receivers (``[[feedback]]``), by the name in their webhook's path.
         self.feedback: dict[str, FeedbackReceiver] = {
             c.name: c.registration.cls(c.options, instance=c.name) for c in config.feedback
@@ -149,10 +158,9 @@ class Service:
             title=config.newsletter.title,
             hours=f"{settings.confirm_hours:g}",
         )
-        self.state_path = config.state_path
         #: Confirmation emails still on their way after their signup was answered.
         self.sending: set[asyncio.Task[bool]] = set()
-        with State(self.state_path) as state:  # created and migrated before the first request
+        with self.pool.state() as state:
             Signups(state).expire(self.rules, time.time())
             state.wipe_log()  # what an erasure left there while a reader held it open
 
@@ -164,14 +172,14 @@ class Service:
     # -- helpers -------------------------------------------------------------------------
 
     def _run(self, fn: Callable[[Subscribers], T]) -> T:
-        with State(self.state_path) as state:
+        with self.pool.state() as state:
             return fn(Subscribers(state))
 
     async def db(self, fn: Callable[[Subscribers], T]) -> T:
         return await run_in_threadpool(self._run, fn)
 
     def _run_signups(self, fn: Callable[[Signups], T]) -> T:
-        with State(self.state_path) as state:
+        with self.pool.state() as state:
             return fn(Signups(state))
 
     async def signups(self, fn: Callable[[Signups], T]) -> T:
@@ -534,12 +542,10 @@ class Service:
         return JSONResponse(answer)
 
     def _record(self, name: str, feedback: Feedback, now: float, keep: float) -> dict[str, int]:
-        # Reports come in bursts of thousands: each threadpool thread keeps its own
-        # connection for them (opening the state file costs more than applying a report).
-        state = getattr(self._feedback_state, "state", None)
-        if state is None:
-            state = self._feedback_state.state = State(self.state_path)
-        return record_feedback(state, name, feedback, now, keep)
+        # A connection from the service's pool: kept open for a database, so that several
+        # services share the seen report ids; opened for the call on an SQLite file.
+        with self.pool.state() as state:
+            return record_feedback(state, name, feedback, now, keep)
 
     async def health(self, request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -566,8 +572,19 @@ def build_app(newsletter: Newsletter) -> Starlette:
         Route("/webhooks/{name}", s.service_webhook, methods=["POST"]),
         Route("/health", s.health, methods=["GET"]),
     ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            s.pool.close()
+
     app = Starlette(
-        routes=routes, max_body_size=MAX_BODY, middleware=[Middleware(CloseWhenTooLarge)]
+        routes=routes,
+        max_body_size=MAX_BODY,
+        middleware=[Middleware(CloseWhenTooLarge)],
+        lifespan=lifespan,
     )
     # Starlette would answer /path/ with a redirect to /path built from the Host header: an
     # open redirect for whoever sets that header. Readers' links never end in a slash.

@@ -15,7 +15,7 @@ import time
 from email.utils import formatdate
 
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerSecond
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
 from newsroom.config import Config
@@ -131,7 +131,7 @@ class Mailer:
     """Sends confirmation emails through the newsletter's transport: one channel per
     message (signups are rare), opened and closed around it."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, storage: Storage | None = None) -> None:
         self.config = config
         self.sender = make_sender(config)
         self.transport: Transport = transport_for(config)
@@ -143,7 +143,8 @@ class Mailer:
                 config.email.dkim_domain or self.sender.domain,
             )
         self.quota = quota(config.email)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        # The state's storage when given: several services share the quota.
+        self.limiter = MovingWindowRateLimiter(storage or MemoryStorage())
         self._last: tuple[float, bool] | None = None
         """When the transport last answered, and whether it took the message."""
 

@@ -119,8 +119,9 @@ class Signups:
             else:
                 counts = (previous[0], now, previous[2] + 1)
             db.execute(
-                "INSERT OR REPLACE INTO confirmation_mails (email_hash, first_at, last_at, count) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO confirmation_mails (email_hash, first_at, last_at, count) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (email_hash) DO UPDATE SET "
+                "first_at = excluded.first_at, last_at = excluded.last_at, count = excluded.count",
                 (email_hash, *counts),
             )
         return Signup(nonce, subscriber_id, email_hash, previous)

@@ -2,27 +2,16 @@
 
 A Mailgun token, an SNS MessageId or a SendGrid ``sg_event_id`` is remembered for a
 receiver's window (a report older than that is refused as stale anyway); the same id again
-within it is a replay. All of this table's SQL is here.
+within it is a replay. The table is made by step 8 of :mod:`newsroom.store.migrations`;
+its statements are here, in the SQL both engines read.
 """
 
 from __future__ import annotations
 
-import sqlite3
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback_seen (
-    receiver   TEXT NOT NULL,
-    id         TEXT NOT NULL,
-    expires_at REAL NOT NULL,
-    PRIMARY KEY (receiver, id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS feedback_seen_expiry ON feedback_seen(expires_at)
-"""
+from newsroom.store.engine import Connection
 
 
-def first_sight(
-    db: sqlite3.Connection, receiver: str, ids: list[str], now: float, keep: float
-) -> bool:
+def first_sight(db: Connection, receiver: str, ids: list[str], now: float, keep: float) -> bool:
     """Record ``ids`` for ``keep`` seconds; False (and nothing recorded) when one of them
     was seen before and has not expired. Runs in the caller's transaction."""
     db.execute("DELETE FROM feedback_seen WHERE expires_at < ?", (now,))

@@ -1,218 +1,39 @@
-"""The newsletter's SQLite state file: editions, published items, and later features' tables.
+"""The newsletter's state: editions, published items, and later features' tables.
 
-One file per newsletter, next to its config (``state.db`` by default). It carries a schema
-version (``PRAGMA user_version``) and migrates itself forward when opened; every feature adds
-its tables through a new entry in :data:`MIGRATIONS`, never by editing an old one. WAL mode
-and short transactions let a reader (the subscription service) and a writer (a build or a
-send) share it.
+By default one SQLite file per newsletter, next to its config (``state.db``); with ``[state]
+url`` a PostgreSQL database that several machines share (:mod:`newsroom.store.engine`). It
+carries a schema version (``PRAGMA user_version``, or the ``newsroom_schema`` table) and the
+steps of :mod:`newsroom.store.migrations`: a file migrates itself forward when opened, a
+database through ``newsroom state migrate``. WAL mode and short transactions let a reader
+(the subscription service) and a writer (a build or a send) share a file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsroom.core.errors import StateError
 from newsroom.core.model import Edition
 from newsroom.core.urls import canonical_url
-from newsroom.store import replays
+from newsroom.store.engine import (
+    Connection,
+    Engine,
+    PostgresConnection,
+    Target,
+    write_transaction,
+)
+from newsroom.store.migrations import MIGRATIONS, SCHEMA_VERSION, STEPS
 
+if TYPE_CHECKING:
+    from newsroom.config import Config
 
-def _script(db: sqlite3.Connection, sql: str) -> None:
-    """Run several statements inside the caller's transaction (``executescript`` would commit)."""
-    for statement in sql.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def _v1(db: sqlite3.Connection) -> None:
-    _script(
-        db,
-        """
-        CREATE TABLE editions (
-            id           TEXT PRIMARY KEY,
-            title        TEXT NOT NULL,
-            date         TEXT NOT NULL,
-            built_at     TEXT NOT NULL,
-            published_at TEXT
-        );
-        CREATE TABLE edition_items (
-            edition_id TEXT NOT NULL REFERENCES editions(id) ON DELETE CASCADE,
-            item_id    TEXT NOT NULL,
-            title      TEXT NOT NULL,
-            PRIMARY KEY (edition_id, item_id)
-        );
-        CREATE INDEX edition_items_item ON edition_items(item_id);
-        """,
-    )
-
-
-def _v2(db: sqlite3.Connection) -> None:
-    # Items are also matched by canonical URL, so an item whose id scheme changed (a plugin
-    # update) is still recognised as already sent.
-    _script(
-        db,
-        """
-        ALTER TABLE edition_items ADD COLUMN url TEXT NOT NULL DEFAULT '';
-        CREATE INDEX edition_items_url ON edition_items(url);
-        """,
-    )
-
-
-def _v3(db: sqlite3.Connection) -> None:
-    # Subscribers, the delivery log and locks (newsroom send, newsroom serve).
-    _script(
-        db,
-        """
-        CREATE TABLE subscribers (
-            id         INTEGER PRIMARY KEY,
-            email      TEXT NOT NULL UNIQUE COLLATE NOCASE,
-            name       TEXT NOT NULL DEFAULT '',
-            status     TEXT NOT NULL CHECK (status IN
-                         ('active', 'pending', 'unsubscribed', 'bounced', 'complained')),
-            attributes TEXT NOT NULL DEFAULT '{}',
-            uid        TEXT NOT NULL UNIQUE,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            reason     TEXT NOT NULL DEFAULT ''
-        );
-        CREATE INDEX subscribers_status ON subscribers(status);
-        CREATE TABLE suppressed (
-            email_hash TEXT PRIMARY KEY,
-            status     TEXT NOT NULL,
-            at         TEXT NOT NULL
-        );
-        CREATE TABLE sends (
-            edition_id   TEXT PRIMARY KEY,
-            content_hash TEXT NOT NULL,
-            created_at   TEXT NOT NULL,
-            completed_at TEXT
-        );
-        CREATE TABLE deliveries (
-            edition_id    TEXT NOT NULL REFERENCES sends(edition_id) ON DELETE CASCADE,
-            subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
-            status        TEXT NOT NULL CHECK (status IN
-                            ('queued', 'sending', 'sent', 'failed', 'bounced', 'skipped')),
-            attempts      INTEGER NOT NULL DEFAULT 0,
-            updated_at    TEXT NOT NULL,
-            error         TEXT NOT NULL DEFAULT '',
-            PRIMARY KEY (edition_id, subscriber_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX deliveries_status ON deliveries(edition_id, status);
-        CREATE TABLE locks (
-            name        TEXT PRIMARY KEY,
-            holder      TEXT NOT NULL,
-            pids        TEXT NOT NULL,
-            host        TEXT NOT NULL,
-            acquired_at TEXT NOT NULL,
-            heartbeat   REAL NOT NULL
-        );
-        """,
-    )
-
-
-def _v4(db: sqlite3.Connection) -> None:
-    # Language-model answers, so a rebuild asks nothing twice (the llm plugin), and
-    # approvals of rendered editions (newsroom approve, [email] require_approval). IF NOT
-    # EXISTS: a file whose version was set back by hand keeps these tables and still opens.
-    _script(
-        db,
-        """
-        CREATE TABLE IF NOT EXISTS llm_cache (
-            key        TEXT PRIMARY KEY,
-            model      TEXT NOT NULL,
-            kind       TEXT NOT NULL,
-            item_id    TEXT NOT NULL DEFAULT '',
-            response   TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            used_at    TEXT NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS llm_cache_used ON llm_cache(used_at);
-        CREATE TABLE IF NOT EXISTS approvals (
-            edition_id   TEXT PRIMARY KEY,
-            content_hash TEXT NOT NULL,
-            approved_by  TEXT NOT NULL DEFAULT '',
-            approved_at  TEXT NOT NULL
-        );
-        """,
-    )
-
-
-def _v5(db: sqlite3.Connection) -> None:
-    # A delivery may be 'uncertain': handed over whole, never answered (newsroom send).
-    # SQLite cannot change a CHECK constraint, so the table is copied into a new one.
-    _script(
-        db,
-        """
-        CREATE TABLE deliveries_v5 (
-            edition_id    TEXT NOT NULL REFERENCES sends(edition_id) ON DELETE CASCADE,
-            subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
-            status        TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent',
-                            'failed', 'bounced', 'skipped', 'uncertain')),
-            attempts      INTEGER NOT NULL DEFAULT 0,
-            updated_at    TEXT NOT NULL,
-            error         TEXT NOT NULL DEFAULT '',
-            PRIMARY KEY (edition_id, subscriber_id)
-        ) WITHOUT ROWID;
-        INSERT INTO deliveries_v5 SELECT * FROM deliveries;
-        DROP TABLE deliveries;
-        ALTER TABLE deliveries_v5 RENAME TO deliveries;
-        CREATE INDEX deliveries_status ON deliveries(edition_id, status);
-        """,
-    )
-
-
-def _v6(db: sqlite3.Connection) -> None:
-    # Signups waiting for confirmation (newsroom serve). A confirmation link carries a random
-    # nonce; only its hash is kept, and a row is deleted when it is used, when it expires and
-    # when the subscriber is erased or suppressed (the trigger), so that a link confirms the
-    # one signup it was sent for, once. ``confirmation_mails`` counts the emails an address
-    # got (by hash) for the per-address cooldown and daily limit. IF NOT EXISTS, as in _v4.
-    _script(
-        db,
-        """
-        CREATE TABLE IF NOT EXISTS signups (
-            nonce_hash    TEXT PRIMARY KEY,
-            subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
-            added_row     INTEGER NOT NULL DEFAULT 0,
-            created_at    REAL NOT NULL,
-            expires_at    REAL NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS signups_subscriber ON signups(subscriber_id);
-        CREATE INDEX IF NOT EXISTS signups_expiry ON signups(expires_at);
-        CREATE TABLE IF NOT EXISTS confirmation_mails (
-            email_hash TEXT PRIMARY KEY,
-            first_at   REAL NOT NULL,
-            last_at    REAL NOT NULL,
-            count      INTEGER NOT NULL
-        )
-        """,
-    )
-    # One statement with a ";" inside: not for _script.
-    db.execute(
-        """
-        CREATE TRIGGER IF NOT EXISTS signups_end_with_suppression
-            AFTER UPDATE OF status ON subscribers
-            WHEN NEW.status IN ('unsubscribed', 'bounced', 'complained')
-                AND OLD.status IS NOT NEW.status
-            BEGIN DELETE FROM signups WHERE subscriber_id = NEW.id; END
-        """
-    )
-
-
-def _v7(db: sqlite3.Connection) -> None:
-    # The ids of email services' reports seen lately (newsroom.store.replays), so that a
-    # report sent again is refused. IF NOT EXISTS, as in _v4.
-    _script(db, replays.SCHEMA)
-
-
-#: Schema migrations in order; ``MIGRATIONS[n]`` takes a file from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
-SCHEMA_VERSION = len(MIGRATIONS)
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "EditionRecord", "State", "Target"]
 
 
 @dataclass(frozen=True)
@@ -225,22 +46,57 @@ class EditionRecord:
 
 
 class State:
-    """An open state file. Use as a context manager, or call :meth:`close`."""
+    """An open state file or database. Use as a context manager, or call :meth:`close`.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    ``location`` is the file's path or the database's ``postgresql://`` URL (its password
+    is ``password``, or the environment's ``NEWSROOM_STATE_PASSWORD``). ``migrate``: bring
+    a database's schema up to date (``newsroom state migrate``); a file always is.
+    """
+
+    def __init__(
+        self,
+        location: Path | str | Target,
+        password: str | None = None,
+        *,
+        migrate: bool = False,
+        connection: Connection | None = None,
+    ) -> None:
+        self.target = location if isinstance(location, Target) else Target(location, password)
+        self.engine: Engine = self.target.engine
+        self.label = self.target.label
+        self.path = Path(self.label) if isinstance(self.target.location, Path) else None
+        """The state file (None for a database)."""
+        self._owned = connection is None
+        if connection is not None:
+            # A connection of a pool (newsroom.store.pool), whose state was checked when
+            # the pool opened; it goes back to the pool, never closed here.
+            self.db = connection
+            return
+        self.db = self.target.connect()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            # Deleted rows are overwritten with zeros, not left in free pages: an erased
-            # subscriber's address must not stay readable in the file.
-            self.db.execute("PRAGMA secure_delete=ON")
-            self._migrate()
+            if self.path is not None:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                # Deleted rows are overwritten with zeros, not left in free pages: an erased
+                # subscriber's address must not stay readable in the file.
+                self.db.execute("PRAGMA secure_delete=ON")
+                self._migrate()
+            else:
+                self._check_database(migrate)
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"{path}: cannot open the state file: {exc}") from exc
+            self.db.close()
+            raise StateError(f"{self.label}: cannot open the state file: {exc}") from exc
+        except BaseException:
+            self.db.close()
+            raise
+
+    @classmethod
+    def of(cls, config: Config) -> State:
+        """The state ``config`` names (``[state] url``, else the file)."""
+        return cls(config.state_location, config.state_password)
+
+    def reopen(self) -> State:
+        """Another connection to the same state (a connection never crosses a thread)."""
+        return State(self.target)
 
     def __enter__(self) -> State:
         return self
@@ -249,12 +105,17 @@ class State:
         self.close()
 
     def close(self) -> None:
-        self.db.close()
+        if self._owned:
+            self.db.close()
 
     def wipe_log(self, wait: float = 2.0) -> bool:
         """Copy the write-ahead log into the file and truncate it to zero bytes, so that no
         old version of a deleted row stays in ``state.db-wal``. Waits up to ``wait`` seconds
-        for readers (a send reading the list); False when one still held an old snapshot."""
+        for readers (a send reading the list); False when one still held an old snapshot.
+        A database keeps its own write-ahead log and backups (their retention is the
+        database's to configure); nothing to do here."""
+        if self.path is None:
+            return True
         self.db.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         try:
             busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -264,31 +125,78 @@ class State:
 
     @property
     def version(self) -> int:
+        if self.path is None:
+            return self._database_version()
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _too_new(self, version: int) -> StateError:
+        return StateError(
+            f"{self.label} was written by a newer newsroom (schema {version}, this one "
+            f"knows {SCHEMA_VERSION}); upgrade newsroom"
+        )
 
     def _migrate(self) -> None:
         version = self.version
         if version > SCHEMA_VERSION:
-            raise StateError(
-                f"{self.path} was written by a newer newsroom (schema {version}, this one "
-                f"knows {SCHEMA_VERSION}); upgrade newsroom"
-            )
+            raise self._too_new(version)
         for target in range(version, SCHEMA_VERSION):
             with self.transaction() as db:
-                MIGRATIONS[target](db)
+                MIGRATIONS[target](db)  # type: ignore[arg-type]
                 db.execute(f"PRAGMA user_version = {target + 1}")
 
+    # -- a database's schema ----------------------------------------------------------------
+
+    def _database_version(self) -> int:
+        row = self.db.execute("SELECT to_regclass('newsroom_schema')").fetchone()
+        if row[0] is None:
+            return 0
+        return int(self.db.execute("SELECT version FROM newsroom_schema").fetchone()[0])
+
+    def _check_database(self, migrate: bool) -> None:
+        version = self.version
+        if version > SCHEMA_VERSION:
+            raise self._too_new(version)
+        if version < SCHEMA_VERSION and not migrate:
+            raise StateError(
+                f"{self.label} has schema {version}, this newsroom needs {SCHEMA_VERSION}: "
+                "run `newsroom state migrate` (once, from one machine) before using it"
+            )
+        if migrate:
+            self.migrate_database()
+
+    def migrate_database(self) -> list[int]:
+        """Apply the steps a database lacks, each in a transaction of its own; the numbers
+        of the steps applied. Two machines migrating at once take turns (the writers'
+        lock), and the second finds nothing left to do."""
+        applied = []
+        for step in STEPS:
+            with self.transaction() as db:
+                db.execute("CREATE TABLE IF NOT EXISTS newsroom_schema (version INTEGER NOT NULL)")
+                row = db.execute("SELECT version FROM newsroom_schema").fetchone()
+                if row is None:
+                    db.execute("INSERT INTO newsroom_schema (version) VALUES (0)")
+                    current = 0
+                else:
+                    current = int(row[0])
+                if current >= step.number:
+                    continue
+                # The script goes as it is: no parameters, and psycopg runs several
+                # statements of one string in one call.
+                self._raw(step.postgresql)
+                db.execute("UPDATE newsroom_schema SET version = ?", (step.number,))
+            applied.append(step.number)
+        return applied
+
+    def _raw(self, script: str) -> None:
+        assert isinstance(self.db, PostgresConnection)
+        self.db.conn.execute(script.encode("utf-8"))
+
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction, taken at once so concurrent writers queue instead of failing."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
-            self.db.execute("COMMIT")
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction, taken at once so concurrent writers queue instead of failing
+        (on every machine sharing a database: :func:`.engine.write_transaction`)."""
+        with write_transaction(self.db, self.engine) as db:
+            yield db
 
     # -- editions -------------------------------------------------------------------------
 
@@ -312,8 +220,8 @@ class State:
             if not (row and row[0]):
                 db.execute("DELETE FROM edition_items WHERE edition_id = ?", (edition.id,))
             db.executemany(
-                "INSERT OR IGNORE INTO edition_items (edition_id, item_id, title, url) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO edition_items (edition_id, item_id, title, url) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(edition.id, i.id, i.title, canonical_url(i.url)) for i in edition.items],
             )
 
@@ -340,7 +248,8 @@ class State:
         """The most recently published edition other than ``excluding``."""
         row = self.db.execute(
             "SELECT id, title, date, built_at, published_at FROM editions "
-            "WHERE published_at IS NOT NULL AND id IS NOT ? ORDER BY published_at DESC LIMIT 1",
+            "WHERE published_at IS NOT NULL AND id IS DISTINCT FROM ? "
+            "ORDER BY published_at DESC LIMIT 1",
             (excluding,),
         ).fetchone()
         return _record(row) if row else None
@@ -350,7 +259,7 @@ class State:
         rows = self.db.execute(
             """SELECT ei.item_id, ei.url FROM edition_items ei
                JOIN editions e ON e.id = ei.edition_id
-               WHERE e.published_at IS NOT NULL AND e.id IS NOT ?""",
+               WHERE e.published_at IS NOT NULL AND e.id IS DISTINCT FROM ?""",
             (excluding,),
         ).fetchall()
         return {r[0] for r in rows}, {r[1] for r in rows if r[1]}

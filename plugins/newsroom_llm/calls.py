@@ -115,9 +115,12 @@ class Cache:
         now = dt.datetime.now(dt.UTC).isoformat()
         with self.state.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO llm_cache "
+                "INSERT INTO llm_cache "
                 "(key, model, kind, item_id, response, created_at, used_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "model = excluded.model, kind = excluded.kind, item_id = excluded.item_id, "
+                "response = excluded.response, created_at = excluded.created_at, "
+                "used_at = excluded.used_at",
                 (key, model_id, kind, item_id, response, now, now),
             )
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 from newsroom.deliver.sending.delivery_log import (
     Prepared,
     finished_subscribers,
+    left_to_others,
     mark_complete,
     prepare,
     remaining,
@@ -52,6 +53,7 @@ __all__ = [
     "choose_workers",
     "deliver",
     "finished_subscribers",
+    "left_to_others",
     "mark_complete",
     "prepare",
     "remaining",

@@ -8,21 +8,34 @@ time with a wait (that never blocks the event loop) while another process writes
 Apart so that the statements the exactly-once guarantees rest on, and the transactions
 they are committed in, are in one place and not spread through the engine: the engine gets
 its statements from here and hands them back to be committed together; it writes no SQL of
-its own.
+its own. The statements are the same for an SQLite file and a PostgreSQL database
+(:mod:`newsroom.store.engine`).
+
+Several senders may share a send (``newsroom send --join``, on other machines): each takes
+queued rows into its own queue a batch at a time, marking them with the name of its lease
+(``claimed_by``); another sender passes over a row claimed under a live lease (and, on
+PostgreSQL, over a row another sender is claiming at that instant: ``SKIP LOCKED``). A row
+is marked ``sending`` only by the sender that claimed it, so no two senders send it. When
+a sender dies, its lease ends (at once on its own machine, after ``[state] lease`` seconds
+on another): the others take its queued rows, and send again the rows it left ``sending``,
+as a resumed send does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import sqlite3
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from newsroom.deliver.sending.report import SendError
+from newsroom.store.engine import Connection, Target, commit_at_once, row_transaction_begin
+from newsroom.store.locks import STALE_AFTER, reap
 from newsroom.store.state import State
+
+#: A row is free to claim when no live run holds the name it was claimed under ('' never).
+_FREE = "claimed_by NOT IN (SELECT name FROM locks)"
 
 Statement = tuple[str, tuple[Any, ...]]
 """One statement for the log and its parameters; a worker commits several in one
@@ -50,11 +63,16 @@ def prepare(
     *,
     accept_new_version: bool,
     resend_uncertain: bool = False,
+    lock_name: str = "",
+    lease: float = STALE_AFTER,
 ) -> Prepared:
     """Create the edition's delivery rows on its first send; on later ones, put interrupted
     (``sending``) and ``failed`` rows back in the queue, and ``uncertain`` ones when
-    ``resend_uncertain`` says so."""
+    ``resend_uncertain`` says so. Rows of a sender that still lives (another machine
+    sharing the send under the lock ``lock_name``) are left to it."""
     with state.transaction() as db:
+        if lock_name:
+            reap(db, lock_name, lease)
         row = db.execute(
             "SELECT content_hash FROM sends WHERE edition_id = ?", (edition_id,)
         ).fetchone()
@@ -85,18 +103,18 @@ def prepare(
             )
         resumed = db.execute(
             "UPDATE deliveries SET status = 'queued', updated_at = ? "
-            "WHERE edition_id = ? AND status = 'sending'",
+            f"WHERE edition_id = ? AND status = 'sending' AND {_FREE}",
             (_now(), edition_id),
         ).rowcount
         db.execute(
             "UPDATE deliveries SET status = 'queued', attempts = 0, updated_at = ? "
-            "WHERE edition_id = ? AND status = 'failed'",
+            f"WHERE edition_id = ? AND status = 'failed' AND {_FREE}",
             (_now(), edition_id),
         )
         if resend_uncertain:
             db.execute(
                 "UPDATE deliveries SET status = 'queued', attempts = 0, updated_at = ? "
-                "WHERE edition_id = ? AND status = 'uncertain'",
+                f"WHERE edition_id = ? AND status = 'uncertain' AND {_FREE}",
                 (_now(), edition_id),
             )
         counts = dict(
@@ -110,7 +128,7 @@ def prepare(
     )
 
 
-def _unfinished(db: sqlite3.Connection, edition_id: str) -> bool:
+def _unfinished(db: Connection, edition_id: str) -> bool:
     """True when some of the edition's messages are still to send."""
     return (
         db.execute(
@@ -130,6 +148,18 @@ def remaining(state: State, edition_id: str) -> int:
             (edition_id,),
         ).fetchone()[0]
     )
+
+
+def left_to_others(state: State, edition_id: str, claim: str) -> tuple[int, int]:
+    """Messages still to send (as :func:`remaining`), and of them those that another live
+    sender of a shared send holds, counted at one instant."""
+    total, others = state.db.execute(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status IN ('queued', 'sending') "
+        "AND claimed_by <> ? AND claimed_by IN (SELECT name FROM locks) THEN 1 ELSE 0 END), 0) "
+        "FROM deliveries WHERE edition_id = ? AND status IN ('queued', 'sending', 'failed')",
+        (claim, edition_id),
+    ).fetchone()
+    return int(total), int(others)
 
 
 def sent_in_last_hour(state: State) -> list[float]:
@@ -174,46 +204,57 @@ def editions_sent_to(state: State, subscriber_id: int) -> list[str]:
 
 
 class DeliveryLog:
-    """One worker's connection to the delivery log of ``edition_id``.
+    """One worker's connection to the delivery log of ``edition_id``, claiming rows under
+    ``claim`` (the run's lease: :attr:`newsroom.store.locks.Lock.claim_name`).
 
     Opened by :meth:`open` in the process that sends (a connection never crosses a fork).
     The ``mark`` methods build statements; :meth:`write` commits a list of them together.
     """
 
-    def __init__(self, path: Path, edition_id: str) -> None:
-        self.path = path
+    def __init__(
+        self,
+        target: Target,
+        edition_id: str,
+        claim: str = "",
+        *,
+        lock_name: str = "",
+        lease: float = STALE_AFTER,
+    ) -> None:
+        self.target = target
+        self.engine = target.engine
         self.edition_id = edition_id
-        self.db: sqlite3.Connection | None = None
+        self.claim = claim
+        self.lock_name = lock_name
+        self.lease = lease
+        self.db: Connection | None = None
 
     def open(self) -> None:
-        # No busy timeout: a locked log is waited for in write(), without blocking the
+        # No busy timeout: a locked file is waited for in write(), without blocking the
         # event loop that carries the other connections.
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=0)
-        self.db.execute("PRAGMA busy_timeout = 0")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db = self.target.connect(wait=0)
 
     def close(self) -> None:
         assert self.db is not None
         self.db.close()
 
+    async def _begin(self) -> None:
+        assert self.db is not None
+        delay = 0.0005
+        deadline = time.monotonic() + 60
+        while not row_transaction_begin(self.db, self.engine):
+            if time.monotonic() > deadline:
+                raise SendError(f"{self.target.label} stayed locked for a minute")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.02)
+
     async def write(self, statements: list[Statement]) -> list[int]:
         """Commit ``statements`` in one transaction and return their row counts; wait
         (without blocking the other connections) while another process writes."""
         assert self.db is not None
-        delay = 0.0005
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                self.db.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                if time.monotonic() > deadline:
-                    raise SendError(f"{self.path} stayed locked for a minute") from exc
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.02)
+        at_once = commit_at_once(self.db, statements)
+        if at_once is not None:
+            return at_once
+        await self._begin()
         try:
             counts = [self.db.execute(sql, args).rowcount for sql, args in statements]
             self.db.execute("COMMIT")
@@ -222,33 +263,67 @@ class DeliveryLog:
             raise
         return counts
 
-    def queued(self, after: int, parts: int, part: int, size: int) -> list[Any]:
-        """Up to ``size`` queued messages of subscribers ``id % parts == part`` after
-        subscriber ``after``, in id order: (id, email, name, uid, attributes, attempts)."""
+    async def claim_batch(self, parts: int, part: int, size: int) -> list[Any]:
+        """Take up to ``size`` queued messages of subscribers ``id % parts == part`` that
+        no live sender has taken, in id order, into this run's queue: (id, email, name,
+        uid, attributes, attempts). Rows a dead sender had taken (and left ``sending``) are
+        put back in the queue first, once its lease has ended."""
         assert self.db is not None
-        return self.db.execute(
-            "SELECT d.subscriber_id, s.email, s.name, s.uid, s.attributes, d.attempts "
-            "FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id "
-            "WHERE d.edition_id = ? AND d.status = 'queued' AND d.subscriber_id > ? "
-            "AND d.subscriber_id % ? = ? ORDER BY d.subscriber_id LIMIT ?",
-            (self.edition_id, after, parts, part, size),
-        ).fetchall()
+        await self._begin()
+        try:
+            if self.lock_name:
+                reap(self.db, self.lock_name, self.lease)
+            self.db.execute(
+                "UPDATE deliveries SET status = 'queued', updated_at = ? "
+                f"WHERE edition_id = ? AND status = 'sending' AND {_FREE}",
+                (_now(), self.edition_id),
+            )
+            taken = self.db.execute(
+                "UPDATE deliveries SET claimed_by = ? WHERE edition_id = ? AND subscriber_id IN "
+                "(SELECT subscriber_id FROM deliveries WHERE edition_id = ? "
+                f"AND status = 'queued' AND {_FREE} AND subscriber_id % ? = ? "
+                f"ORDER BY subscriber_id LIMIT ?{self.engine.skip_locked}) "
+                "RETURNING subscriber_id",
+                (self.claim, self.edition_id, self.edition_id, parts, part, size),
+            ).fetchall()
+            ids = sorted(r[0] for r in taken)
+            rows = []
+            if ids:
+                rows = self.db.execute(
+                    "SELECT d.subscriber_id, s.email, s.name, s.uid, s.attributes, d.attempts "
+                    "FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id "
+                    "WHERE d.edition_id = ? AND d.claimed_by = ? AND d.status = 'queued' "
+                    "AND d.subscriber_id BETWEEN ? AND ? AND d.subscriber_id % ? = ? "
+                    "ORDER BY d.subscriber_id",
+                    (self.edition_id, self.claim, ids[0], ids[-1], parts, part),
+                ).fetchall()
+                wanted = set(ids)
+                rows = [r for r in rows if r[0] in wanted]
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return rows
 
     def mark_sending(self, sid: int, now: str) -> Statement:
-        """In flight: only a queued message of a subscriber still active (row count 0 else)."""
+        """In flight: only a queued message this run claimed, of a subscriber still active
+        (row count 0 else)."""
         return (
             "UPDATE deliveries SET status = 'sending', updated_at = ? "
             "WHERE edition_id = ? AND subscriber_id = ? AND status = 'queued' "
+            "AND claimed_by = ? "
             "AND EXISTS (SELECT 1 FROM subscribers WHERE id = ? AND status = 'active')",
-            (now, self.edition_id, sid, sid),
+            (now, self.edition_id, sid, self.claim, sid),
         )
 
     def mark_skipped(self, sid: int, now: str) -> Statement:
-        """A queued message whose subscriber left during the send."""
+        """A queued message whose subscriber left during the send (row count 0: the message
+        is no longer this run's)."""
         return (
             "UPDATE deliveries SET status = 'skipped', updated_at = ? "
-            "WHERE edition_id = ? AND subscriber_id = ? AND status = 'queued'",
-            (now, self.edition_id, sid),
+            "WHERE edition_id = ? AND subscriber_id = ? AND status = 'queued' "
+            "AND claimed_by = ?",
+            (now, self.edition_id, sid, self.claim),
         )
 
     def mark(

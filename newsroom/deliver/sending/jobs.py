@@ -1,5 +1,5 @@
-"""The jobs of one worker: its slice of the queued messages, read from the delivery log in
-batches a few hundred ahead of the connections, handed to them one at a time, and put back
+"""The jobs of one worker: its slice of the queued messages, claimed from the delivery log
+in batches a hundred or two ahead of the connections, handed to them one at a time, and put back
 after a backoff when a temporary failure is to be retried.
 
 Apart because the connections only take a job, finish it or give it back; when the log has
@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from newsroom.deliver.messages import Recipient
 from newsroom.deliver.sending.delivery_log import DeliveryLog
 
-_BATCH = 500
+#: Claimed at a time, and kept ahead of the connections at most twice over: a sender that
+#: shares a send holds only what it will send within a second or so, and the others take
+#: the rest.
+_BATCH = 100
 
 
 @dataclass
@@ -59,7 +62,7 @@ class JobQueue:
         self._room = asyncio.Event()  # set: the queue has room for another batch
 
     async def produce(self) -> None:
-        """Feed the queue from the log in batches, keeping a few hundred jobs ahead."""
+        """Feed the queue from the log in batches, keeping one or two batches ahead."""
         try:
             await self._produce_batches()
         except asyncio.CancelledError:
@@ -71,7 +74,6 @@ class JobQueue:
             self._jobs.set()
 
     async def _produce_batches(self) -> None:
-        after = -1
         budget = self.budget
         while not self.stopping:
             if budget is not None and budget <= 0:
@@ -80,14 +82,13 @@ class JobQueue:
                 self._room.clear()
                 await self._room.wait()
             size = _BATCH if budget is None else min(_BATCH, budget)
-            rows = self.deliveries.queued(after, self.parts, self.part, size)
+            rows = await self.deliveries.claim_batch(self.parts, self.part, size)
             if not rows:
                 break
             for sid, email, name, uid, attributes, _attempts in rows:
                 self._outstanding += 1
                 recipient = Recipient(email, name, uid, json.loads(attributes))
                 self._queue.put_nowait(Job(sid, recipient, 0))
-            after = rows[-1][0]
             if budget is not None:
                 budget -= len(rows)
             self._jobs.set()

@@ -104,19 +104,23 @@ def deliver(
     settings: SendSettings,
     *,
     queued: int,
+    claim: str,
+    lock_name: str = "",
+    lease: float = 120.0,
     progress: Callable[[Counts], None] | None = None,
     heartbeat: Callable[[], None] | None = None,
     on_workers: Callable[[list[int]], None] | None = None,
 ) -> tuple[Counts, str, int]:
-    """Send the queued messages; returns the counts, why it stopped (if it did) and how
-    many worker processes ran."""
+    """Send the queued messages, claiming them under ``claim`` (the run's lease beside the
+    lock ``lock_name``, which ends ``lease`` seconds after its last heartbeat); returns the
+    counts, why it stopped (if it did) and how many worker processes ran."""
     workers = choose_workers(settings.workers, queued)
     if settings.hourly_limit:
         workers = min(workers, settings.hourly_limit)  # each needs at least one an hour
     history = sent_in_last_hour(state) if settings.hourly_limit else []
     if workers == 1:
         worker = Worker(
-            state.path,
+            state.target,
             edition_id,
             message,
             transport,
@@ -124,6 +128,9 @@ def deliver(
             settings,
             budget=settings.limit,
             history=history,
+            claim=claim,
+            lock_name=lock_name,
+            lease=lease,
         )
         beat = [time.monotonic()]
 
@@ -149,7 +156,7 @@ def deliver(
         if settings.limit is not None:
             budget = settings.limit // workers + (1 if part < settings.limit % workers else 0)
         worker = Worker(
-            state.path,
+            state.target,
             edition_id,
             message,
             transport,
@@ -159,6 +166,9 @@ def deliver(
             parts=workers,
             budget=budget,
             history=history[part::workers],
+            claim=claim,
+            lock_name=lock_name,
+            lease=lease,
         )
         receiver, sender = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_worker_process, args=(worker, sender, parent), daemon=True)

@@ -77,6 +77,8 @@ class SendReport:
     ``--resend-uncertain``); this run's own are in ``counts.uncertain``."""
     remaining: int = 0
     """Messages still to send after this run (queued or failed)."""
+    others: int = 0
+    """Messages the other senders of a shared send (``--join``) were still sending."""
     complete: bool = False
     stopped: str = ""
     """Why the run stopped early, if it did."""

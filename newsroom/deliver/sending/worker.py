@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from newsroom.core.errors import NewsroomError
 from newsroom.core.transport import (
@@ -31,6 +30,7 @@ from newsroom.deliver.sending.delivery_log import DeliveryLog, Statement, _now
 from newsroom.deliver.sending.jobs import Job, JobQueue
 from newsroom.deliver.sending.rate import RateLimiter, _sleep
 from newsroom.deliver.sending.report import Counts, SendSettings
+from newsroom.store.engine import Target
 
 
 @dataclass
@@ -55,7 +55,7 @@ class Worker:
 
     def __init__(
         self,
-        state_path: Path,
+        target: Target,
         edition_id: str,
         message: EditionMessage,
         transport: Transport,
@@ -66,8 +66,11 @@ class Worker:
         parts: int = 1,
         budget: int | None = None,
         history: list[float] | None = None,
+        claim: str,
+        lock_name: str = "",
+        lease: float = 120.0,
     ) -> None:
-        self.state_path = state_path
+        self.target = target
         self.edition_id = edition_id
         self.message = message
         self.transport = transport
@@ -80,7 +83,7 @@ class Worker:
         self.rejections = 0
         self._stopped = asyncio.Event()  # set: stop() was called
         self._connected = 0  # channels open right now
-        self.deliveries = DeliveryLog(state_path, edition_id)
+        self.deliveries = DeliveryLog(target, edition_id, claim, lock_name=lock_name, lease=lease)
         self.jobs = JobQueue(
             self.deliveries,
             part=part,
@@ -110,8 +113,10 @@ class Worker:
             if outcome.after is not None:
                 outcome.after()
 
-    async def _start(self, job: Job, outcome: _Outcome | None = None) -> bool:
-        """Mark ``job`` as in flight; False (and marked skipped) when its subscriber left.
+    async def _start(self, job: Job, outcome: _Outcome | None = None) -> str:
+        """Mark ``job`` as in flight (``sending``); ``skipped`` (and marked so) when its
+        subscriber left, ``taken`` when it is no longer this run's (another sender took it
+        over after this one's lease ended).
 
         ``outcome``, the previous message's on this connection, is committed in the same
         transaction: as soon as its reply came, and before ``job``'s SMTP transaction."""
@@ -125,10 +130,11 @@ class Worker:
         if outcome is not None and outcome.after is not None:
             outcome.after()
         if counts[-1] == 1:
-            return True
-        # Rare (the subscriber left during the send): a second statement only then.
-        await self.deliveries.write([self.deliveries.mark_skipped(job.sid, now)])
-        return False
+            return "sending"
+        # Rare (the subscriber left during the send, or another sender took the message
+        # over): a second statement only then.
+        skipped = await self.deliveries.write([self.deliveries.mark_skipped(job.sid, now)])
+        return "skipped" if skipped[0] else "taken"
 
     # -- connections ----------------------------------------------------------------------
 
@@ -198,8 +204,9 @@ class Worker:
                     return
                 started = await self._start(job, outcome)
                 outcome = None
-                if not started:
-                    self.counts.skipped += 1
+                if started != "sending":
+                    if started == "skipped":
+                        self.counts.skipped += 1
                     self.jobs.finish()
                     continue
                 lost, outcome = await self._deliver(channel, job)
