@@ -154,7 +154,7 @@ class PostgresConnection:
         except ImportError:
             raise StateError(
                 "[state] url names a PostgreSQL database, and psycopg is not installed: "
-                "pip install 'newsroom[postgres]'"
+                "pip install 'newsroom-digest[postgres]'"
             ) from None
         if urlsplit(url).password is not None:
             raise StateError(
