@@ -8,13 +8,14 @@ signing keys, the webhook secret, the DKIM key) are never written here.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from email.utils import parseaddr
 from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+
+from newsroom.core.urls import is_loopback
 
 
 class EmailConfig(BaseModel):
@@ -119,7 +120,7 @@ class MailboxConfig(BaseModel):
     @classmethod
     def _plain_only_here(cls, value: str, info: ValidationInfo) -> str:
         host = info.data.get("host")
-        if value == "none" and not _loopback(host):
+        if value == "none" and not is_loopback(host):
             raise ValueError(
                 f"plain IMAP sends the password unencrypted: only to 127.0.0.1 or localhost, "
                 f"not {host!r}; use tls or starttls"
@@ -196,17 +197,6 @@ class SubscriptionsConfig(BaseModel):
         return value
 
 
-def _loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def subscriptions_problem(url: str) -> str:
     """Why messages cannot link to the subscription service at ``url``, or ``""``.
 
@@ -218,7 +208,7 @@ def subscriptions_problem(url: str) -> str:
             "there for one-click unsubscribe and preferences, and `newsroom serve` answers"
         )
     parts = urlsplit(url)
-    if parts.scheme != "https" and not _loopback(parts.hostname):
+    if parts.scheme != "https" and not is_loopback(parts.hostname):
         return (
             f"[subscriptions] url {url!r} must be https: mail programs send one-click "
             "unsubscribes (RFC 8058) only to https addresses; plain http is for a test setup "

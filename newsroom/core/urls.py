@@ -4,6 +4,7 @@ edition is on the web edition's site."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
@@ -218,3 +219,17 @@ def edition_path(edition_id: str) -> str:
 def edition_url(base_url: str, edition_id: str) -> str:
     """The absolute address of an edition's page under ``base_url``; "" without one."""
     return f"{base_url}{edition_path(edition_id)}" if base_url else ""
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` (a name or an address, IPv6 with or without brackets) is this
+    machine: ``localhost``, a ``.localhost`` name, 127.0.0.0/8 or ``::1``."""
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

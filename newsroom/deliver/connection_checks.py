@@ -14,7 +14,7 @@ from newsroom.config.mail import subscriptions_problem
 from newsroom.core.errors import NewsroomError
 from newsroom.core.findings import Finding, Level
 from newsroom.core.transport import TransportContext
-from newsroom.deliver.readiness import is_loopback
+from newsroom.core.urls import is_loopback
 
 
 async def _offers_tls(host: str, port: int, timeout: float) -> bool | None:

@@ -8,7 +8,6 @@ mail (an address at a reserved domain, no postal address) a ``WARNING`` or ``NOT
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from email.utils import parseaddr
 from urllib.parse import urlsplit
@@ -17,6 +16,7 @@ from newsroom.config import Config
 from newsroom.config.mail import subscriptions_problem
 from newsroom.core.errors import ConfigError
 from newsroom.core.findings import Finding, Level
+from newsroom.core.urls import is_loopback
 
 #: Domains that exist for examples and tests (RFC 2606, RFC 6761): mail from them never
 #: reaches an inbox, so an address there is a placeholder.
@@ -32,18 +32,6 @@ def is_placeholder_domain(domain: str) -> bool:
         or domain.endswith(RESERVED_SUFFIXES)
         or domain in ("localhost", "example", "test", "invalid")
     )
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _sender(config: Config) -> Finding:

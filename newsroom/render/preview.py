@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsroom.config import Config
+from newsroom.core.urls import is_loopback
 
 if TYPE_CHECKING:
     from newsroom.core.plugins import Plugins
@@ -141,13 +142,6 @@ class _PreviewHTTPServer(http.server.ThreadingHTTPServer):
         if isinstance(exc, ConnectionError | TimeoutError):
             return
         log.error("preview: a request from %s failed", client_address[0], exc_info=True)
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def with_reload(page: str) -> str:
@@ -275,7 +269,7 @@ class PreviewServer:
         self.output = config.output_dir
         self.output.mkdir(parents=True, exist_ok=True)
         self.mail = dev_mail_dir(config)
-        self.shows_mail = host.strip("[]").lower() in LOOPBACK_NAMES or _is_loopback(host)
+        self.shows_mail = host.strip("[]").lower() in LOOPBACK_NAMES or is_loopback(host)
         """Received mail holds subscribers' own links: shown on this machine only."""
         self.interval = interval
         self.version = 0
