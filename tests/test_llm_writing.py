@@ -389,3 +389,12 @@ def test_quotes_around_a_title_go_and_quotes_inside_it_stay(
         ENGLISH["url"]: "GLM-5 공개",
         second["url"]: "'관찰 메모리'로 에이전트 비용 10배 절감",
     }
+
+
+def test_a_stories_answer_is_read_strictly() -> None:
+    from newsroom_llm import MAX_STORY_REPORTS, story_groups
+
+    assert story_groups('```json\n{"stories": [[2, 3], [3, 4], [5]]}\n```', 5) == [[2, 3]]
+    # A group as large as the edition (an answer a hostile title asked for) merges nothing.
+    everything = list(range(1, MAX_STORY_REPORTS + 2))
+    assert story_groups(f'{{"stories": [{everything}]}}', 40) == []

@@ -64,10 +64,16 @@ def _unquoted(title: str) -> str:
     return title
 
 
+#: The most reports of one story the model may group: a larger group is more likely an
+#: answer steered by an item's text (a title telling the model to merge everything) than
+#: one story, and is left out.
+MAX_STORY_REPORTS = 6
+
+
 def story_groups(answer: str, count: int) -> list[list[int]]:
-    """The groups of item numbers (1 to ``count``) in a stories answer: each of at least
-    two items, an item in the first group that names it only. :class:`Unusable` for an
-    answer that is not that JSON."""
+    """The groups of item numbers (1 to ``count``) in a stories answer: each of two to
+    :data:`MAX_STORY_REPORTS` items, an item in the first group that names it only.
+    :class:`Unusable` for an answer that is not that JSON."""
     text = answer.strip()
     start, end = text.find("{"), text.rfind("}")
     try:
@@ -88,7 +94,7 @@ def story_groups(answer: str, count: int) -> list[list[int]]:
                     numbers.append(n)
             else:
                 raise Unusable(f"{str(n)[:20]!r} is not an item number from 1 to {count}")
-        if len(numbers) > 1:
+        if 1 < len(numbers) <= MAX_STORY_REPORTS:
             found.append(numbers)
     return found
 
