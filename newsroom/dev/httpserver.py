@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 
@@ -46,6 +46,43 @@ class QuietServer(http.server.ThreadingHTTPServer):
         import traceback
 
         self.errors.append(f"{client_address}: {traceback.format_exc()}")
+
+
+class BackgroundServer:
+    """A :class:`QuietServer` answering from a thread of its own: ``start``/``stop``, or a
+    context manager. Subclasses set ``_httpd`` and ``_thread`` in their constructor."""
+
+    _httpd: QuietServer
+    _thread: threading.Thread
+
+    def _serve(self, address: tuple[str, int], handler: type[Any]) -> None:
+        self._httpd = QuietServer(address, handler)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def errors(self) -> list[str]:
+        """Tracebacks of the requests that failed in the server (a handler that raised)."""
+        return self._httpd.errors
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 @dataclass
@@ -83,7 +120,7 @@ class Request:
     body: bytes
 
 
-class LocalServer:
+class LocalServer(BackgroundServer):
     """A threaded HTTP/1.1 server on 127.0.0.1 for tests and the offline demo."""
 
     def __init__(
@@ -114,38 +151,12 @@ class LocalServer:
             def do_HEAD(self) -> None:
                 server._handle(self)
 
-        self._httpd = QuietServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
-    def errors(self) -> list[str]:
-        """Tracebacks of the requests that failed in the server (a handler that raised)."""
-        return self._httpd.errors
+        self._serve(("127.0.0.1", 0), Handler)
 
     @property
     def url(self) -> str:
         """Base URL, without a trailing slash: ``http://127.0.0.1:PORT``."""
         return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> LocalServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> LocalServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def add(self, path: str, body: bytes | str = b"", **kwargs: Any) -> str:
         """Script the response for ``path``; returns its full URL."""

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import http.server
 import json
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from newsroom.dev.httpserver import BackgroundServer
 
 #: ``answer(request)``: the text of the reply to one chat completion request.
 Answer = Callable[["ChatRequest"], str]
@@ -71,17 +72,7 @@ class ChatRequest:
         return None
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up waiting (a timeout is what some tests are about) has hung
-        # up by the time the answer is written: that is no error of the server.
-        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            super().handle_error(request, client_address)
-
-
-class ModelServer:
+class ModelServer(BackgroundServer):
     """An OpenAI-compatible chat completions server on 127.0.0.1 that answers with
     ``answer(request)``; use as a context manager."""
 
@@ -108,31 +99,12 @@ class ModelServer:
             def do_POST(self) -> None:
                 server._completion(self)
 
-        self._httpd = _Server((host, port), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
+        self._serve((host, port), Handler)
 
     @property
     def url(self) -> str:
         """The API base, as ``api_base`` wants it: ``http://127.0.0.1:PORT/v1``."""
         return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self) -> ModelServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> ModelServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- serving ------------------------------------------------------------------------
 
